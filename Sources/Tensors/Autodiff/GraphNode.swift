@@ -1,0 +1,84 @@
+/// A backward rule: given the gradient of the loss with respect to an op's output, return the gradient with
+/// respect to each of its inputs (nil where an input gets none). Rules are written with differentiable tensor
+/// operations, so that when gradients are taken with `createGraph: true` the result is itself differentiable.
+public typealias BackwardRule = (_ outputGradient: Tensor, _ node: GraphNode) -> [Tensor?]
+
+/// One recorded operation of the graph: its inputs, and the rule that maps the output gradient to theirs.
+///
+/// Nodes are owned only through tensors: a tensor holds the node that made it, and a node holds its input
+/// tensors. A graph is released when the last tensor referring to it is; `deinit` takes the graph apart
+/// iteratively, so a graph of millions of nodes does not recurse through the stack.
+///
+/// A backward rule never captures a tensor that carries a node (that would hide a reference from the
+/// iterative release, or make a cycle with the output); it reads `inputs` and `output` from the node.
+public final class GraphNode {
+    /// Name of the operation (for error messages and debugging).
+    public let op: String
+    /// The op's inputs, with their own nodes: the edges of the graph.
+    public internal(set) var inputs: [Tensor]
+    /// Shape of the output this node made.
+    public let outputShape: [Int]
+    let rule: BackwardRule?
+    /// The output's values, kept only for rules that need them (exp, sigmoid, tanh, sqrt).
+    let savedOutput: Storage?
+
+    /// A leaf: a tensor that gradients can be taken with respect to.
+    init(leafOf shape: [Int]) {
+        op = "leaf"
+        inputs = []
+        outputShape = shape
+        rule = nil
+        savedOutput = nil
+    }
+
+    init(op: String, inputs: [Tensor], outputShape: [Int], savedOutput: Storage?, rule: @escaping BackwardRule) {
+        self.op = op
+        self.inputs = inputs
+        self.outputShape = outputShape
+        self.savedOutput = savedOutput
+        self.rule = rule
+    }
+
+    public var isLeaf: Bool { rule == nil }
+
+    /// The output tensor of this node, attached to the node (so that rules using it stay differentiable).
+    /// Only available for ops that saved their output.
+    public var output: Tensor {
+        guard let savedOutput else { preconditionFailure("\(op): backward rule asked for an output it did not save") }
+        return Tensor(shape: outputShape, storage: savedOutput, node: self)
+    }
+
+    deinit {
+        // Take the graph apart without recursion: move the inputs' nodes to a work list, and release each
+        // node only after emptying its own inputs, when nothing else holds it.
+        guard !inputs.isEmpty else { return }
+        var pending: [GraphNode] = []
+        GraphNode.moveInputNodes(of: &inputs, into: &pending)
+        while var next = pending.popLast() {
+            if isKnownUniquelyReferenced(&next) {
+                GraphNode.moveInputNodes(of: &next.inputs, into: &pending)
+            }
+        }
+    }
+
+    private static func moveInputNodes(of inputs: inout [Tensor], into pending: inout [GraphNode]) {
+        let taken = inputs
+        inputs = []
+        for t in taken where t.node != nil { pending.append(t.node!) }
+    }
+}
+
+extension Tensor {
+    /// Makes the result of an operation, recording it in the graph when recording is on and some input
+    /// takes part in differentiation. `saveOutput` keeps the output values for the rule (`node.output`).
+    @inline(__always)
+    static func record(_ op: @autoclosure () -> String, shape: [Int], storage: Storage, inputs: [Tensor],
+                       saveOutput: Bool = false, rule: @escaping BackwardRule) -> Tensor {
+        guard GradientMode.isRecording, inputs.contains(where: { $0.node != nil }) else {
+            return Tensor(shape: shape, storage: storage)
+        }
+        let node = GraphNode(op: op(), inputs: inputs, outputShape: shape,
+                             savedOutput: saveOutput ? storage : nil, rule: rule)
+        return Tensor(shape: shape, storage: storage, node: node)
+    }
+}

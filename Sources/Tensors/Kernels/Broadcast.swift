@@ -1,0 +1,88 @@
+/// Strided iteration over broadcast operands: the loop behind every elementwise binary operation.
+///
+/// Both operands are described in the output's index space (stride 0 along broadcast dimensions);
+/// adjacent dimensions that are contiguous in both operands are merged, so the innermost loop is as long
+/// as possible and usually has unit or zero strides.
+struct BroadcastLayout {
+    /// Coalesced output dimensions and each operand's strides along them.
+    var shape: [Int]
+    var aStrides: [Int]
+    var bStrides: [Int]
+
+    init(outShape: [Int], aShape: [Int], bShape: [Int]) {
+        let rank = outShape.count
+        func strides(_ s: [Int]) -> [Int] {
+            let padded = [Int](repeating: 1, count: rank - s.count) + s
+            var st = contiguousStrides(padded)
+            for i in 0..<rank where padded[i] == 1 && outShape[i] != 1 { st[i] = 0 }
+            return st
+        }
+        var sh: [Int] = [], sa: [Int] = [], sb: [Int] = []
+        let a = strides(aShape), b = strides(bShape)
+        for i in 0..<rank where outShape[i] != 1 {
+            if let last = sh.indices.last,
+               sa[last] == a[i] * outShape[i], sb[last] == b[i] * outShape[i] {
+                sh[last] *= outShape[i]
+                sa[last] = a[i]
+                sb[last] = b[i]
+            } else {
+                sh.append(outShape[i]); sa.append(a[i]); sb.append(b[i])
+            }
+        }
+        if sh.isEmpty { sh = [1]; sa = [0]; sb = [0] }
+        shape = sh; aStrides = sa; bStrides = sb
+    }
+}
+
+/// `out[i] = f(a[ia], b[ib])` over the broadcast of `aShape` and `bShape`.
+@inline(__always)
+func broadcastApply<T>(_ a: UnsafeBufferPointer<T>, _ aShape: [Int], _ b: UnsafeBufferPointer<T>, _ bShape: [Int],
+                       outShape: [Int], into out: UnsafeMutableBufferPointer<T>, _ f: (T, T) -> T) {
+    let n = out.count
+    if n == 0 { return }
+    if aShape == bShape {
+        for i in 0..<n { out[i] = f(a[i], b[i]) }
+        return
+    }
+    if b.count == 1 {
+        let y = b[0]
+        for i in 0..<n { out[i] = f(a[i], y) }
+        return
+    }
+    if a.count == 1 {
+        let x = a[0]
+        for i in 0..<n { out[i] = f(x, b[i]) }
+        return
+    }
+    let layout = BroadcastLayout(outShape: outShape, aShape: aShape, bShape: bShape)
+    let r = layout.shape.count
+    let inner = layout.shape[r - 1], sa = layout.aStrides[r - 1], sb = layout.bStrides[r - 1]
+    var index = [Int](repeating: 0, count: r)
+    var ia = 0, ib = 0, o = 0
+    while o < n {
+        if sa == 1 && sb == 1 {
+            for j in 0..<inner { out[o + j] = f(a[ia + j], b[ib + j]) }
+        } else if sa == 1 && sb == 0 {
+            let y = b[ib]
+            for j in 0..<inner { out[o + j] = f(a[ia + j], y) }
+        } else if sa == 0 && sb == 1 {
+            let x = a[ia]
+            for j in 0..<inner { out[o + j] = f(x, b[ib + j]) }
+        } else {
+            for j in 0..<inner { out[o + j] = f(a[ia + j * sa], b[ib + j * sb]) }
+        }
+        o += inner
+        // Odometer over the outer dimensions.
+        var d = r - 2
+        while d >= 0 {
+            index[d] += 1
+            ia += layout.aStrides[d]
+            ib += layout.bStrides[d]
+            if index[d] < layout.shape[d] { break }
+            ia -= layout.aStrides[d] * layout.shape[d]
+            ib -= layout.bStrides[d] * layout.shape[d]
+            index[d] = 0
+            d -= 1
+        }
+    }
+}

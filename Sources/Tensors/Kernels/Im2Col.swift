@@ -1,0 +1,70 @@
+/// Geometry of a 2-D sliding window: input H×W, kernel kh×kw, stride, zero padding → output oh×ow.
+public struct WindowGeometry: Equatable, Sendable {
+    public var height, width, kernelHeight, kernelWidth, strideY, strideX, padY, padX: Int
+    public var outHeight: Int { (height + 2 * padY - kernelHeight) / strideY + 1 }
+    public var outWidth: Int { (width + 2 * padX - kernelWidth) / strideX + 1 }
+}
+
+/// im2col: `cols[c·kh·kw + i·kw + j, oy·ow + ox] = x[c, oy·sy − py + i, ox·sx − px + j]` (0 outside), for
+/// one image x (C, H, W) → cols (C·kh·kw, oh·ow). The layout of PyTorch's `F.unfold`.
+func im2col<T: FloatingPoint>(_ x: UnsafePointer<T>, channels: Int, _ g: WindowGeometry, into cols: UnsafeMutablePointer<T>) {
+    let oh = g.outHeight, ow = g.outWidth, L = oh * ow
+    var row = 0
+    for c in 0..<channels {
+        let plane = x + c * g.height * g.width
+        for i in 0..<g.kernelHeight {
+            for j in 0..<g.kernelWidth {
+                let dst = cols + row * L
+                // ox range whose ix = ox·sx − px + j lies inside 0..<W.
+                let lo = Swift.max(0, (g.padX - j + g.strideX - 1) / g.strideX)
+                let last = g.width - 1 + g.padX - j
+                let hi = last < 0 ? 0 : Swift.min(ow, last / g.strideX + 1)
+                for oy in 0..<oh {
+                    let iy = oy * g.strideY - g.padY + i
+                    let d = dst + oy * ow
+                    if iy < 0 || iy >= g.height || lo >= hi {
+                        d.update(repeating: 0, count: ow)
+                        continue
+                    }
+                    if lo > 0 { d.update(repeating: 0, count: lo) }
+                    if hi < ow { (d + hi).update(repeating: 0, count: ow - hi) }
+                    let src = plane + iy * g.width - g.padX + j
+                    if g.strideX == 1 {
+                        (d + lo).update(from: src + lo, count: hi - lo)
+                    } else {
+                        for ox in lo..<hi { d[ox] = src[ox * g.strideX] }
+                    }
+                }
+                row += 1
+            }
+        }
+    }
+}
+
+/// col2im, the adjoint of `im2col`: `x[c, iy, ix] += cols[…]` for every window position that reads it.
+/// `x` must be zeroed by the caller.
+func col2im<T: FloatingPoint>(_ cols: UnsafePointer<T>, channels: Int, _ g: WindowGeometry, into x: UnsafeMutablePointer<T>) {
+    let oh = g.outHeight, ow = g.outWidth, L = oh * ow
+    var row = 0
+    for c in 0..<channels {
+        let plane = x + c * g.height * g.width
+        for i in 0..<g.kernelHeight {
+            for j in 0..<g.kernelWidth {
+                let srcRow = cols + row * L
+                let lo = Swift.max(0, (g.padX - j + g.strideX - 1) / g.strideX)
+                let last = g.width - 1 + g.padX - j
+                let hi = last < 0 ? 0 : Swift.min(ow, last / g.strideX + 1)
+                if lo < hi {
+                    for oy in 0..<oh {
+                        let iy = oy * g.strideY - g.padY + i
+                        if iy < 0 || iy >= g.height { continue }
+                        let s = srcRow + oy * ow
+                        let d = plane + iy * g.width - g.padX + j
+                        for ox in lo..<hi { d[ox * g.strideX] += s[ox] }
+                    }
+                }
+                row += 1
+            }
+        }
+    }
+}

@@ -1,0 +1,114 @@
+/// Merges adjacent dimensions that are contiguous with respect to `strides` (so loops run longer).
+@inline(__always)
+func coalesce(shape: [Int], strides: [Int]) -> (shape: [Int], strides: [Int]) {
+    var sh: [Int] = [], st: [Int] = []
+    for (d, s) in zip(shape, strides) where d != 1 {
+        if let last = sh.indices.last, st[last] == s * d {
+            sh[last] *= d
+            st[last] = s
+        } else {
+            sh.append(d); st.append(s)
+        }
+    }
+    if sh.isEmpty { return ([1], [1]) }
+    return (sh, st)
+}
+
+/// Gathers a strided view: `out[i₀…iₙ] = src[offset + Σ iₖ·strides[k]]`, `out` row-major of `shape`.
+/// Covers permute (permuted strides), expand (zero strides) and slicing (offset, parent strides).
+func stridedGather<T>(_ src: UnsafeBufferPointer<T>, offset: Int, strides: [Int], shape: [Int],
+                      into out: UnsafeMutableBufferPointer<T>) {
+    let n = out.count
+    if n == 0 { return }
+    let (sh, st) = coalesce(shape: shape, strides: strides)
+    let r = sh.count
+    let inner = sh[r - 1], s = st[r - 1]
+    var index = [Int](repeating: 0, count: r)
+    var base = offset, o = 0
+    while o < n {
+        if s == 1 {
+            (out.baseAddress! + o).update(from: src.baseAddress! + base, count: inner)
+        } else if s == 0 {
+            let v = src[base]
+            for j in 0..<inner { out[o + j] = v }
+        } else {
+            for j in 0..<inner { out[o + j] = src[base + j * s] }
+        }
+        o += inner
+        var d = r - 2
+        while d >= 0 {
+            index[d] += 1
+            base += st[d]
+            if index[d] < sh[d] { break }
+            base -= st[d] * sh[d]
+            index[d] = 0
+            d -= 1
+        }
+    }
+}
+
+/// Scatters into a strided view: `dst[offset + Σ iₖ·strides[k]] (+)= src[i₀…iₙ]`. Zero strides with
+/// `accumulate` sum the repeated elements.
+func stridedScatter<T: FloatingPoint>(_ src: UnsafeBufferPointer<T>, into dst: UnsafeMutableBufferPointer<T>,
+                                      offset: Int, strides: [Int], shape: [Int], accumulate: Bool) {
+    let n = src.count
+    if n == 0 { return }
+    let (sh, st) = coalesce(shape: shape, strides: strides)
+    let r = sh.count
+    let inner = sh[r - 1], s = st[r - 1]
+    var index = [Int](repeating: 0, count: r)
+    var base = offset, o = 0
+    while o < n {
+        if accumulate {
+            for j in 0..<inner { dst[base + j * s] += src[o + j] }
+        } else {
+            for j in 0..<inner { dst[base + j * s] = src[o + j] }
+        }
+        o += inner
+        var d = r - 2
+        while d >= 0 {
+            index[d] += 1
+            base += st[d]
+            if index[d] < sh[d] { break }
+            base -= st[d] * sh[d]
+            index[d] = 0
+            d -= 1
+        }
+    }
+}
+
+extension Storage {
+    /// A new storage of `count` elements filled by a kernel over (source, destination) buffers.
+    @inline(__always)
+    func transform(count: Int,
+                   _ f32: (UnsafeBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void,
+                   _ f64: (UnsafeBufferPointer<Double>, UnsafeMutableBufferPointer<Double>) -> Void) -> Storage {
+        switch self {
+        case .float32(let x):
+            return .float32([Float](unsafeUninitializedCapacity: count) { out, c in
+                x.withUnsafeBufferPointer { f32($0, out) }; c = count
+            })
+        case .float64(let x):
+            return .float64([Double](unsafeUninitializedCapacity: count) { out, c in
+                x.withUnsafeBufferPointer { f64($0, out) }; c = count
+            })
+        }
+    }
+
+    /// Like `transform`, but the destination starts zeroed (for scatters that accumulate or leave gaps).
+    @inline(__always)
+    func transformIntoZeros(count: Int,
+                            _ f32: (UnsafeBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void,
+                            _ f64: (UnsafeBufferPointer<Double>, UnsafeMutableBufferPointer<Double>) -> Void) -> Storage {
+        switch self {
+        case .float32(let x):
+            var out = [Float](repeating: 0, count: count)
+            x.withUnsafeBufferPointer { s in out.withUnsafeMutableBufferPointer { f32(s, $0) } }
+            return .float32(out)
+        case .float64(let x):
+            var out = [Double](repeating: 0, count: count)
+            x.withUnsafeBufferPointer { s in out.withUnsafeMutableBufferPointer { f64(s, $0) } }
+            return .float64(out)
+        }
+    }
+}

@@ -1,0 +1,122 @@
+/// Sliding-window operations: unfold (im2col) and its adjoint fold, convolutions built on them, pooling.
+///
+/// Letters: N batch, C input channels, D output channels, H×W input size, kh×kw kernel, oh×ow output
+/// size, L = oh·ow window positions, K = C·kh·kw window size.
+extension Tensor {
+    /// Checks a window over an (N, C, H, W) input and returns its geometry.
+    public static func windowGeometry(input: [Int], kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int),
+                                      op: String) throws -> WindowGeometry {
+        guard input.count == 4 else {
+            throw TensorError.invalidShape(op: op, shape: input, detail: "expected (N, C, H, W)")
+        }
+        guard kernel.0 > 0, kernel.1 > 0, stride.0 > 0, stride.1 > 0, padding.0 >= 0, padding.1 >= 0 else {
+            throw TensorError.invalidArgument(op: op, detail: "kernel \(kernel) and stride \(stride) must be positive, padding \(padding) ≥ 0")
+        }
+        let g = WindowGeometry(height: input[2], width: input[3], kernelHeight: kernel.0, kernelWidth: kernel.1,
+                               strideY: stride.0, strideX: stride.1, padY: padding.0, padX: padding.1)
+        guard input[2] + 2 * padding.0 >= kernel.0, input[3] + 2 * padding.1 >= kernel.1 else {
+            throw TensorError.shapeMismatch(op: op, lhs: input, rhs: [kernel.0, kernel.1],
+                detail: "input \(input[2])×\(input[3]) with padding \(padding) is smaller than the kernel \(kernel.0)×\(kernel.1)")
+        }
+        return g
+    }
+
+    /// im2col: (N, C, H, W) → (N, C·kh·kw, oh·ow), as PyTorch's `F.unfold`. Backward: `folded`.
+    public func unfolded(kernel: (Int, Int), stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0)) -> Tensor {
+        let g = mustSucceed { try Tensor.windowGeometry(input: shape, kernel: kernel, stride: stride, padding: padding, op: "unfold") }
+        return unfolded(g)
+    }
+
+    func unfolded(_ g: WindowGeometry) -> Tensor {
+        let (n, c) = (shape[0], shape[1])
+        let k = c * g.kernelHeight * g.kernelWidth, l = g.outHeight * g.outWidth
+        let image = c * g.height * g.width
+        func run<T: FloatingPoint>(_ x: UnsafeBufferPointer<T>, _ out: UnsafeMutableBufferPointer<T>) {
+            for i in 0..<n { im2col(x.baseAddress! + i * image, channels: c, g, into: out.baseAddress! + i * k * l) }
+        }
+        let storage = self.storage.transform(count: n * k * l, run, run)
+        return Tensor.record("unfold", shape: [n, k, l], storage: storage, inputs: [self]) { grad, _ in
+            [grad.folded(g, channels: c)]
+        }
+    }
+
+    /// col2im, the adjoint of `unfolded`: (N, C·kh·kw, oh·ow) → (N, C, H, W), summing overlapping windows.
+    public func folded(outputSize: (Int, Int), kernel: (Int, Int), stride: (Int, Int) = (1, 1),
+                       padding: (Int, Int) = (0, 0)) -> Tensor {
+        precondition(rank == 3, "fold: expected (N, C·kh·kw, L), got \(shape)")
+        let channels = shape[1] / (kernel.0 * kernel.1)
+        let g = mustSucceed {
+            try Tensor.windowGeometry(input: [shape[0], channels, outputSize.0, outputSize.1], kernel: kernel,
+                                      stride: stride, padding: padding, op: "fold")
+        }
+        guard channels * kernel.0 * kernel.1 == shape[1], g.outHeight * g.outWidth == shape[2] else {
+            preconditionFailure("\(TensorError.shapeMismatch(op: "fold", lhs: shape, rhs: [outputSize.0, outputSize.1], detail: "columns do not match the window geometry"))")
+        }
+        return folded(g, channels: channels)
+    }
+
+    func folded(_ g: WindowGeometry, channels c: Int) -> Tensor {
+        let n = shape[0]
+        let k = shape[1], l = shape[2]
+        let image = c * g.height * g.width
+        func run<T: FloatingPoint>(_ cols: UnsafeBufferPointer<T>, _ out: UnsafeMutableBufferPointer<T>) {
+            for i in 0..<n { col2im(cols.baseAddress! + i * k * l, channels: c, g, into: out.baseAddress! + i * image) }
+        }
+        let storage = self.storage.transformIntoZeros(count: n * image, run, run)
+        return Tensor.record("fold", shape: [n, c, g.height, g.width], storage: storage, inputs: [self]) { grad, _ in
+            [grad.unfolded(g)]
+        }
+    }
+
+    /// 2-D cross-correlation (PyTorch's `conv2d`): x (N, C, H, W), weight (D, C, kh, kw), bias (D) →
+    /// (N, D, oh, ow). Computed as weight (D, K) · unfold(x) (N, K, L).
+    public static func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1),
+                              padding: (Int, Int) = (0, 0)) -> Tensor {
+        let g = mustSucceed { () throws -> WindowGeometry in
+            guard weight.rank == 4, x.rank == 4, weight.shape[1] == x.shape[1] else {
+                throw TensorError.shapeMismatch(op: "conv2d", lhs: x.shape, rhs: weight.shape,
+                    detail: "expected input (N, C, H, W) and weight (D, C, kh, kw) with equal C")
+            }
+            if let bias, bias.shape != [weight.shape[0]] {
+                throw TensorError.shapeMismatch(op: "conv2d", lhs: weight.shape, rhs: bias.shape, detail: "bias must be (D)")
+            }
+            return try windowGeometry(input: x.shape, kernel: (weight.shape[2], weight.shape[3]), stride: stride,
+                                      padding: padding, op: "conv2d")
+        }
+        let d = weight.shape[0]
+        let cols = x.unfolded(g)                                       // (N, K, L)
+        var y = matmul(weight.reshaped([d, -1]), cols)                 // (N, D, L)
+        y = y.reshaped([x.shape[0], d, g.outHeight, g.outWidth])
+        if let bias { y = y + bias.reshaped([1, d, 1, 1]) }
+        return y
+    }
+
+    /// 1-D cross-correlation: x (N, C, L), weight (D, C, k), bias (D) → (N, D, (L + 2p − k)/s + 1).
+    public static func conv1d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) -> Tensor {
+        guard x.rank == 3, weight.rank == 3 else {
+            preconditionFailure("\(TensorError.shapeMismatch(op: "conv1d", lhs: x.shape, rhs: weight.shape, detail: "expected input (N, C, L) and weight (D, C, k)"))")
+        }
+        let y = conv2d(x.unsqueezed(2), weight: weight.unsqueezed(2), bias: bias, stride: (1, stride), padding: (0, padding))
+        return y.reshaped([y.shape[0], y.shape[1], y.shape[3]])
+    }
+
+    /// Windows of an (N, C, H, W) tensor as (N, C, kh·kw, L), for pooling.
+    func poolingWindows(kernel: (Int, Int), stride: (Int, Int), op: String) -> (Tensor, WindowGeometry) {
+        let g = mustSucceed { try Tensor.windowGeometry(input: shape, kernel: kernel, stride: stride, padding: (0, 0), op: op) }
+        let (n, c) = (shape[0], shape[1])
+        let w = reshaped([n * c, 1, shape[2], shape[3]]).unfolded(g)
+        return (w.reshaped([n, c, kernel.0 * kernel.1, g.outHeight * g.outWidth]), g)
+    }
+
+    /// Max-pooling over kh×kw windows (stride defaults to the kernel): (N, C, H, W) → (N, C, oh, ow).
+    public func maxPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil) -> Tensor {
+        let (w, g) = poolingWindows(kernel: kernel, stride: stride ?? kernel, op: "maxPool2d")
+        return w.max(axis: 2).reshaped([shape[0], shape[1], g.outHeight, g.outWidth])
+    }
+
+    /// Average-pooling over kh×kw windows (stride defaults to the kernel): (N, C, H, W) → (N, C, oh, ow).
+    public func avgPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil) -> Tensor {
+        let (w, g) = poolingWindows(kernel: kernel, stride: stride ?? kernel, op: "avgPool2d")
+        return w.mean(axis: 2).reshaped([shape[0], shape[1], g.outHeight, g.outWidth])
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+
+/// Elementwise functions. Each primitive gives its derivative beside it; `g` is the output gradient.
+extension Tensor {
+    @inline(__always)
+    static func unary(_ op: String, _ x: Tensor, _ f32: (Float) -> Float, _ f64: (Double) -> Double,
+                      saveOutput: Bool = false, rule: @escaping BackwardRule) -> Tensor {
+        record(op, shape: x.shape, storage: x.storage.map(f32, f64), inputs: [x], saveOutput: saveOutput, rule: rule)
+    }
+
+    /// A constant computed from this tensor's values (masks used by backward rules).
+    @inline(__always)
+    func constantMap(_ f32: (Float) -> Float, _ f64: (Double) -> Double) -> Tensor {
+        Tensor(shape: shape, storage: storage.map(f32, f64))
+    }
+
+    /// eˣ.  d/dx = eˣ (the saved output).
+    public func exp() -> Tensor {
+        Tensor.unary("exp", self, { Foundation.exp($0) }, { Foundation.exp($0) }, saveOutput: true) { g, node in
+            [g * node.output]
+        }
+    }
+
+    /// ln x.  d/dx = 1/x.
+    public func log() -> Tensor {
+        Tensor.unary("log", self, { Foundation.log($0) }, { Foundation.log($0) }) { g, node in
+            [g / node.inputs[0]]
+        }
+    }
+
+    /// √x.  d/dx = 1 / (2√x).
+    public func sqrt() -> Tensor {
+        Tensor.unary("sqrt", self, { $0.squareRoot() }, { $0.squareRoot() }, saveOutput: true) { g, node in
+            [g * 0.5 / node.output]
+        }
+    }
+
+    /// xᵖ for a constant exponent.  d/dx = p·xᵖ⁻¹.
+    public func pow(_ p: Double) -> Tensor {
+        if p == 1 { return self }
+        let pf = Float(p)
+        return Tensor.unary("pow(\(p))", self, { Foundation.pow($0, pf) }, { Foundation.pow($0, p) }) { g, node in
+            p == 0 ? [g * 0] : [g * (node.inputs[0].pow(p - 1) * p)]
+        }
+    }
+
+    /// x².  d/dx = 2x.
+    public func squared() -> Tensor {
+        Tensor.unary("square", self, { $0 * $0 }, { $0 * $0 }) { g, node in [g * node.inputs[0] * 2] }
+    }
+
+    /// |x|.  d/dx = sign(x) (0 at 0, as PyTorch).
+    public func abs() -> Tensor {
+        Tensor.unary("abs", self, { Swift.abs($0) }, { Swift.abs($0) }) { g, node in
+            [g * node.inputs[0].constantMap({ $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }, { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) })]
+        }
+    }
+
+    /// max(x, 0).  d/dx = 1 where x > 0, else 0.
+    public func relu() -> Tensor {
+        Tensor.unary("relu", self, { Swift.max($0, 0) }, { Swift.max($0, 0) }) { g, node in
+            [g * node.inputs[0].constantMap({ $0 > 0 ? 1 : 0 }, { $0 > 0 ? 1 : 0 })]
+        }
+    }
+
+    /// σ(x) = 1 / (1 + e⁻ˣ).  d/dx = σ(x)(1 − σ(x)).
+    public func sigmoid() -> Tensor {
+        Tensor.unary("sigmoid", self, { 1 / (1 + Foundation.exp(-$0)) }, { 1 / (1 + Foundation.exp(-$0)) },
+                     saveOutput: true) { g, node in
+            let s = node.output
+            return [g * s * (1 - s)]
+        }
+    }
+
+    /// tanh x.  d/dx = 1 − tanh² x.
+    public func tanh() -> Tensor {
+        Tensor.unary("tanh", self, { Foundation.tanh($0) }, { Foundation.tanh($0) }, saveOutput: true) { g, node in
+            let t = node.output
+            return [g * (1 - t * t)]
+        }
+    }
+
+    /// softplus(x) = ln(1 + eˣ), computed as max(x, 0) + ln(1 + e^−|x|).  d/dx = σ(x).
+    public func softplus() -> Tensor {
+        Tensor.unary("softplus", self,
+                     { Swift.max($0, 0) + Foundation.log1p(Foundation.exp(-Swift.abs($0))) },
+                     { Swift.max($0, 0) + Foundation.log1p(Foundation.exp(-Swift.abs($0))) }) { g, node in
+            [g * node.inputs[0].sigmoid()]
+        }
+    }
+}

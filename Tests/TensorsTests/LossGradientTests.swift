@@ -1,0 +1,43 @@
+import Tensors
+import TestSupport
+import XCTest
+
+final class LossGradientTests: XCTestCase {
+    func testLogSoftmaxAndCrossEntropy() {
+        let logits = randn([4, 5], seed: 1)
+        checkGradients([logits]) { $0[0].logSoftmax(axis: 1) }
+        checkGradients([logits]) { $0[0].logSoftmax(axis: 0) }
+        checkGradients([logits]) { Tensor.crossEntropy(logits: $0[0], labels: [0, 4, 2, 2]) }
+        // Softmax rows sum to one; cross-entropy equals −mean log p[label].
+        XCTAssertEqual(logits.softmax(axis: 1).sum(axis: 1).scalars.map { ($0 * 1e12).rounded() / 1e12 }, [1, 1, 1, 1])
+        let p = logits.scalars
+        var expected = 0.0
+        for (i, y) in [0, 4, 2, 2].enumerated() {
+            let row = p[(i * 5)..<(i * 5 + 5)]
+            expected += Foundation.log(row.map(Foundation.exp).reduce(0, +)) - p[i * 5 + y]
+        }
+        XCTAssertEqual(Tensor.crossEntropy(logits: logits, labels: [0, 4, 2, 2]).item, expected / 4, accuracy: 1e-12)
+        // Stable for large logits.
+        let big = Tensor(shape: [1, 2], values: [1000, 0], dtype: .float32)
+        XCTAssertEqual(Tensor.crossEntropy(logits: big, labels: [1]).item, 1000, accuracy: 1e-3)
+    }
+
+    func testMeanSquaredError() {
+        let a = randn([3, 4], seed: 2), b = randn([3, 4], seed: 3)
+        checkGradients([a, b]) { Tensor.meanSquaredError($0[0], $0[1]) }
+        XCTAssertEqual(Tensor.meanSquaredError(a, b).item, zip(a.scalars, b.scalars).map { ($0 - $1) * ($0 - $1) }.reduce(0, +) / 12, accuracy: 1e-12)
+    }
+
+    func testBatchNorm() {
+        let x = randn([3, 2, 2, 3], seed: 4), gamma = randn([2], seed: 5), beta = randn([2], seed: 6)
+        checkGradients([x, gamma, beta]) { Tensor.batchNorm($0[0], scale: $0[1], shift: $0[2]) }
+        checkGradients([randn([5, 3], seed: 7), gamma.sliced(axis: 0, 0..<1).expanded(to: [3]), beta.expanded(to: [2]).sum(toShape: [1]).expanded(to: [3])]) {
+            Tensor.batchNorm($0[0], scale: $0[1], shift: $0[2]).tanh()
+        }
+        // Each channel of the output has mean β and variance γ²·v/(v + ε).
+        let y = Tensor.batchNorm(x, scale: Tensor.ones([2], dtype: .float64), shift: Tensor.zeros([2], dtype: .float64))
+        let means = y.mean(axes: [0, 2, 3]).scalars
+        XCTAssertEqual(means[0], 0, accuracy: 1e-12)
+        XCTAssertEqual(means[1], 0, accuracy: 1e-12)
+    }
+}
