@@ -37,6 +37,19 @@ public enum ShapeCheck {
         return a
     }
 
+    /// Checks that shapes can be joined along `axis`: equal ranks, equal sizes off that axis.
+    public static func concatenate(_ shapes: [[Int]], axis: Int) throws {
+        guard let first = shapes.first else { return }
+        for s in shapes.dropFirst() {
+            guard s.count == first.count else {
+                throw TensorError.shapeMismatch(op: "concatenate", lhs: first, rhs: s, detail: "ranks differ")
+            }
+            for i in 0..<s.count where i != axis && s[i] != first[i] {
+                throw TensorError.shapeMismatch(op: "concatenate", lhs: first, rhs: s, detail: "sizes must agree except along axis \(axis)")
+            }
+        }
+    }
+
     /// The shape a reshape to `newShape` gives (one entry may be -1: inferred).
     public static func reshape(_ shape: [Int], to newShape: [Int], op: String = "reshape") throws -> [Int] {
         let count = try elementCount(shape, op: op)

@@ -71,18 +71,76 @@ extension Tensor {
         }
         return record("matmul", shape: outShape, storage: storage, inputs: [a, b]) { g, node in
             let (a, b) = (node.inputs[0], node.inputs[1])
-            let ga: Tensor, gb: Tensor
+            // Each gradient is a product M(x, y) of (g, a, b) with transpositions; where its target is a
+            // matrix shared by every batch element, the product is summed over the batch in the kernel.
+            func gradientProduct(_ x: Tensor, _ y: Tensor, _ tx: Bool, _ ty: Bool, target: Tensor) -> Tensor {
+                target.rank == 2 && x.rank > 2 && y.rank > 2
+                    ? matmulSummedOverBatch(x, y, transposeA: tx, transposeB: ty)
+                    : matmul(x, y, transposeA: tx, transposeB: ty)
+            }
             switch (transposeA, transposeB) {
             case (false, false):
-                ga = matmul(g, b, transposeB: true); gb = matmul(a, g, transposeA: true)
+                return [gradientProduct(g, b, false, true, target: a), gradientProduct(a, g, true, false, target: b)]
             case (false, true):
-                ga = matmul(g, b); gb = matmul(g, a, transposeA: true)
+                return [gradientProduct(g, b, false, false, target: a), gradientProduct(g, a, true, false, target: b)]
             case (true, false):
-                ga = matmul(b, g, transposeB: true); gb = matmul(a, g)
+                return [gradientProduct(b, g, false, true, target: a), gradientProduct(a, g, false, false, target: b)]
             case (true, true):
-                ga = matmul(b, g, transposeA: true, transposeB: true); gb = matmul(g, a, transposeA: true, transposeB: true)
+                return [gradientProduct(b, g, true, true, target: a), gradientProduct(g, a, true, true, target: b)]
             }
-            return [ga.sum(toShape: a.shape), gb.sum(toShape: b.shape)]
+        }
+    }
+
+    /// Σ_b op(a_b) · op(b_b) over the shared batch dimensions: a (…, m, k) and b (…, k, n) [before
+    /// transposition] → (m, n). The gradient of a matrix that multiplied every element of a batch.
+    public static func matmulSummedOverBatch(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+        let (batch, m, n, k) = mustSucceed { try matmulShape(a.shape, b.shape, transposeA: transposeA, transposeB: transposeB) }
+        precondition(a.rank > 2 && a.shape.dropLast(2) == b.shape.dropLast(2),
+                     "matmulSummedOverBatch: both operands need the same batch dimensions, got \(a.shape) and \(b.shape)")
+        let batchCount = product(batch)
+        let lda = transposeA ? m : k, ldb = transposeB ? k : n
+        func run<T: TensorScalar>(_ x: [T], _ y: [T], _ out: UnsafeMutableBufferPointer<T>,
+                                  gemm: (Bool, Bool, Int, Int, Int, UnsafePointer<T>, Int, UnsafePointer<T>, Int, UnsafeMutablePointer<T>, Int, Bool) -> Void) {
+            x.withUnsafeBufferPointer { x in y.withUnsafeBufferPointer { y in
+                if transposeA && !transposeB {
+                    // Σ_b a_bᵀ b_b contracts the rows of both: one product with batch·k rows.
+                    gemm(true, false, m, n, batchCount * k, x.baseAddress!, lda, y.baseAddress!, ldb, out.baseAddress!, n, false)
+                    return
+                }
+                for i in 0..<batchCount {
+                    gemm(transposeA, transposeB, m, n, k, x.baseAddress! + i * m * k, lda, y.baseAddress! + i * k * n, ldb,
+                         out.baseAddress!, n, i > 0)
+                }
+            } }
+        }
+        let count = m * n
+        let storage: Storage
+        if count == 0 || k == 0 || batchCount == 0 {
+            storage = .zeros(a.dtype, count: count)
+        } else {
+            switch (a.storage, b.storage) {
+            case (.float32(let x), .float32(let y)):
+                storage = .float32([Float](unsafeUninitializedCapacity: count) { out, c in
+                    run(x, y, out) { MatrixMultiply.gemm(transposeA: $0, transposeB: $1, m: $2, n: $3, k: $4, a: $5, lda: $6, b: $7, ldb: $8, c: $9, ldc: $10, accumulate: $11) }
+                    c = count
+                })
+            case (.float64(let x), .float64(let y)):
+                storage = .float64([Double](unsafeUninitializedCapacity: count) { out, c in
+                    run(x, y, out) { MatrixMultiply.gemm(transposeA: $0, transposeB: $1, m: $2, n: $3, k: $4, a: $5, lda: $6, b: $7, ldb: $8, c: $9, ldc: $10, accumulate: $11) }
+                    c = count
+                })
+            default: preconditionFailure("\(TensorError.dtypeMismatch(op: "matmulSummedOverBatch", lhs: a.dtype, rhs: b.dtype))")
+            }
+        }
+        // Backward: each batch element's product, with the matrix gradient g broadcast over the batch.
+        return record("matmulSummedOverBatch", shape: [m, n], storage: storage, inputs: [a, b]) { g, node in
+            let (a, b) = (node.inputs[0], node.inputs[1])
+            switch (transposeA, transposeB) {
+            case (false, false): return [matmul(g, b, transposeB: true), matmul(a, g, transposeA: true)]
+            case (false, true): return [matmul(g, b), matmul(g, a, transposeA: true)]
+            case (true, false): return [matmul(b, g, transposeB: true), matmul(a, g)]
+            case (true, true): return [matmul(b, g, transposeA: true, transposeB: true), matmul(g, a, transposeA: true, transposeB: true)]
+            }
         }
     }
 

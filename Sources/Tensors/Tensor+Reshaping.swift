@@ -115,43 +115,25 @@ extension Tensor {
     /// Joins tensors along an existing axis. Backward: the gradient sliced into the pieces.
     public static func concatenate(_ tensors: [Tensor], axis: Int) -> Tensor {
         precondition(!tensors.isEmpty, "concatenate: needs at least one tensor")
-        let first = tensors[0]
-        let a = mustSucceed { try ShapeCheck.axis(axis, rank: first.rank, op: "concatenate") }
-        for t in tensors.dropFirst() {
-            var s1 = first.shape, s2 = t.shape
-            guard s1.count == s2.count else {
-                preconditionFailure("\(TensorError.shapeMismatch(op: "concatenate", lhs: first.shape, rhs: t.shape, detail: "ranks differ"))")
-            }
-            s1[a] = 0; s2[a] = 0
-            guard s1 == s2 else {
-                preconditionFailure("\(TensorError.shapeMismatch(op: "concatenate", lhs: first.shape, rhs: t.shape, detail: "sizes must agree except along axis \(a)"))")
-            }
-            guard t.dtype == first.dtype else { preconditionFailure("\(TensorError.dtypeMismatch(op: "concatenate", lhs: first.dtype, rhs: t.dtype))") }
+        let shapes = tensors.map(\.shape), dtypes = tensors.map(\.dtype)
+        let a = mustSucceed { try ShapeCheck.axis(axis, rank: shapes[0].count, op: "concatenate") }
+        mustSucceed { try ShapeCheck.concatenate(shapes, axis: a) }
+        if let other = dtypes.first(where: { $0 != dtypes[0] }) {
+            preconditionFailure("\(TensorError.dtypeMismatch(op: "concatenate", lhs: dtypes[0], rhs: other))")
         }
-        if tensors.count == 1 { return first }
-        let sizes = tensors.map { $0.shape[a] }
-        var outShape = first.shape
+        if tensors.count == 1 { return tensors[0] }
+        let sizes = shapes.map { $0[a] }
+        var outShape = shapes[0]
         outShape[a] = sizes.reduce(0, +)
-        let outer = product(first.shape[..<a])
-        let inner = product(first.shape[(a + 1)...])
-        let total = outShape[a] * inner
-        func fill<T: TensorScalar>(_ out: UnsafeMutableBufferPointer<T>, _: T.Type) {
-            var column = 0
-            for (t, n) in zip(tensors, sizes) {
-                let x = T.scalars(t.storage)
-                x.withUnsafeBufferPointer { x in
-                    let block = n * inner
-                    for o in 0..<outer {
-                        (out.baseAddress! + o * total + column).update(from: x.baseAddress! + o * block, count: block)
-                    }
-                }
-                column += n * inner
-            }
-        }
-        let storage = Storage.make(first.dtype, count: product(outShape), { fill($0, Float.self) }, { fill($0, Double.self) })
+        let outer = product(outShape[..<a])
+        let inner = product(outShape[(a + 1)...])
+        let storage = concatenateStorage(tensors.map(\.storage), dtype: dtypes[0], count: product(outShape),
+                                         sizes: sizes, outer: outer, inner: inner)
+        var starts = [0]
+        for n in sizes { starts.append(starts[starts.count - 1] + n) }
+        let ranges = (0..<sizes.count).map { starts[$0]..<starts[$0 + 1] }
         return record("concatenate", shape: outShape, storage: storage, inputs: tensors) { g, _ in
-            var start = 0
-            return sizes.map { n in defer { start += n }; return g.sliced(axis: a, start..<(start + n)) }
+            ranges.map { g.sliced(axis: a, $0) }
         }
     }
 
@@ -211,5 +193,35 @@ extension Tensor {
         return Tensor.record("indexAdd", shape: outShape, storage: storage, inputs: [self]) { g, _ in
             [g.indexSelect(axis: a, indices)]
         }
+    }
+}
+
+func concatenateStorage(_ parts: [Storage], dtype: DType, count: Int, sizes: [Int], outer: Int, inner: Int) -> Storage {
+    switch dtype {
+    case .float32:
+        let xs = parts.map { Float.scalars($0) }
+        return .float32([Float](unsafeUninitializedCapacity: count) { out, c in
+            concatenateKernel(xs, sizes: sizes, outer: outer, inner: inner, into: out); c = count
+        })
+    case .float64:
+        let xs = parts.map { Double.scalars($0) }
+        return .float64([Double](unsafeUninitializedCapacity: count) { out, c in
+            concatenateKernel(xs, sizes: sizes, outer: outer, inner: inner, into: out); c = count
+        })
+    }
+}
+
+/// Copies each part (outer, sizes[i]·inner) into its columns of the (outer, Σsizes·inner) output.
+func concatenateKernel<T>(_ parts: [[T]], sizes: [Int], outer: Int, inner: Int, into out: UnsafeMutableBufferPointer<T>) {
+    let total = sizes.reduce(0, +) * inner
+    var column = 0
+    for (x, n) in zip(parts, sizes) {
+        let block = n * inner
+        x.withUnsafeBufferPointer { x in
+            for o in 0..<outer {
+                (out.baseAddress! + o * total + column).update(from: x.baseAddress! + o * block, count: block)
+            }
+        }
+        column += block
     }
 }

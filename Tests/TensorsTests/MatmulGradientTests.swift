@@ -46,6 +46,23 @@ final class MatmulGradientTests: XCTestCase {
         }
     }
 
+    /// Σ_b op(a_b)·op(b_b): the gradient of a matrix shared by a batch, for every transposition.
+    func testMatmulSummedOverBatch() {
+        let a = randn([3, 2, 4], seed: 20), b = randn([3, 4, 5], seed: 21)
+        var expected = Tensor.zeros([2, 5], dtype: .float64)
+        for i in 0..<3 {
+            expected = expected + Tensor.matmul(a.sliced(axis: 0, i..<i + 1).reshaped([2, 4]), b.sliced(axis: 0, i..<i + 1).reshaped([4, 5]))
+        }
+        assertClose(Tensor.matmulSummedOverBatch(a, b), expected, tolerance: 1e-14)
+        assertClose(Tensor.matmulSummedOverBatch(a.transposed(), b, transposeA: true), expected, tolerance: 1e-14)
+        assertClose(Tensor.matmulSummedOverBatch(a, b.transposed(), transposeB: true), expected, tolerance: 1e-14)
+        assertClose(Tensor.matmulSummedOverBatch(a.transposed(), b.transposed(), transposeA: true, transposeB: true), expected, tolerance: 1e-14)
+        checkGradients([a, b]) { Tensor.matmulSummedOverBatch($0[0], $0[1]).tanh() }
+        checkGradients([a.transposed(), b]) { Tensor.matmulSummedOverBatch($0[0], $0[1], transposeA: true).tanh() }
+        checkGradients([a, b.transposed()]) { Tensor.matmulSummedOverBatch($0[0], $0[1], transposeB: true).tanh() }
+        checkGradients([a.transposed(), b.transposed()]) { Tensor.matmulSummedOverBatch($0[0], $0[1], transposeA: true, transposeB: true).tanh() }
+    }
+
     /// einsum("ij,ajb->aib") and siblings: the contraction a Kronecker-factored symmetry matrix applies.
     func testContraction() {
         let w = randn([2, 3, 4], seed: 8)

@@ -1,0 +1,155 @@
+// Run-time choice of the built-in micro-kernel for the instruction set this binary was compiled for.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The built-in single-precision GEMM kernels (tile `rows × columns`, SIMD width, multiply-add style).
+enum FloatGemmKernel: String, CaseIterable, Sendable {
+    case fused6x16 = "fma-6x16-simd8"
+    case fused6x32 = "fma-6x32-simd16"
+    case separate6x8 = "muladd-6x8-simd4"
+    case separate6x16 = "muladd-6x16-simd8"
+
+    var isFused: Bool { self == .fused6x16 || self == .fused6x32 }
+
+    /// `C ← op(A)·op(B) + (accumulate ? C : 0)` with this kernel (see `PackedGemm`).
+    func gemm(m: Int, n: Int, k: Int, a: StridedMatrix<Float>, b: StridedMatrix<Float>,
+              c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        switch self {
+        case .fused6x16:
+            PackedGemm<Tile6x2<SIMD8<Float>, FusedMultiplyAdd>>.gemm(
+                m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
+        case .fused6x32:
+            PackedGemm<Tile6x2<SIMD16<Float>, FusedMultiplyAdd>>.gemm(
+                m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
+        case .separate6x8:
+            PackedGemm<Tile6x2<SIMD4<Float>, SeparateMultiplyAdd>>.gemm(
+                m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
+        case .separate6x16:
+            PackedGemm<Tile6x2<SIMD8<Float>, SeparateMultiplyAdd>>.gemm(
+                m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
+        }
+    }
+}
+
+/// The built-in double-precision GEMM kernels.
+enum DoubleGemmKernel: String, CaseIterable, Sendable {
+    case fused6x8 = "fma-6x8-simd4"
+    case fused6x16 = "fma-6x16-simd8"
+    case separate6x4 = "muladd-6x4-simd2"
+    case separate6x8 = "muladd-6x8-simd4"
+
+    var isFused: Bool { self == .fused6x8 || self == .fused6x16 }
+
+    /// `C ← op(A)·op(B) + (accumulate ? C : 0)` with this kernel (see `PackedGemm`).
+    func gemm(m: Int, n: Int, k: Int, a: StridedMatrix<Double>, b: StridedMatrix<Double>,
+              c: UnsafeMutablePointer<Double>, ldc: Int, accumulate: Bool) {
+        switch self {
+        case .fused6x8:
+            PackedGemm<Tile6x2<SIMD4<Double>, FusedMultiplyAdd>>.gemm(
+                m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
+        case .fused6x16:
+            PackedGemm<Tile6x2<SIMD8<Double>, FusedMultiplyAdd>>.gemm(
+                m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
+        case .separate6x4:
+            PackedGemm<Tile6x2<SIMD2<Double>, SeparateMultiplyAdd>>.gemm(
+                m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
+        case .separate6x8:
+            PackedGemm<Tile6x2<SIMD4<Double>, SeparateMultiplyAdd>>.gemm(
+                m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
+        }
+    }
+}
+
+/// Picks the built-in kernels once per process.
+///
+/// Swift cannot test target features at compile time, and `addingProduct` compiles to a hardware FMA
+/// only when the build targets a CPU with FMA (e.g. `-Xswiftc -target-cpu -Xswiftc x86-64-v3`); in a
+/// default x86-64 build it becomes one `fmaf` library call per lane (≈50× slower). So:
+///
+/// 1. a ~10 µs probe times a chain of `SIMD8.addingProduct` against `a + b·c`; fused kernels are used
+///    only when fused is not clearly slower (this fixes the rounding behaviour for the whole process);
+/// 2. among the kernels of that family (bitwise-identical results), the fastest on a small packed
+///    product is taken, e.g. the 6×32 `SIMD16` tile only pays off when compiled for AVX-512.
+///
+/// `MSR_GEMM_FMA=on|off` overrides step 1.
+enum GemmKernelSelection {
+    static let fusedIsFast: Bool = {
+        if let setting = getenv("MSR_GEMM_FMA").map({ String(cString: $0).lowercased() }) {
+            if ["on", "1", "yes", "true"].contains(setting) { return true }
+            if ["off", "0", "no", "false"].contains(setting) { return false }
+        }
+        var fused = Double.infinity, separate = Double.infinity
+        for _ in 0..<3 {
+            fused = Swift.min(fused, time { multiplyAddChain(FusedMultiplyAdd.self, seed: $0) })
+            separate = Swift.min(separate, time { multiplyAddChain(SeparateMultiplyAdd.self, seed: $0) })
+        }
+        return fused < 2.5 * separate
+    }()
+
+    static let float: FloatGemmKernel = {
+        let candidates = FloatGemmKernel.allCases.filter { $0.isFused == fusedIsFast }
+        return fastest(candidates) { kernel, a, b, c, m, n, k in
+            kernel.gemm(m: m, n: n, k: k, a: StridedMatrix(a, ld: k, transposed: false),
+                        b: StridedMatrix(b, ld: n, transposed: false), c: c, ldc: n, accumulate: false)
+        }
+    }()
+
+    static let double: DoubleGemmKernel = {
+        let candidates = DoubleGemmKernel.allCases.filter { $0.isFused == fusedIsFast }
+        return fastest(candidates) { kernel, a, b, c, m, n, k in
+            kernel.gemm(m: m, n: n, k: k, a: StridedMatrix(a, ld: k, transposed: false),
+                        b: StridedMatrix(b, ld: n, transposed: false), c: c, ldc: n, accumulate: false)
+        }
+    }()
+
+    /// The candidate with the smallest best-of-7 time on a 48×256·256×96 product (about 0.5 ms in
+    /// all). Candidates run round-robin after one warm-up call each, so clock ramp-up and first-touch
+    /// costs do not favour the later ones. Unoptimised builds skip the timing and take the first.
+    static func fastest<Kernel, T: BinaryFloatingPoint>(
+        _ candidates: [Kernel],
+        _ run: (Kernel, UnsafePointer<T>, UnsafePointer<T>, UnsafeMutablePointer<T>, Int, Int, Int) -> Void
+    ) -> Kernel {
+        guard candidates.count > 1, !_isDebugAssertConfiguration() else { return candidates[0] }
+        let m = 48, n = 96, k = 256
+        let a = UnsafeMutablePointer<T>.allocate(capacity: m * k)
+        let b = UnsafeMutablePointer<T>.allocate(capacity: k * n)
+        let c = UnsafeMutablePointer<T>.allocate(capacity: m * n)
+        defer { a.deallocate(); b.deallocate(); c.deallocate() }
+        for i in 0..<(m * k) { a[i] = T(i % 7) * 0.25 }
+        for i in 0..<(k * n) { b[i] = T(i % 5) * 0.5 }
+        for kernel in candidates { run(kernel, a, b, c, m, n, k) }
+        var best = [Double](repeating: .infinity, count: candidates.count)
+        for _ in 0..<7 {
+            for (index, kernel) in candidates.enumerated() {
+                best[index] = Swift.min(best[index], time { _ in run(kernel, a, b, c, m, n, k) })
+            }
+        }
+        return candidates[best.indices.min { best[$0] < best[$1] }!]
+    }
+
+    /// Seconds taken by `body` (monotonic clock); `body` gets a value the optimiser cannot see through.
+    static func time(_ body: (Float) -> Void) -> Double {
+        var start = timespec(), end = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &start)
+        body(Float(start.tv_nsec & 1) + 1)
+        clock_gettime(CLOCK_MONOTONIC, &end)
+        return Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) * 1e-9
+    }
+
+    /// A dependent chain of 512 `x ← x + a·b` on `SIMD8<Float>`; the result is consumed opaquely.
+    @inline(never)
+    static func multiplyAddChain<MA: GemmMultiplyAdd>(_: MA.Type, seed: Float) {
+        var x = SIMD8<Float>(repeating: seed)
+        let a = SIMD8<Float>(repeating: seed * 0.5), b = SIMD8<Float>(repeating: seed * 0.25)
+        for _ in 0..<512 { x = MA.multiplyAdd(x, a, b) }
+        sink = x.sum()
+    }
+
+    nonisolated(unsafe) static var sink: Float = 0
+}

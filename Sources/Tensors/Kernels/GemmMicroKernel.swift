@@ -1,0 +1,175 @@
+// Register-blocked micro-kernels for the packed GEMM (see PackedGemm.swift).
+
+/// How a micro-kernel forms `acc + a·b` on SIMD vectors.
+///
+/// `Fused` maps to one `vfmadd` instruction when the compiler targets a CPU with FMA
+/// (`-target-cpu x86-64-v3` or newer), but to one `fmaf`/`fma` *library call per lane* otherwise;
+/// `Separate` is a multiply followed by an add (two roundings), fast on every target.
+/// `GemmKernelSelection` decides at run time which of the two the current binary does well.
+protocol GemmMultiplyAdd {
+    /// `acc + a·b`.
+    static func multiplyAdd<V: SIMD>(_ acc: V, _ a: V, _ b: V) -> V where V.Scalar: BinaryFloatingPoint
+}
+
+/// `acc.addingProduct(a, b)`: one rounding; a single instruction with FMA code generation.
+enum FusedMultiplyAdd: GemmMultiplyAdd {
+    @inline(__always)
+    static func multiplyAdd<V: SIMD>(_ acc: V, _ a: V, _ b: V) -> V where V.Scalar: BinaryFloatingPoint {
+        acc.addingProduct(a, b)
+    }
+}
+
+/// `acc + a * b`: two roundings; never a library call.
+enum SeparateMultiplyAdd: GemmMultiplyAdd {
+    @inline(__always)
+    static func multiplyAdd<V: SIMD>(_ acc: V, _ a: V, _ b: V) -> V where V.Scalar: BinaryFloatingPoint {
+        acc + a * b
+    }
+}
+
+/// A micro-kernel computes one `rows × nr` (or `rows × nr/2`) tile of C from packed operands:
+///
+///     C[r, j] ← (addToC ? C[r, j] : 0) + Σ_{p < kc} Ap[p·mr + r] · Bp[p·width + j]     (r < rows, j < width)
+///
+/// `Ap` is an `mr`-row sliver of op(A) stored column by column (`kc × mr`, contiguous, zero-padded
+/// past the last valid row), `Bp` a panel of op(B) stored row by row (`kc × width`, contiguous,
+/// 64-byte aligned), `width = nr` for `run` and `nr/2` for `runHalf` (the narrow remainder panel).
+/// C is row-major with row stride `ldc`; only its first `rows ≤ mr` rows of the tile are touched, and
+/// all `width` columns must be writable (narrower edges go through a scratch tile, see `PackedGemm`).
+protocol GemmMicroKernel {
+    associatedtype Scalar: BinaryFloatingPoint
+    /// Rows of the register tile.
+    static var mr: Int { get }
+    /// Columns of the register tile (= the packed B panel width).
+    static var nr: Int { get }
+    /// Depth of one packed block (elements of k per pass over C).
+    static var kc: Int { get }
+    /// Rows of op(A) packed per block (a multiple of `mr`).
+    static var mc: Int { get }
+    /// Columns of op(B) packed per block (a multiple of `nr`).
+    static var nc: Int { get }
+    static func run(
+        kc: Int, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>,
+        c: UnsafeMutablePointer<Scalar>, ldc: Int, rows: Int, addToC: Bool)
+    static func runHalf(
+        kc: Int, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>,
+        c: UnsafeMutablePointer<Scalar>, ldc: Int, rows: Int, addToC: Bool)
+}
+
+/// A `6 × 2w` tile held in twelve `V` accumulators (`w = V.scalarCount`):
+///
+///     for p in 0..<kc:  c[r][h] ← c[r][h] + broadcast(Ap[p·6 + r]) · Bp[p·2w + h·w ..< +w]    (r < 6, h < 2)
+///
+/// With `SIMD8<Float>` this is the classic 6×16 AVX2 tile (12 of 16 ymm registers hold C); with
+/// `SIMD16<Float>` a 6×32 AVX-512 tile; `SIMD4<Double>` / `SIMD8<Double>` give 6×8 / 6×16 tiles.
+/// `runHalf` is the `6 × w` variant (six accumulators) for a remainder of at most `w` columns.
+enum Tile6x2<V: SIMD, MA: GemmMultiplyAdd>: GemmMicroKernel where V.Scalar: BinaryFloatingPoint {
+    typealias Scalar = V.Scalar
+    static var mr: Int { 6 }
+    static var nr: Int { 2 * V.scalarCount }
+    /// 128: a 6×32 Float panel (16 KiB) then leaves most of L1 to A slivers and C.
+    static var kc: Int { 128 }
+    static var mc: Int { 120 }
+    static var nc: Int { MemoryLayout<Scalar>.size == 4 ? 2048 : 1024 }
+
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Scalar>) -> V {
+        UnsafeRawPointer(p).loadUnaligned(as: V.self)
+    }
+
+    @inline(__always)
+    static func store(_ v: V, _ p: UnsafeMutablePointer<Scalar>, add: Bool) {
+        let raw = UnsafeMutableRawPointer(p)
+        if add {
+            raw.storeBytes(of: raw.loadUnaligned(as: V.self) + v, as: V.self)
+        } else {
+            raw.storeBytes(of: v, as: V.self)
+        }
+    }
+
+    @inline(__always)
+    static func run(
+        kc: Int, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>,
+        c: UnsafeMutablePointer<Scalar>, ldc: Int, rows: Int, addToC: Bool
+    ) {
+        let w = V.scalarCount
+        var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
+        var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
+        var ap = a
+        var bp = b
+        for _ in 0..<kc {
+            let b0 = load(bp)
+            let b1 = load(bp + w)
+            var x = V(repeating: ap[0])
+            c00 = MA.multiplyAdd(c00, x, b0); c01 = MA.multiplyAdd(c01, x, b1)
+            x = V(repeating: ap[1])
+            c10 = MA.multiplyAdd(c10, x, b0); c11 = MA.multiplyAdd(c11, x, b1)
+            x = V(repeating: ap[2])
+            c20 = MA.multiplyAdd(c20, x, b0); c21 = MA.multiplyAdd(c21, x, b1)
+            x = V(repeating: ap[3])
+            c30 = MA.multiplyAdd(c30, x, b0); c31 = MA.multiplyAdd(c31, x, b1)
+            x = V(repeating: ap[4])
+            c40 = MA.multiplyAdd(c40, x, b0); c41 = MA.multiplyAdd(c41, x, b1)
+            x = V(repeating: ap[5])
+            c50 = MA.multiplyAdd(c50, x, b0); c51 = MA.multiplyAdd(c51, x, b1)
+            ap += 6
+            bp += 2 * w
+        }
+        var row = c
+        store(c00, row, add: addToC); store(c01, row + w, add: addToC)
+        guard rows > 1 else { return }
+        row += ldc
+        store(c10, row, add: addToC); store(c11, row + w, add: addToC)
+        guard rows > 2 else { return }
+        row += ldc
+        store(c20, row, add: addToC); store(c21, row + w, add: addToC)
+        guard rows > 3 else { return }
+        row += ldc
+        store(c30, row, add: addToC); store(c31, row + w, add: addToC)
+        guard rows > 4 else { return }
+        row += ldc
+        store(c40, row, add: addToC); store(c41, row + w, add: addToC)
+        guard rows > 5 else { return }
+        row += ldc
+        store(c50, row, add: addToC); store(c51, row + w, add: addToC)
+    }
+
+    @inline(__always)
+    static func runHalf(
+        kc: Int, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>,
+        c: UnsafeMutablePointer<Scalar>, ldc: Int, rows: Int, addToC: Bool
+    ) {
+        let w = V.scalarCount
+        var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V()
+        var ap = a
+        var bp = b
+        for _ in 0..<kc {
+            let b0 = load(bp)
+            c0 = MA.multiplyAdd(c0, V(repeating: ap[0]), b0)
+            c1 = MA.multiplyAdd(c1, V(repeating: ap[1]), b0)
+            c2 = MA.multiplyAdd(c2, V(repeating: ap[2]), b0)
+            c3 = MA.multiplyAdd(c3, V(repeating: ap[3]), b0)
+            c4 = MA.multiplyAdd(c4, V(repeating: ap[4]), b0)
+            c5 = MA.multiplyAdd(c5, V(repeating: ap[5]), b0)
+            ap += 6
+            bp += w
+        }
+        var row = c
+        store(c0, row, add: addToC)
+        guard rows > 1 else { return }
+        row += ldc
+        store(c1, row, add: addToC)
+        guard rows > 2 else { return }
+        row += ldc
+        store(c2, row, add: addToC)
+        guard rows > 3 else { return }
+        row += ldc
+        store(c3, row, add: addToC)
+        guard rows > 4 else { return }
+        row += ldc
+        store(c4, row, add: addToC)
+        guard rows > 5 else { return }
+        row += ldc
+        store(c5, row, add: addToC)
+    }
+}

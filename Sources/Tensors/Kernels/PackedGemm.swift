@@ -1,0 +1,216 @@
+// Blocked, packed GEMM driver (Goto/BLIS loop structure) around a register-tile micro-kernel.
+
+/// A read-only strided matrix view: element `(i, j)` lives at `base[i·rowStride + j·columnStride]`.
+///
+/// A row-major `X` with leading dimension `ld` is `(ld, 1)`; its transpose is `(1, ld)`. Packing uses
+/// this to serve all four `op(A)·op(B)` transpose combinations with one driver.
+struct StridedMatrix<Scalar> {
+    var base: UnsafePointer<Scalar>
+    var rowStride: Int
+    var columnStride: Int
+    /// True when columns are contiguous (`columnStride == 1`, i.e. the stored matrix is not transposed).
+    var rowsAreContiguous: Bool
+
+    /// `op(X)` for a row-major `X` with leading dimension `ld`, transposed when `transposed`.
+    @inline(__always)
+    init(_ base: UnsafePointer<Scalar>, ld: Int, transposed: Bool) {
+        self.base = base
+        self.rowStride = transposed ? 1 : ld
+        self.columnStride = transposed ? ld : 1
+        self.rowsAreContiguous = !transposed
+    }
+}
+
+/// `C ← op(A)·op(B) + (accumulate ? C : 0)` with op(A) `m×k`, op(B) `k×n`, C `m×n` (row stride `ldc`).
+///
+/// Loop nest (sizes from the micro-kernel `K`):
+///
+///     for jc in 0..<n step nc:                 // B block: kc × nc, packed into nr-wide panels
+///       for pc in 0..<k step kc:
+///         pack op(B)[pc..<pc+kc, jc..<jc+nc]
+///         for ic in 0..<m step mc:             // A block: mc × kc, packed into mr-row slivers (L2)
+///           pack op(A)[ic..<ic+mc, pc..<pc+kc]
+///           for jr in 0..<nc step nr:          // one B panel (kc × nr) stays in L1 ...
+///             for ir in 0..<mc step mr:        // ... while the A slivers stream past it
+///               C[ic+ir ..< +mr, jc+jr ..< +nr] (+)= sliver · panel       (micro-kernel)
+///
+/// Edge tiles: missing rows are zero-padded in the A slivers and simply not stored; a remainder of at
+/// most `nr/2` columns uses a half-width panel and `runHalf`; columns that still do not fill the
+/// panel are computed into a scratch tile and merged.
+/// k is split into `⌈k/kc⌉` near-equal blocks. All kernels share `kc`, so every element of C is
+/// accumulated in the same order whatever `mr`/`nr` are: micro-kernels that share a multiply-add
+/// style give bitwise-identical results.
+enum PackedGemm<K: GemmMicroKernel> {
+    typealias Scalar = K.Scalar
+
+    static func gemm(
+        m: Int, n: Int, k: Int, a: StridedMatrix<Scalar>, b: StridedMatrix<Scalar>,
+        c: UnsafeMutablePointer<Scalar>, ldc: Int, accumulate: Bool
+    ) {
+        guard m > 0, n > 0, k > 0 else { return }
+        let mr = K.mr, nr = K.nr
+        // Split k into equal blocks of at most K.kc (257 = 129 + 128, not 128 + 128 + 1).
+        let kBlocks = (k + K.kc - 1) / K.kc
+        let kcMax = (k + kBlocks - 1) / kBlocks
+        let mcMax = Swift.min(K.mc, roundUp(m, mr))
+        let ncMax = Swift.min(K.nc, roundUp(n, nr))
+        let size = MemoryLayout<Scalar>.stride
+        let packACount = mcMax * kcMax
+        let packBCount = ncMax * kcMax
+        let tileCount = roundUp(mr * nr, 16)
+        let raw = UnsafeMutableRawPointer.allocate(
+            byteCount: (packACount + packBCount + tileCount) * size + 128, alignment: 64)
+        defer { raw.deallocate() }
+        let packB = raw.bindMemory(to: Scalar.self, capacity: packBCount)
+        let packA = (raw + roundUp(packBCount * size, 64)).bindMemory(to: Scalar.self, capacity: packACount)
+        let tile = (raw + roundUp(packBCount * size, 64) + roundUp(packACount * size, 64))
+            .bindMemory(to: Scalar.self, capacity: mr * nr)
+
+        var jc = 0
+        while jc < n {
+            let nb = Swift.min(K.nc, n - jc)
+            var pc = 0
+            while pc < k {
+                let kb = Swift.min(kcMax, k - pc)
+                packPanels(b, rows: pc, kb, columns: jc, nb, into: packB)
+                let addToC = accumulate || pc > 0
+                var ic = 0
+                while ic < m {
+                    let mb = Swift.min(K.mc, m - ic)
+                    packSlivers(a, rows: ic, mb, columns: pc, kb, into: packA)
+                    var jr = 0
+                    while jr < nb {
+                        let width = Swift.min(nr, nb - jr)
+                        let panelWidth = width <= nr / 2 ? nr / 2 : nr
+                        let panel = UnsafePointer(packB + (jr / nr) * kb * nr)
+                        var ir = 0
+                        while ir < mb {
+                            let height = Swift.min(mr, mb - ir)
+                            let sliver = UnsafePointer(packA + (ir / mr) * kb * mr)
+                            let cTile = c + (ic + ir) * ldc + (jc + jr)
+                            if width == panelWidth {
+                                if panelWidth == nr {
+                                    K.run(kc: kb, a: sliver, b: panel, c: cTile, ldc: ldc,
+                                          rows: height, addToC: addToC)
+                                } else {
+                                    K.runHalf(kc: kb, a: sliver, b: panel, c: cTile, ldc: ldc,
+                                              rows: height, addToC: addToC)
+                                }
+                            } else {
+                                // Narrower than the panel: compute into the scratch tile, then merge.
+                                if panelWidth == nr {
+                                    K.run(kc: kb, a: sliver, b: panel, c: tile, ldc: nr, rows: height, addToC: false)
+                                } else {
+                                    K.runHalf(kc: kb, a: sliver, b: panel, c: tile, ldc: nr, rows: height, addToC: false)
+                                }
+                                for r in 0..<height {
+                                    let dst = cTile + r * ldc
+                                    let src = tile + r * nr
+                                    if addToC {
+                                        for j in 0..<width { dst[j] += src[j] }
+                                    } else {
+                                        for j in 0..<width { dst[j] = src[j] }
+                                    }
+                                }
+                            }
+                            ir += mr
+                        }
+                        jr += nr
+                    }
+                    ic += mb
+                }
+                pc += kb
+            }
+            jc += nb
+        }
+    }
+
+    @inline(__always)
+    static func roundUp(_ x: Int, _ multiple: Int) -> Int { (x + multiple - 1) / multiple * multiple }
+
+    /// Packs `op(B)[p0 ..< p0+kb, j0 ..< j0+nb]` into `⌈nb/nr⌉` panels; panel `q` holds
+    /// `dst[q·kb·nr + p·s + jj] = op(B)[p0+p, j0+q·nr+jj]` (zero for columns past `nb`), where the
+    /// panel's row length `s` is `nr`, or `nr/2` for a last panel with at most `nr/2` columns.
+    static func packPanels(
+        _ b: StridedMatrix<Scalar>, rows p0: Int, _ kb: Int, columns j0: Int, _ nb: Int,
+        into dst: UnsafeMutablePointer<Scalar>
+    ) {
+        let nr = K.nr
+        var q = 0
+        while q * nr < nb {
+            let width = Swift.min(nr, nb - q * nr)
+            // The last panel is half as wide (runHalf) when at most nr/2 columns remain.
+            let stride = width <= nr / 2 ? nr / 2 : nr
+            let panel = dst + q * kb * nr
+            let first = b.base + p0 * b.rowStride + (j0 + q * nr) * b.columnStride
+            if b.rowsAreContiguous {
+                if width == stride {
+                    for p in 0..<kb {
+                        (panel + p * stride).update(from: first + p * b.rowStride, count: stride)
+                    }
+                } else {
+                    for p in 0..<kb {
+                        let d = panel + p * stride
+                        let s = first + p * b.rowStride
+                        for jj in 0..<width { d[jj] = s[jj] }
+                        for jj in width..<stride { d[jj] = 0 }
+                    }
+                }
+            } else {
+                // Stored transposed: op(B)[p, j] = B[j, p]; each source row is contiguous along p.
+                for jj in 0..<width {
+                    let s = first + jj * b.columnStride
+                    var d = panel + jj
+                    for p in 0..<kb {
+                        d.pointee = s[p * b.rowStride]
+                        d += stride
+                    }
+                }
+                if width < stride {
+                    for p in 0..<kb {
+                        for jj in width..<stride { panel[p * stride + jj] = 0 }
+                    }
+                }
+            }
+            q += 1
+        }
+    }
+
+    /// Packs `op(A)[i0 ..< i0+mb, p0 ..< p0+kb]` into `⌈mb/mr⌉` slivers; sliver `s` holds
+    /// `dst[s·kb·mr + p·mr + r] = op(A)[i0+s·mr+r, p0+p]`, zero for rows past `mb`.
+    static func packSlivers(
+        _ a: StridedMatrix<Scalar>, rows i0: Int, _ mb: Int, columns p0: Int, _ kb: Int,
+        into dst: UnsafeMutablePointer<Scalar>
+    ) {
+        let mr = K.mr
+        var s = 0
+        while s * mr < mb {
+            let height = Swift.min(mr, mb - s * mr)
+            let sliver = dst + s * kb * mr
+            let first = a.base + (i0 + s * mr) * a.rowStride + p0 * a.columnStride
+            if !a.rowsAreContiguous {
+                // Stored transposed: op(A)[i, p] = A[p, i]; the mr rows of one column are contiguous.
+                for p in 0..<kb {
+                    let d = sliver + p * mr
+                    let src = first + p * a.columnStride
+                    for r in 0..<height { d[r] = src[r] }
+                    for r in height..<mr { d[r] = 0 }
+                }
+            } else if height == mr {
+                for p in 0..<kb {
+                    let d = sliver + p * mr
+                    let src = first + p
+                    for r in 0..<mr { d[r] = src[r * a.rowStride] }
+                }
+            } else {
+                for p in 0..<kb {
+                    let d = sliver + p * mr
+                    let src = first + p
+                    for r in 0..<height { d[r] = src[r * a.rowStride] }
+                    for r in height..<mr { d[r] = 0 }
+                }
+            }
+            s += 1
+        }
+    }
+}

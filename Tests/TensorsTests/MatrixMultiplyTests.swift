@@ -1,0 +1,208 @@
+import Tensors
+import XCTest
+
+/// Checks every GEMM path (`_GemmTesting` paths) against a naive triple loop evaluated in Double:
+/// `C ← op(A)·op(B) + (accumulate ? C : 0)` over all transpose combinations, awkward sizes and
+/// padded leading dimensions.
+final class MatrixMultiplyTests: XCTestCase {
+    /// One problem: shapes, leading dimensions and random contents.
+    struct Problem {
+        var transposeA: Bool, transposeB: Bool, accumulate: Bool
+        var m: Int, n: Int, k: Int
+        var lda: Int, ldb: Int, ldc: Int
+        var a: [Double], b: [Double], c: [Double]
+
+        init(transposeA: Bool, transposeB: Bool, accumulate: Bool, m: Int, n: Int, k: Int,
+             pad: Int = 0, seed: UInt64) {
+            self.transposeA = transposeA; self.transposeB = transposeB; self.accumulate = accumulate
+            self.m = m; self.n = n; self.k = k
+            lda = (transposeA ? m : k) + pad
+            ldb = (transposeB ? k : n) + 2 * pad
+            ldc = n + 3 * pad
+            var state = seed &* 6364136223846793005 &+ 1442695040888963407
+            func next() -> Double {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                return Double(Int64(bitPattern: state >> 11) % 2001 - 1000) / 1000
+            }
+            a = (0..<((transposeA ? k : m) * lda)).map { _ in next() }
+            b = (0..<((transposeB ? n : k) * ldb)).map { _ in next() }
+            c = (0..<(m * ldc)).map { _ in next() }
+        }
+
+        func opA(_ i: Int, _ p: Int) -> Double { transposeA ? a[p * lda + i] : a[i * lda + p] }
+        func opB(_ p: Int, _ j: Int) -> Double { transposeB ? b[j * ldb + p] : b[p * ldb + j] }
+
+        /// The exact-ish product and, per element, `Σ|a·b| + |C₀|` (the scale of rounding errors).
+        func reference() -> (value: [Double], scale: [Double]) {
+            // Elements outside the m×n window keep C₀ (scale |C₀| covers its conversion to Float).
+            var value = c, scale = c.map { abs($0) }
+            for i in 0..<m {
+                for j in 0..<n {
+                    var s = accumulate ? c[i * ldc + j] : 0
+                    var t = accumulate ? abs(c[i * ldc + j]) : 0
+                    for p in 0..<k {
+                        let x = opA(i, p) * opB(p, j)
+                        s += x
+                        t += abs(x)
+                    }
+                    value[i * ldc + j] = s
+                    scale[i * ldc + j] = t
+                }
+            }
+            return (value, scale)
+        }
+
+        var label: String {
+            "\(transposeA ? "Aᵀ" : "A")·\(transposeB ? "Bᵀ" : "B") m=\(m) n=\(n) k=\(k) " +
+                "lda=\(lda) ldb=\(ldb) ldc=\(ldc) accumulate=\(accumulate)"
+        }
+    }
+
+    /// Runs `path` in Float and Double and compares with the reference (padding of C included:
+    /// elements outside the `m×n` window must stay untouched).
+    func check(_ problem: Problem, path: String, float: Bool = true, double: Bool = true,
+               file: StaticString = #filePath, line: UInt = #line) {
+        let (expected, scale) = problem.reference()
+        if float {
+            guard let got = _GemmTesting.gemm(
+                path: path, transposeA: problem.transposeA, transposeB: problem.transposeB,
+                m: problem.m, n: problem.n, k: problem.k, a: problem.a.map(Float.init), lda: problem.lda,
+                b: problem.b.map(Float.init), ldb: problem.ldb, c: problem.c.map(Float.init),
+                ldc: problem.ldc, accumulate: problem.accumulate)
+            else { return XCTFail("path \(path) unavailable", file: file, line: line) }
+            compare(got.map(Double.init), expected, scale, epsilon: Double(Float.ulpOfOne), problem.k,
+                    "Float \(path) \(problem.label)", file: file, line: line)
+        }
+        if double {
+            guard let got = _GemmTesting.gemm(
+                path: path, transposeA: problem.transposeA, transposeB: problem.transposeB,
+                m: problem.m, n: problem.n, k: problem.k, a: problem.a, lda: problem.lda,
+                b: problem.b, ldb: problem.ldb, c: problem.c, ldc: problem.ldc, accumulate: problem.accumulate)
+            else { return XCTFail("path \(path) unavailable", file: file, line: line) }
+            compare(got, expected, scale, epsilon: Double.ulpOfOne, problem.k,
+                    "Double \(path) \(problem.label)", file: file, line: line)
+        }
+    }
+
+    func compare(_ got: [Double], _ expected: [Double], _ scale: [Double], epsilon: Double, _ k: Int,
+                 _ label: String, file: StaticString, line: UInt) {
+        XCTAssertEqual(got.count, expected.count, label, file: file, line: line)
+        let factor = 2 * epsilon * Double(k + 2)
+        for index in expected.indices where !(abs(got[index] - expected[index]) <= factor * scale[index] + 1e-300) {
+            return XCTFail("\(label): element \(index) is \(got[index]), expected \(expected[index])",
+                           file: file, line: line)
+        }
+    }
+
+    static let transposes = [(false, false), (false, true), (true, false), (true, true)]
+
+    /// Every transpose combination and accumulate mode over `shapes`.
+    func sweep(_ shapes: [(Int, Int, Int)], paths: [String], pad: Int = 0,
+               float: Bool = true, double: Bool = true) {
+        var seed: UInt64 = 1
+        for (m, n, k) in shapes {
+            for (ta, tb) in Self.transposes {
+                for accumulate in [false, true] {
+                    seed += 1
+                    let problem = Problem(transposeA: ta, transposeB: tb, accumulate: accumulate,
+                                          m: m, n: n, k: k, pad: pad, seed: seed)
+                    for path in paths { check(problem, path: path, float: float, double: double) }
+                }
+            }
+        }
+    }
+
+    /// Sizes 1, 5, 17, 31 in every position, plus 100 and 257 in each of m, n and k.
+    static let awkwardShapes: [(Int, Int, Int)] = {
+        let small = [1, 5, 17, 31]
+        var shapes: [(Int, Int, Int)] = []
+        for m in small { for n in small { for k in small { shapes.append((m, n, k)) } } }
+        shapes += [(100, 17, 31), (17, 100, 31), (31, 17, 100), (257, 5, 17), (5, 257, 17), (17, 31, 257),
+                   (100, 100, 100)]
+        return shapes
+    }()
+
+    func testBuiltInAwkwardShapes() {
+        sweep(Self.awkwardShapes, paths: ["built-in"])
+    }
+
+    func testBuiltInLeadingDimensions() {
+        sweep([(1, 1, 1), (5, 17, 31), (31, 5, 17), (17, 31, 5), (37, 41, 43), (100, 31, 257)],
+              paths: ["built-in"], pad: 3)
+    }
+
+    func testEveryKernelDirectly() {
+        // Each packed micro-kernel and the unpacked loops, whichever the dispatcher would pick.
+        // (Fused kernels run as slow libcalls in builds without FMA, so the sizes stay moderate.)
+        let shapes = [(1, 1, 1), (6, 16, 4), (7, 33, 19), (13, 17, 300), (61, 70, 9)]
+        let floatKernels = _GemmTesting.floatPaths.filter { !["auto", "built-in", "blas"].contains($0) }
+        let doubleKernels = _GemmTesting.doublePaths.filter { !["auto", "built-in", "blas"].contains($0) }
+        sweep(shapes, paths: floatKernels, pad: 1, double: false)
+        sweep(shapes, paths: doubleKernels, pad: 1, float: false)
+    }
+
+    func testVectorShapes() {
+        // Matrix·vector, vector·matrix and outer products through the dispatcher.
+        sweep([(200, 1, 30), (1, 200, 30), (1, 1, 300), (40, 24, 1), (300, 2, 9)], paths: ["built-in"], pad: 2)
+    }
+
+    func testKZeroClearsOrKeepsC() {
+        for (ta, tb) in Self.transposes {
+            for accumulate in [false, true] {
+                let problem = Problem(transposeA: ta, transposeB: tb, accumulate: accumulate,
+                                      m: 7, n: 9, k: 0, pad: 1, seed: 99)
+                for path in ["auto", "built-in", "small", "fma-6x16-simd8"] { check(problem, path: path) }
+                let got = _GemmTesting.gemm(path: "built-in", transposeA: ta, transposeB: tb, m: 7, n: 9, k: 0,
+                                            a: [], lda: 1, b: [], ldb: 10, c: problem.c.map(Float.init),
+                                            ldc: problem.ldc, accumulate: accumulate)!
+                for i in 0..<7 {
+                    for j in 0..<9 {
+                        XCTAssertEqual(got[i * problem.ldc + j], accumulate ? Float(problem.c[i * problem.ldc + j]) : 0)
+                    }
+                }
+            }
+        }
+    }
+
+    func testEmptyOutputIsUntouched() {
+        let c: [Float] = [1, 2, 3]
+        XCTAssertEqual(_GemmTesting.gemm(path: "built-in", transposeA: false, transposeB: false, m: 0, n: 3, k: 4,
+                                         a: [], lda: 4, b: Array(repeating: 1, count: 12), ldb: 3, c: c, ldc: 3,
+                                         accumulate: false), c)
+        XCTAssertEqual(_GemmTesting.gemm(path: "auto", transposeA: true, transposeB: true, m: 3, n: 0, k: 4,
+                                         a: Array(repeating: 1, count: 12), lda: 3, b: [], ldb: 4, c: c, ldc: 1,
+                                         accumulate: false), c)
+    }
+
+    func testBLASMatchesReference() throws {
+        guard let name = MatmulConfiguration.blasLibraryName else {
+            throw XCTSkip("no BLAS library loaded (MSR_BLAS=\(ProcessInfo.processInfo.environment["MSR_BLAS"] ?? "unset"))")
+        }
+        XCTAssertFalse(name.isEmpty)
+        sweep([(1, 1, 1), (5, 17, 31), (31, 5, 17), (70, 68, 20), (100, 31, 257)], paths: ["blas", "auto"], pad: 2)
+    }
+
+    func testBackendOverrideIsScopedToTheCall() {
+        XCTAssertNil(MatmulConfiguration.forcedBackend)
+        MatmulConfiguration.withBackend(.builtIn) {
+            XCTAssertEqual(MatmulConfiguration.forcedBackend, .builtIn)
+            XCTAssertEqual(MatmulConfiguration.backend(m: 1000, n: 1000, k: 1000), .builtIn)
+            MatmulConfiguration.withBackend(.blas) {
+                XCTAssertEqual(MatmulConfiguration.forcedBackend, .blas)
+                let expected: MatmulBackend = MatmulConfiguration.blasLibraryName == nil ? .builtIn : .blas
+                XCTAssertEqual(MatmulConfiguration.backend(m: 2, n: 2, k: 2), expected)
+            }
+            XCTAssertEqual(MatmulConfiguration.forcedBackend, .builtIn)
+            // The automatic path obeys the override (checked for correctness only).
+            sweep([(70, 68, 20)], paths: ["auto"])
+        }
+        XCTAssertNil(MatmulConfiguration.forcedBackend)
+        XCTAssertEqual(MatmulBackend(rawValue: "built-in"), .builtIn)
+    }
+
+    func testKernelSelectionIsReported() {
+        let names = MatmulConfiguration.builtInKernelNames
+        XCTAssertTrue(names.contains("/"), names)
+        XCTAssertTrue(names.hasPrefix("fma") || names.hasPrefix("muladd"), names)
+    }
+}
