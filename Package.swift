@@ -1,26 +1,38 @@
 // swift-tools-version: 6.1
 //
 // MSR for Swift: Meta-Learning Symmetries by Reparameterization (Zhou, Knowles, Finn; ICLR 2021).
-// Module chain (each depends only on the ones above it): Tensors → NeuralNets → Symmetry →
-// MetaLearning → Datasets → msr. See README.md and DESIGN notes in the repository.
+//
+// Modules, each depending only on those before it:
+//   Tensors       tensors, kernels, BLAS bridge, reverse-mode autodiff of any order, seeded random numbers
+//   NeuralNets    layers as pure functions of a parameter tree, including the MSR layers
+//   Datasets      task families (synthetic and files), .npy/.npz and safetensors formats
+//   MetaLearning  inner loops, meta-gradients, outer optimisers, evaluation, checkpoints
+//   msr           the command-line tool
 import PackageDescription
 
 let package = Package(
     name: "MSR",
     products: [
         .library(name: "Tensors", targets: ["Tensors"]),
+        .library(name: "NeuralNets", targets: ["NeuralNets"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
+        .library(name: "MetaLearning", targets: ["MetaLearning"]),
         .executable(name: "msr", targets: ["msr"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
     ],
     targets: [
         // MARK: - Public API
         .target(name: "Tensors"),
+        .target(name: "NeuralNets", dependencies: ["Tensors"]),
+        .target(name: "Datasets", dependencies: ["Tensors", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .target(name: "MetaLearning", dependencies: ["Tensors", "NeuralNets", "Datasets"]),
         .executableTarget(
             name: "msr",
             dependencies: [
-                "Tensors",
+                "Tensors", "NeuralNets", "Datasets", "MetaLearning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -32,6 +44,9 @@ let package = Package(
             name: "TensorsTests",
             dependencies: ["Tensors", "TestSupport"],
             resources: [.copy("Fixtures")]),
+        .testTarget(name: "NeuralNetsTests", dependencies: ["NeuralNets", "TestSupport"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"], resources: [.copy("Resources")]),
+        .testTarget(name: "MetaLearningTests", dependencies: ["MetaLearning", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

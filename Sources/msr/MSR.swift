@@ -1,9 +1,10 @@
 import ArgumentParser
 
+/// The `msr` tool. Each subcommand lives in its own file.
 @main
 struct MSR: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "msr",
-        abstract: "Meta-learning symmetries by reparameterization.",
-        subcommands: [])
+        abstract: "Meta-learning symmetries by reparameterization (Zhou, Knowles & Finn, ICLR 2021).",
+        subcommands: [Generate.self, Bench.self])
 }

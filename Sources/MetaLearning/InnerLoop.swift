@@ -1,0 +1,76 @@
+import Datasets
+import NeuralNets
+import Tensors
+
+/// The task loss a model is adapted and evaluated with.
+public enum TaskLoss: String, Sendable, Codable, CaseIterable {
+    case meanSquaredError = "mse"
+    case crossEntropy = "cross-entropy"
+
+    public func callAsFunction(_ prediction: Tensor, _ targets: Tensor) -> Tensor {
+        switch self {
+        case .meanSquaredError:
+            return Tensor.meanSquaredError(prediction, targets)
+        case .crossEntropy:
+            return Tensor.crossEntropy(logits: prediction, labels: targets.scalars.map { Int($0) })
+        }
+    }
+}
+
+/// MAML's inner loop with learned per-layer learning rates (Finn et al. 2017; Li et al. 2017, Meta-SGD
+/// per parameter tensor), as MSR uses it: plain SGD on the inner parameters,
+///
+///     θᵢ ← θᵢ − αᵢ · ∂L_support/∂θᵢ      for every inner parameter θᵢ, `steps` times,
+///
+/// where αᵢ (`innerLearningRate.<key>`) is itself meta-learned. Symmetry matrices are not adapted.
+/// With `firstOrder`, the gradient ∂L_support/∂θᵢ is treated as a constant (first-order MAML); otherwise
+/// its graph is kept so that the meta-gradient differentiates through it (second order).
+public struct InnerLoop: Sendable {
+    public var steps: Int
+    public var firstOrder: Bool
+    public var loss: TaskLoss
+
+    public init(steps: Int = 1, firstOrder: Bool = false, loss: TaskLoss = .meanSquaredError) {
+        self.steps = steps
+        self.firstOrder = firstOrder
+        self.loss = loss
+    }
+
+    /// Key of the learned inner learning rate of parameter `key`.
+    public static func learningRateKey(_ key: String) -> String { "innerLearningRate." + key }
+
+    /// The adapted ("fast") parameters after `steps` SGD steps on `support`.
+    ///
+    /// - Parameters:
+    ///   - metaParameters: model parameters plus one `innerLearningRate.<key>` scalar per inner key.
+    ///   - createGraph: keep the graph of the inner gradients (second-order meta-gradients). Evaluation
+    ///     passes false; meta-training passes `!firstOrder`.
+    public func adapt(_ model: some Layer, _ metaParameters: Parameters, on support: TaskExamples,
+                      createGraph: Bool) -> Parameters {
+        let innerKeys = model.innerParameterKeys.sorted()
+        var fast = metaParameters
+        for _ in 0..<steps {
+            let supportLoss = loss(model.apply(fast, support.inputs), support.targets)
+            let g = gradients(of: supportLoss, wrt: innerKeys.map { fast[$0] }, createGraph: createGraph)
+            for (key, gi) in zip(innerKeys, g) {
+                fast[key] = fast[key] - fast[Self.learningRateKey(key)] * gi
+            }
+        }
+        return fast
+    }
+
+    /// Query loss after adapting on the episode's support set: the meta-training objective of one task.
+    public func queryLoss(_ model: some Layer, _ metaParameters: Parameters, episode: Episode, createGraph: Bool) -> Tensor {
+        let fast = adapt(model, metaParameters, on: episode.support, createGraph: createGraph)
+        return loss(model.apply(fast, episode.query.inputs), episode.query.targets)
+    }
+
+    /// The meta-parameters of `model`: its initial parameters plus a learned inner learning rate per inner
+    /// parameter tensor, each starting at `initialLearningRate`.
+    public static func metaParameters(for model: some Layer, initial: Parameters, initialLearningRate: Double) -> Parameters {
+        var p = initial
+        let dtype = initial.tensors.values.first?.dtype ?? .float32
+        for key in model.innerParameterKeys { p[learningRateKey(key)] = Tensor(initialLearningRate, dtype: dtype) }
+        return p
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import Tensors
+
+/// `msr bench engine`: the tensor engine's speed and memory (issue: tensor engine). Build in release.
+enum EngineBenchmark {
+    static func run(quick: Bool) {
+        let samples = quick ? 3 : 7
+        print("matmul backends: built-in kernels \(MatmulConfiguration.builtInKernelNames); BLAS: \(MatmulConfiguration.blasLibraryName ?? "none loaded")")
+        #if DEBUG
+        print("warning: this is a debug build; figures are meaningless. Use `swift run -c release msr bench engine`.")
+        #endif
+        matmulTable(samples: samples)
+        convolution(samples: samples)
+        metaGradient(samples: samples)
+        bookkeeping(samples: samples)
+        memory(repetitions: quick ? 200 : 1000)
+    }
+
+    // MARK: - Matrix multiply
+
+    static func matmulTable(samples: Int) {
+        let shapes: [(String, Int, Int, Int)] = [
+            ("64³", 64, 64, 64), ("256³", 256, 256, 256), ("1024³", 1024, 1024, 1024),
+            ("20×70·70×68", 20, 68, 70), ("4760×30·30×1", 4760, 1, 30), ("18000×9·9×24", 18000, 24, 9),
+        ]
+        let hasBLAS = MatmulConfiguration.blasLibraryName != nil
+        var table = TextTable(header: ["matmul (Float32)", "built-in GFLOP/s", "BLAS GFLOP/s", "built-in / BLAS"])
+        for (name, m, n, k) in shapes {
+            var g = SplitMix64(seed: 1)
+            let a = Tensor.randomNormal([m, k], using: &g), b = Tensor.randomNormal([k, n], using: &g)
+            let flops = 2.0 * Double(m * n * k)
+            func rate(_ backend: MatmulBackend) -> Double {
+                MatmulConfiguration.withBackend(backend) {
+                    flops / Measure.secondsPerCall(samples: samples) { _ = Tensor.matmul(a, b) } * 1e-9
+                }
+            }
+            let builtIn = rate(.builtIn)
+            let blas = hasBLAS ? rate(.blas) : .nan
+            table.add([name, format(builtIn), hasBLAS ? format(blas) : "—", hasBLAS ? format(builtIn / blas, 2) : "—"])
+        }
+        print("\n" + table.rendered)
+        print("(whole Tensor op: allocation of the result included; median of \(samples) samples)")
+    }
+
+    // MARK: - Convolution
+
+    static func convolution(samples: Int) {
+        var g = SplitMix64(seed: 2)
+        let x = Tensor.randomNormal([20, 1, 32, 32], using: &g)
+        let w = Tensor.randomNormal([24, 1, 3, 3], using: &g)
+        // Forward 2·N·D·C·kh·kw·oh·ow; backward (input and weight) twice that.
+        let flops = 3 * 2.0 * 20 * 24 * 9 * 30 * 30
+        var table = TextTable(header: ["conv2d 20×1×32×32 → 24, 3×3", "ms per fwd+bwd", "GFLOP/s"])
+        for backend in MatmulBackend.allCases where backend == .builtIn || MatmulConfiguration.blasLibraryName != nil {
+            let t = MatmulConfiguration.withBackend(backend) {
+                Measure.secondsPerCall(samples: samples) {
+                    let (xl, wl) = (x.requiringGradient(), w.requiringGradient())
+                    let y = Tensor.conv2d(xl, weight: wl)
+                    _ = gradients(of: (y * y).sum(), wrt: [xl, wl])
+                }
+            }
+            table.add([backend.rawValue, format(t * 1e3, 3), format(flops / t * 1e-9)])
+        }
+        print("\n" + table.rendered)
+    }
+
+    // MARK: - Meta-gradient
+
+    /// The `msr_fc` fixture problem (U 24×3, v 3, b 4; 2 inner steps; 2 support, 5 query examples) with
+    /// random values: one second-order meta-gradient.
+    static func msrFCMetaGradient(_ u: Tensor, _ v: Tensor, _ b: Tensor, _ lr: Tensor, _ data: [Tensor]) -> [Tensor] {
+        let (leaves) = [u, v, b, lr].map { $0.requiringGradient() }
+        func model(_ v: Tensor, _ b: Tensor, _ x: Tensor) -> Tensor {
+            let w = Tensor.matmul(leaves[0], v.reshaped([3, 1])).reshaped([4, 6])
+            return Tensor.matmul(x, w, transposeB: true) + b
+        }
+        var (vf, bf) = (leaves[1], leaves[2])
+        for _ in 0..<2 {
+            let loss = Tensor.meanSquaredError(model(vf, bf, data[0]), data[1])
+            let g = gradients(of: loss, wrt: [vf, bf], createGraph: true)
+            vf = vf - leaves[3] * g[0]
+            bf = bf - leaves[3] * g[1]
+        }
+        let query = Tensor.meanSquaredError(model(vf, bf, data[2]), data[3])
+        return gradients(of: query, wrt: leaves)
+    }
+
+    static func fixtureInputs() -> ([Tensor], [Tensor]) {
+        var g = SplitMix64(seed: 3)
+        let params = [Tensor.randomNormal([24, 3], using: &g), Tensor.randomNormal([3], using: &g),
+                      Tensor.randomNormal([4], using: &g), Tensor(0.1)]
+        let data = [[2, 6], [2, 4], [5, 6], [5, 4]].map { Tensor.randomNormal($0, using: &g) }
+        return (params, data)
+    }
+
+    static func metaGradient(samples: Int) {
+        let (p, data) = fixtureInputs()
+        let t = Measure.secondsPerCall(samples: samples) { _ = msrFCMetaGradient(p[0], p[1], p[2], p[3], data) }
+        print("\nsecond-order meta-gradient of the msr_fc fixture problem (Float32): \(format(1 / t, 0)) per second (\(format(t * 1e6)) µs each)")
+    }
+
+    // MARK: - Bookkeeping
+
+    /// Time of a whole tensor op (shape checks, allocation, graph recording) against the same arithmetic
+    /// in a bare loop over preallocated arrays.
+    static func bookkeeping(samples: Int) {
+        var table = TextTable(header: ["op (Float32)", "elements", "op µs", "bare loop µs", "bookkeeping share"])
+        for n in [10_000, 100_000] {
+            var g = SplitMix64(seed: 4)
+            let x = Tensor.randomNormal([n / 100, 100], using: &g), y = Tensor.randomNormal([n / 100, 100], using: &g)
+            let row = Tensor.randomNormal([100], using: &g)
+            // Bare loops over raw pointers allocated once: the arithmetic alone.
+            let xs = UnsafeMutablePointer<Float>.allocate(capacity: n), ys = UnsafeMutablePointer<Float>.allocate(capacity: n)
+            let rs = UnsafeMutablePointer<Float>.allocate(capacity: 100), out = UnsafeMutablePointer<Float>.allocate(capacity: n)
+            defer { xs.deallocate(); ys.deallocate(); rs.deallocate(); out.deallocate() }
+            _ = UnsafeMutableBufferPointer(start: xs, count: n).initialize(from: x.floats)
+            _ = UnsafeMutableBufferPointer(start: ys, count: n).initialize(from: y.floats)
+            _ = UnsafeMutableBufferPointer(start: rs, count: 100).initialize(from: row.floats)
+            let rows = n / 100
+            let cases: [(String, () -> Void, () -> Void)] = [
+                ("add", { _ = x + y }, { for i in 0..<n { out[i] = xs[i] + ys[i] } }),
+                ("add, broadcast row", { _ = x + row }, {
+                    for r in 0..<rows { for c in 0..<100 { out[r * 100 + c] = xs[r * 100 + c] + rs[c] } }
+                }),
+                ("multiply (recorded)", { _ = x.requiringGradient() * y }, { for i in 0..<n { out[i] = xs[i] * ys[i] } }),
+                ("exp", { _ = x.exp() }, { for i in 0..<n { out[i] = Foundation.exp(xs[i]) } }),
+                ("sum over rows", { _ = x.sum(axis: 1) }, {
+                    for r in 0..<rows { var s: Float = 0; for c in 0..<100 { s += xs[r * 100 + c] }; out[r] = s }
+                }),
+                ("transpose", { _ = x.transposed() }, {
+                    for r in 0..<rows { for c in 0..<100 { out[c * rows + r] = xs[r * 100 + c] } }
+                }),
+            ]
+            for (name, op, loop) in cases {
+                let tOp = Measure.secondsPerCall(samples: samples, op)
+                let tLoop = Measure.secondsPerCall(samples: samples, loop)
+                table.add([name, "\(n)", format(tOp * 1e6, 2), format(tLoop * 1e6, 2), format(max(0, 1 - tLoop / tOp) * 100, 0) + "%"])
+            }
+        }
+        print("\n" + table.rendered)
+        print("(bookkeeping share = 1 − bare loop / op: time spent outside the arithmetic, allocation of the result included)")
+    }
+
+    // MARK: - Memory
+
+    static func memory(repetitions: Int) {
+        let (p, data) = fixtureInputs()
+        var readings: [(Int, Double)] = []
+        for i in 1...repetitions {
+            _ = msrFCMetaGradient(p[0], p[1], p[2], p[3], data)
+            if i == 10 || i == repetitions / 10 || i == repetitions / 2 || i == repetitions, let m = Measure.residentMiB() {
+                readings.append((i, m))
+            }
+        }
+        print("\nresident memory over \(repetitions) repeated second-order meta-gradients: "
+              + readings.map { "\($0.0): \(format($0.1)) MiB" }.joined(separator: ", "))
+    }
+}
