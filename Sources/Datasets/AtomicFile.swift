@@ -8,9 +8,9 @@ import Darwin
 /// Writes a file atomically: the content goes to a temporary file in the destination's directory, which is
 /// then renamed over the destination. A reader sees the old file or the whole new one, never a partial one;
 /// if writing fails, the destination is untouched and the temporary file is removed.
-enum AtomicFile {
+public enum AtomicFile {
     /// Calls `write` with a fresh temporary path beside `url`, then renames it to `url`.
-    static func write(to url: URL, _ write: (URL) throws -> Void) throws {
+    public static func write(to url: URL, _ write: (URL) throws -> Void) throws {
         let directory = url.deletingLastPathComponent()
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -31,7 +31,7 @@ enum AtomicFile {
     }
 
     /// Atomically writes `data` to `url`.
-    static func write(_ data: Data, to url: URL) throws {
+    public static func write(_ data: Data, to url: URL) throws {
         try write(to: url) { temporary in
             guard FileManager.default.createFile(atPath: temporary.path, contents: data) else {
                 throw DatasetError.unwritableFile(path: url.path, detail: "cannot create \(temporary.path)")

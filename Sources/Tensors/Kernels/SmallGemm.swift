@@ -21,7 +21,20 @@ enum SmallGemm {
                          x: b, incx: transposeB ? 1 : ldb, y: c, incy: ldc, accumulate: accumulate)
             return
         }
-        if !transposeB {
+        if n <= 8 && k <= 8 {
+            // Thin products (an outer product such as g·vᵀ with m in the thousands): one pass over the rows
+            // of C with the whole k×n block of op(B) in registers' reach, no per-row call or vector setup.
+            for i in 0..<m {
+                let ci = c + i * ldc
+                for j in 0..<n {
+                    var s: T = accumulate ? ci[j] : 0
+                    for p in 0..<k {
+                        s += (transposeA ? a[p * lda + i] : a[i * lda + p]) * (transposeB ? b[j * ldb + p] : b[p * ldb + j])
+                    }
+                    ci[j] = s
+                }
+            }
+        } else if !transposeB {
             for i in 0..<m {
                 let ci = c + i * ldc
                 if !accumulate { ci.update(repeating: 0, count: n) }
@@ -59,7 +72,27 @@ enum SmallGemm {
         transposeA: Bool, m: Int, k: Int, a: UnsafePointer<T>, lda: Int,
         x: UnsafePointer<T>, incx: Int, y: UnsafeMutablePointer<T>, incy: Int, accumulate: Bool
     ) {
-        if !transposeA {
+        if !transposeA && k <= 8 {
+            // Rows shorter than a vector (U·v with U of shape (O·I, K), K small): plain per-row sums.
+            withContiguous(x, count: k, stride: incx) { xc in
+                for i in 0..<m {
+                    let ai = a + i * lda
+                    var s: T = accumulate ? y[i * incy] : 0
+                    for p in 0..<k { s += ai[p] * xc[p] }
+                    y[i * incy] = s
+                }
+            }
+        } else if transposeA && m <= 8 {
+            // Few outputs, many rows (Uᵀ·g): accumulate each output over the rows in a vector register.
+            var acc = SIMD8<T>()
+            var row = SIMD8<T>()
+            for p in 0..<k {
+                let ap = a + p * lda
+                for i in 0..<m { row[i] = ap[i] }
+                acc += row * SIMD8<T>(repeating: x[p * incx])
+            }
+            for i in 0..<m { y[i * incy] = accumulate ? y[i * incy] + acc[i] : acc[i] }
+        } else if !transposeA {
             // y[i] = ⟨A[i, :], x⟩
             withContiguous(x, count: k, stride: incx) { xc in
                 for i in 0..<m {

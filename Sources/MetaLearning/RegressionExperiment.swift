@@ -1,0 +1,79 @@
+import Datasets
+import Foundation
+import NeuralNets
+import Tensors
+
+/// One run of the paper's 1-D synthetic experiment: which task family, which model, which budget.
+/// Stored in checkpoints and reports, so a run can be resumed or evaluated from its checkpoint alone.
+public struct RegressionExperiment: Codable, Sendable, Equatable {
+    public var problem: String
+    public var model: RegressionModel
+    /// MSR's K (columns of the symmetry matrix); the reference uses 3 / 6 / 30 for rank1 / 2 / 5.
+    public var latentSize: Int
+    /// Tasks in the generated family (the first 80% train, the rest are held out).
+    public var taskCount: Int
+    /// Seed of the generated family (independent of the training seed).
+    public var dataSeed: UInt64
+    /// An `.npz` file to read the family from instead of generating it.
+    public var dataFile: String?
+    public var training: MetaTrainingConfiguration
+
+    public init(problem: SyntheticTranslationProblem, model: RegressionModel, latentSize: Int? = nil,
+                taskCount: Int = SyntheticTranslationTasks.defaultTaskCount, dataSeed: UInt64 = 0, dataFile: String? = nil,
+                training: MetaTrainingConfiguration = MetaTrainingConfiguration()) {
+        self.problem = problem.rawValue
+        self.model = model
+        self.latentSize = latentSize ?? Self.defaultLatentSize(problem)
+        self.taskCount = taskCount
+        self.dataSeed = dataSeed
+        self.dataFile = dataFile
+        self.training = training
+    }
+
+    /// The reference code's latent sizes: rank1 → 3, rank2 → 6, rank5 → 30.
+    public static func defaultLatentSize(_ problem: SyntheticTranslationProblem) -> Int {
+        switch problem {
+        case .rank1: return 3
+        case .rank2: return 6
+        case .rank5: return 30
+        }
+    }
+
+    public var layer: any Layer { model.layer(latentSize: latentSize) }
+
+    /// The family's meta-training and held-out tasks (80/20 split), read or generated.
+    public func taskFamilies() throws -> (train: any TaskFamily, test: any TaskFamily) {
+        let family: ArrayTaskFamily
+        if let dataFile {
+            family = try ArrayTaskFamily.syntheticTranslation(contentsOf: URL(fileURLWithPath: dataFile))
+        } else {
+            guard let problem = SyntheticTranslationProblem(rawValue: problem) else {
+                throw ExperimentError.unknownProblem(problem)
+            }
+            family = SyntheticTranslationTasks(problem: problem, count: taskCount, seed: dataSeed).materialized()
+        }
+        let (train, test) = family.trainTest(fraction: 0.8)
+        guard train.count > 0, test.count > 1 else { throw ExperimentError.tooFewTasks(family.count) }
+        return (train, test)
+    }
+
+    public func trainer(threads: Int) throws -> MetaTrainer {
+        let (train, test) = try taskFamilies()
+        return MetaTrainer(model: layer, configuration: training, trainTasks: train, testTasks: test, threads: threads)
+    }
+}
+
+/// Errors in setting up an experiment.
+public enum ExperimentError: Error, CustomStringConvertible, Equatable {
+    case unknownProblem(String)
+    case tooFewTasks(Int)
+    case incompatibleCheckpoint(String)
+
+    public var description: String {
+        switch self {
+        case .unknownProblem(let p): return "unknown problem ‘\(p)’; expected one of rank1, rank2, rank5"
+        case .tooFewTasks(let n): return "the family has \(n) tasks; the 80/20 split needs at least 1 training and 2 held-out tasks"
+        case .incompatibleCheckpoint(let why): return "the checkpoint does not fit this run: \(why)"
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import Datasets
+import Foundation
+import MetaLearning
+import Tensors
+
+/// The JSON report of a run (`--report FILE.json`): final figures at the top level, then the configuration
+/// and every evaluation. Written atomically.
+struct TrainingReport: Encodable {
+    struct EvaluationEntry: Encodable {
+        var step: Int
+        var test_mse: Double
+        var test_mse_ci95: Double
+        var train_loss: Double
+        var elapsed_seconds: Double
+    }
+
+    var test_mse: Double
+    var test_mse_ci95: Double
+    var test_tasks_used: Int
+    var steps_per_second: Double
+    var training_steps_per_second: Double
+    var wall_seconds: Double
+    var steps_completed: Int
+    var steps_run: Int
+    var resumed_from_step: Int?
+    var interrupted: Bool
+    var threads: Int
+    var matmul: String
+    var config: RegressionExperiment
+    var evaluations: [EvaluationEntry]
+
+    init(experiment: RegressionExperiment, state: MetaTrainingState, history: TrainingHistory, final: MeanWithInterval,
+         threads: Int, resumedFrom: Int?) {
+        test_mse = final.mean
+        test_mse_ci95 = final.halfWidth95
+        test_tasks_used = final.count
+        steps_per_second = history.stepsPerSecond
+        training_steps_per_second = history.trainingStepsPerSecond
+        wall_seconds = history.wallSeconds
+        steps_completed = state.step
+        steps_run = history.stepsRun
+        resumed_from_step = resumedFrom
+        interrupted = history.interrupted
+        self.threads = threads
+        matmul = "built-in \(MatmulConfiguration.builtInKernelNames); BLAS \(MatmulConfiguration.blasLibraryName ?? "none")"
+        config = experiment
+        evaluations = history.evaluations.map {
+            EvaluationEntry(step: $0.step, test_mse: $0.testLoss.mean, test_mse_ci95: $0.testLoss.halfWidth95,
+                            train_loss: $0.trainLoss, elapsed_seconds: $0.elapsedSeconds)
+        }
+    }
+
+    func write(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        try AtomicFile.write(try encoder.encode(self), to: URL(fileURLWithPath: path))
+    }
+}
+
+func formatLoss(_ m: MeanWithInterval) -> String {
+    String(format: "%.4f ± %.4f", m.mean, m.halfWidth95)
+}

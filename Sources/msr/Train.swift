@@ -1,0 +1,201 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import MetaLearning
+import Tensors
+
+extension RegressionModel: ExpressibleByArgument {}
+
+/// Flags shared by `train` and `reproduce`: the meta-learning hyper-parameters (defaults: the reference code).
+struct MetaLearningOptions: ParsableArguments {
+    @Option(help: "Outer steps (default 1000; when resuming, the total to reach).")
+    var steps: Int?
+
+    @Option(name: .customLong("meta-batch"), help: "Tasks per outer step.")
+    var metaBatch = 32
+
+    @Option(name: .customLong("k-spt"), help: "Support examples per task.")
+    var kSupport = 1
+
+    @Option(name: .customLong("k-qry"), help: "Query examples per task.")
+    var kQuery = 19
+
+    @Option(name: .customLong("inner-steps"), help: "Inner SGD steps.")
+    var innerSteps = 1
+
+    @Option(name: .customLong("inner-lr"), help: "Initial inner learning rate (one learned rate per parameter tensor).")
+    var innerLearningRate = 0.1
+
+    @Option(name: .customLong("outer-lr"), help: "Outer Adam learning rate.")
+    var outerLearningRate = 1e-3
+
+    @Flag(name: .customLong("first-order"), help: "First-order meta-gradients (treat the inner gradient as a constant).")
+    var firstOrder = false
+
+    @Option(name: .customLong("eval-interval"), help: "Evaluate on held-out tasks every N steps (and after the first and last).")
+    var evaluationInterval = 100
+
+    @Option(name: .customLong("test-tasks"), help: "Held-out tasks per evaluation (all of them if the file holds fewer).")
+    var testTasks = 300
+
+    @Option(help: "Seed of the training run (initialisation, meta-batches, episodes).")
+    var seed: UInt64 = 0
+
+    @Option(help: "Threads for the tasks of a meta-batch (default: all cores). Results do not depend on it.")
+    var threads: Int = availableProcessorCount
+
+    func validate() throws {
+        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps).") }
+        for (name, value) in [("--meta-batch", metaBatch), ("--k-spt", kSupport), ("--k-qry", kQuery), ("--inner-steps", innerSteps),
+                              ("--test-tasks", testTasks), ("--threads", threads)] where value < 1 {
+            throw ValidationError("\(name) must be at least 1, got \(value).")
+        }
+        guard evaluationInterval >= 1 else { throw ValidationError("--eval-interval must be at least 1, got \(evaluationInterval).") }
+        guard innerLearningRate.isFinite, outerLearningRate > 0, outerLearningRate.isFinite else {
+            throw ValidationError("learning rates must be finite numbers and --outer-lr positive.")
+        }
+    }
+
+    var configuration: MetaTrainingConfiguration {
+        var c = MetaTrainingConfiguration()
+        c.steps = steps ?? 1000
+        c.metaBatchSize = metaBatch
+        c.supportCount = kSupport
+        c.queryCount = kQuery
+        c.innerSteps = innerSteps
+        c.initialInnerLearningRate = innerLearningRate
+        c.outerLearningRate = outerLearningRate
+        c.firstOrder = firstOrder
+        c.evaluationInterval = evaluationInterval
+        c.testTasks = testTasks
+        c.seed = seed
+        return c
+    }
+}
+
+extension MSR {
+    /// `msr train`: meta-train one model on one task family.
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Meta-train MSR or a MAML baseline on a 1-D synthetic task family.",
+            discussion: """
+            Example: msr train --problem rank1 --model msr-fc --steps 1000 --report run.json --checkpoint run/
+            Ctrl-C stops after the current step, saves the checkpoint and the report, and exits.
+            """)
+
+        @Option(help: "Task family: rank1 (convolutions) or rank2/rank5 (partial translation symmetry).")
+        var problem: SyntheticTranslationProblem = .rank1
+
+        @Option(help: "Model: fc, lc, conv (MAML baselines) or msr-fc (MSR).")
+        var model: RegressionModel = .msrFC
+
+        @Option(name: .customLong("latent-size"), help: "MSR's latent size K (default 3 / 6 / 30 for rank1 / 2 / 5).")
+        var latentSize: Int?
+
+        @Option(help: "Tasks to generate (80% train, 20% held out).")
+        var tasks = SyntheticTranslationTasks.defaultTaskCount
+
+        @Option(name: .customLong("data-seed"), help: "Seed of the generated family.")
+        var dataSeed: UInt64 = 0
+
+        @Option(help: "Read the family from this .npz file (arrays x (tasks, 20, 1, 70) and y (tasks, 20, 1, 68)) instead of generating it.")
+        var data: String?
+
+        @OptionGroup var options: MetaLearningOptions
+
+        @Option(help: "Write a JSON report here (final and periodic figures).")
+        var report: String?
+
+        @Option(help: "Save the run here (after each evaluation and at the end).")
+        var checkpoint: String?
+
+        @Flag(help: "Continue the run saved in --checkpoint (its configuration is used; --steps may raise the budget).")
+        var resume = false
+
+        func validate() throws {
+            if resume && checkpoint == nil { throw ValidationError("--resume needs --checkpoint DIR.") }
+            if let latentSize, latentSize < 1 { throw ValidationError("--latent-size must be at least 1, got \(latentSize).") }
+            guard tasks >= 3 else { throw ValidationError("--tasks must be at least 3, got \(tasks).") }
+        }
+
+        func run() throws {
+            var experiment = RegressionExperiment(problem: problem, model: model, latentSize: latentSize, taskCount: tasks,
+                                                  dataSeed: dataSeed, dataFile: data, training: options.configuration)
+            var state: MetaTrainingState?
+            if resume, let checkpoint {
+                let saved = try Checkpoint<RegressionExperiment>(contentsOf: URL(fileURLWithPath: checkpoint))
+                experiment = saved.experiment
+                if let steps = options.steps { experiment.training.steps = steps }
+                state = saved.state
+                print("resuming \(experiment.problem) \(experiment.model.rawValue) from step \(saved.state.step) of \(checkpoint)")
+            }
+            try runExperiment(experiment, state: state, threads: options.threads, report: report, checkpoint: checkpoint)
+        }
+    }
+}
+
+/// Trains (or continues) one experiment with progress output, periodic checkpoints and a final report.
+@discardableResult
+func runExperiment(_ experiment: RegressionExperiment, state initial: MetaTrainingState?, threads: Int,
+                   report: String?, checkpoint: String?, quiet: Bool = false) throws -> (MeanWithInterval, TrainingHistory) {
+    let trainer = try experiment.trainer(threads: threads)
+    let c = experiment.training
+    let examples = trainer.trainTasks.task(at: 0).exampleCount
+    guard c.supportCount + c.queryCount <= examples else {
+        throw ValidationError("--k-spt \(c.supportCount) + --k-qry \(c.queryCount) exceed the \(examples) examples of each task.")
+    }
+    var state = initial ?? trainer.initialState()
+    if let checkpointPath = checkpoint, initial == nil {
+        // Never overwrite another run's checkpoint by accident.
+        if FileManager.default.fileExists(atPath: Checkpoint<RegressionExperiment>.file(in: URL(fileURLWithPath: checkpointPath)).path) {
+            throw ValidationError("\(checkpointPath) already holds a checkpoint; pass --resume to continue it or choose another directory.")
+        }
+    }
+    let resumedFrom = initial?.step
+    let testUsed = min(c.testTasks, trainer.testTasks.count)
+    if !quiet {
+        print("\(experiment.problem) \(experiment.model.rawValue)\(experiment.model == .msrFC ? " (K = \(experiment.latentSize))" : ""): "
+              + "\(trainer.trainTasks.count) training / \(trainer.testTasks.count) held-out tasks, \(c.steps) steps, "
+              + "\(c.firstOrder ? "first" : "second")-order, \(threads) thread\(threads == 1 ? "" : "s")"
+              + (testUsed < c.testTasks ? "; evaluating on all \(testUsed) held-out tasks (fewer than --test-tasks \(c.testTasks))" : ""))
+    }
+    let progress = ProgressDisplay(total: c.steps, startStep: state.step)
+    Interruption.install()
+    func save(_ s: MetaTrainingState) throws {
+        if let checkpoint { try Checkpoint(experiment: experiment, state: s).write(to: URL(fileURLWithPath: checkpoint)) }
+    }
+    var saveError: Error?
+    var history = trainer.train(&state, onStep: { s, loss in
+        if !quiet { progress.step(s.step, loss: loss) }
+    }, onEvaluation: { s, e in
+        if !quiet {
+            progress.message("step \(e.step): test mse \(formatLoss(e.testLoss)) (train \(String(format: "%.4f", e.trainLoss)), "
+                             + "\(String(format: "%.1f", Double(e.step - (resumedFrom ?? 0)) / max(e.elapsedSeconds, 1e-9))) steps/s)")
+        }
+        do { try save(s) } catch { saveError = error }
+    }, shouldStop: { Interruption.requested || saveError != nil })
+    if let saveError { throw saveError }
+    progress.clear()
+    let final: MeanWithInterval
+    if let last = history.evaluations.last, last.step == state.step {
+        final = last.testLoss
+    } else {
+        final = trainer.evaluate(state.metaParameters)
+        history.evaluations.append(Evaluation(step: state.step, testLoss: final, trainLoss: .nan, elapsedSeconds: history.wallSeconds))
+    }
+    try save(state)
+    if history.interrupted && !quiet {
+        print("interrupted at step \(state.step)" + (checkpoint.map { "; saved to \($0) (continue with --resume)" } ?? ""))
+    }
+    if let report {
+        try TrainingReport(experiment: experiment, state: state, history: history, final: final, threads: threads,
+                           resumedFrom: resumedFrom).write(to: report)
+    }
+    if !quiet {
+        print("test mse \(formatLoss(final)) on \(final.count) held-out tasks after \(state.step) steps; "
+              + "\(String(format: "%.1f", history.stepsPerSecond)) steps/s (\(String(format: "%.1f", history.trainingStepsPerSecond)) without evaluations), "
+              + "\(String(format: "%.1f", history.wallSeconds)) s")
+    }
+    if history.interrupted { throw ExitCode(130) }
+    return (final, history)
+}
