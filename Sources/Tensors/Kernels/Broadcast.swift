@@ -57,19 +57,41 @@ func broadcastApply<T>(_ a: UnsafeBufferPointer<T>, _ aShape: [Int], _ b: Unsafe
     let layout = BroadcastLayout(outShape: outShape, aShape: aShape, bShape: bShape)
     let r = layout.shape.count
     let inner = layout.shape[r - 1], sa = layout.aStrides[r - 1], sb = layout.bStrides[r - 1]
+    if r == 2 {
+        // The common case (a row or a column broadcast over a matrix): two plain loops.
+        let rows = layout.shape[0], ra = layout.aStrides[0], rb = layout.bStrides[0]
+        for row in 0..<rows {
+            let o = row * inner, ia = row * ra, ib = row * rb
+            let po = out.baseAddress! + o, pa = a.baseAddress! + ia, pb = b.baseAddress! + ib
+            if sa == 1 && sb == 1 {
+                for j in 0..<inner { po[j] = f(pa[j], pb[j]) }
+            } else if sa == 1 && sb == 0 {
+                let y = pb[0]
+                for j in 0..<inner { po[j] = f(pa[j], y) }
+            } else if sa == 0 && sb == 1 {
+                let x = pa[0]
+                for j in 0..<inner { po[j] = f(x, pb[j]) }
+            } else {
+                for j in 0..<inner { po[j] = f(pa[j * sa], pb[j * sb]) }
+            }
+        }
+        return
+    }
     var index = [Int](repeating: 0, count: r)
     var ia = 0, ib = 0, o = 0
     while o < n {
+        // Raw pointers: UnsafeBufferPointer subscripts kept these loops from vectorising.
+        let po = out.baseAddress! + o, pa = a.baseAddress! + ia, pb = b.baseAddress! + ib
         if sa == 1 && sb == 1 {
-            for j in 0..<inner { out[o + j] = f(a[ia + j], b[ib + j]) }
+            for j in 0..<inner { po[j] = f(pa[j], pb[j]) }
         } else if sa == 1 && sb == 0 {
-            let y = b[ib]
-            for j in 0..<inner { out[o + j] = f(a[ia + j], y) }
+            let y = pb[0]
+            for j in 0..<inner { po[j] = f(pa[j], y) }
         } else if sa == 0 && sb == 1 {
-            let x = a[ia]
-            for j in 0..<inner { out[o + j] = f(x, b[ib + j]) }
+            let x = pa[0]
+            for j in 0..<inner { po[j] = f(x, pb[j]) }
         } else {
-            for j in 0..<inner { out[o + j] = f(a[ia + j * sa], b[ib + j * sb]) }
+            for j in 0..<inner { po[j] = f(pa[j * sa], pb[j * sb]) }
         }
         o += inner
         // Odometer over the outer dimensions.
