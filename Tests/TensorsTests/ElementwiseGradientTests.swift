@@ -65,6 +65,22 @@ final class ElementwiseGradientTests: XCTestCase {
         XCTAssertEqual(d3y.item, 6, accuracy: 1e-12)
     }
 
+    /// Converting the element type is differentiable: the gradient comes back in the source's type.
+    /// (Not a finite-difference check: a Float32 round trip would bury h = 1e-6 in rounding.)
+    func testConversionGradient() {
+        let x = randn([3], seed: 4).requiringGradient()
+        let c = Tensor(shape: [3], values: [1, -2, 0.5], dtype: .float32)
+        let y = (x.to(.float32) * c).sum()
+        let g = gradients(of: y, wrt: [x], createGraph: true)[0]
+        XCTAssertEqual(g.dtype, .float64)
+        XCTAssertEqual(g.scalars, [1, -2, 0.5])
+        // d/dx of Σ (x³ in Float32) = 3x², through a conversion in both directions.
+        let g2 = gradients(of: (x.to(.float32).pow(3)).sum(), wrt: [x], createGraph: true)[0]
+        assertClose(g2, x.detached().squared() * 3, tolerance: 1e-6)
+        let h = gradients(of: g2.sum(), wrt: [x])[0]   // 6x
+        assertClose(h, x.detached() * 6, tolerance: 1e-6)
+    }
+
     func testFloat32AndFloat64Agree() {
         let x = randn([3, 4], seed: 3)
         let f64 = (x.sigmoid() * x.tanh() + x.exp()).sum().item

@@ -7,6 +7,7 @@ final class LossGradientTests: XCTestCase {
         let logits = randn([4, 5], seed: 1)
         checkGradients([logits]) { $0[0].logSoftmax(axis: 1) }
         checkGradients([logits]) { $0[0].logSoftmax(axis: 0) }
+        checkGradients([logits]) { $0[0].softmax(axis: 1) }
         checkGradients([logits]) { Tensor.crossEntropy(logits: $0[0], labels: [0, 4, 2, 2]) }
         // Softmax rows sum to one; cross-entropy equals −mean log p[label].
         XCTAssertEqual(logits.softmax(axis: 1).sum(axis: 1).scalars.map { ($0 * 1e12).rounded() / 1e12 }, [1, 1, 1, 1])
