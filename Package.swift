@@ -5,6 +5,7 @@
 // Modules, each depending only on those before it:
 //   Tensors       tensors, kernels, BLAS bridge, reverse-mode autodiff of any order, seeded random numbers
 //   NeuralNets    layers as pure functions of a parameter tree, including the MSR layers
+//   Symmetry      groups, symmetry matrices built from them, and how far a weight is from equivariance
 //   Datasets      task families (synthetic and files), .npy/.npz and safetensors formats
 //   MetaLearning  inner loops, meta-gradients, outer optimisers, evaluation, checkpoints
 //   msr           the command-line tool
@@ -15,6 +16,7 @@ let package = Package(
     products: [
         .library(name: "Tensors", targets: ["Tensors"]),
         .library(name: "NeuralNets", targets: ["NeuralNets"]),
+        .library(name: "Symmetry", targets: ["Symmetry"]),
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "MetaLearning", targets: ["MetaLearning"]),
         .executable(name: "msr", targets: ["msr"]),
@@ -27,12 +29,13 @@ let package = Package(
         // MARK: - Public API
         .target(name: "Tensors"),
         .target(name: "NeuralNets", dependencies: ["Tensors"]),
+        .target(name: "Symmetry", dependencies: ["Tensors", "NeuralNets"]),
         .target(name: "Datasets", dependencies: ["Tensors", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
-        .target(name: "MetaLearning", dependencies: ["Tensors", "NeuralNets", "Datasets"]),
+        .target(name: "MetaLearning", dependencies: ["Tensors", "NeuralNets", "Symmetry", "Datasets"]),
         .executableTarget(
             name: "msr",
             dependencies: [
-                "Tensors", "NeuralNets", "Datasets", "MetaLearning",
+                "Tensors", "NeuralNets", "Symmetry", "Datasets", "MetaLearning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -45,8 +48,10 @@ let package = Package(
             dependencies: ["Tensors", "TestSupport"],
             resources: [.copy("Fixtures")]),
         .testTarget(name: "NeuralNetsTests", dependencies: ["NeuralNets", "TestSupport"]),
+        .testTarget(name: "SymmetryTests", dependencies: ["Symmetry", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"], resources: [.copy("Resources")]),
         .testTarget(name: "MetaLearningTests", dependencies: ["MetaLearning", "TestSupport"]),
+        .testTarget(name: "msrTests", dependencies: ["msr", "Datasets", "Tensors"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -59,6 +59,10 @@ public struct RegressionExperiment: Codable, Sendable, Equatable {
 
     public func trainer(threads: Int) throws -> MetaTrainer {
         let (train, test) = try taskFamilies()
+        let examples = train.task(at: 0).exampleCount
+        guard training.supportCount + training.queryCount <= examples else {
+            throw ExperimentError.episodeTooLarge(support: training.supportCount, query: training.queryCount, examples: examples)
+        }
         return MetaTrainer(model: layer, configuration: training, trainTasks: train, testTasks: test, threads: threads)
     }
 }
@@ -68,12 +72,15 @@ public enum ExperimentError: Error, CustomStringConvertible, Equatable {
     case unknownProblem(String)
     case tooFewTasks(Int)
     case incompatibleCheckpoint(String)
+    case episodeTooLarge(support: Int, query: Int, examples: Int)
 
     public var description: String {
         switch self {
         case .unknownProblem(let p): return "unknown problem ‘\(p)’; expected one of rank1, rank2, rank5"
         case .tooFewTasks(let n): return "the family has \(n) tasks; the 80/20 split needs at least 1 training and 2 held-out tasks"
         case .incompatibleCheckpoint(let why): return "the checkpoint does not fit this run: \(why)"
+        case let .episodeTooLarge(support, query, examples):
+            return "\(support) support + \(query) query examples per episode exceed the \(examples) examples of each task"
         }
     }
 }

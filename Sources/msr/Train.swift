@@ -83,7 +83,7 @@ extension MSR {
             Ctrl-C stops after the current step, saves the checkpoint and the report, and exits.
             """)
 
-        @Option(help: "Task family: rank1 (convolutions) or rank2/rank5 (partial translation symmetry).")
+        @Option(help: "Task family: rank1 (convolutions) or rank2/rank5 (partial translation symmetry). With --data, names the file's family (it sets the default --latent-size).")
         var problem: SyntheticTranslationProblem = .rank1
 
         @Option(help: "Model: fc, lc, conv (MAML baselines) or msr-fc (MSR).")
@@ -140,10 +140,6 @@ func runExperiment(_ experiment: RegressionExperiment, state initial: MetaTraini
                    report: String?, checkpoint: String?, quiet: Bool = false) throws -> (MeanWithInterval, TrainingHistory) {
     let trainer = try experiment.trainer(threads: threads)
     let c = experiment.training
-    let examples = trainer.trainTasks.task(at: 0).exampleCount
-    guard c.supportCount + c.queryCount <= examples else {
-        throw ValidationError("--k-spt \(c.supportCount) + --k-qry \(c.queryCount) exceed the \(examples) examples of each task.")
-    }
     var state = initial ?? trainer.initialState()
     if let checkpointPath = checkpoint, initial == nil {
         // Never overwrite another run's checkpoint by accident.
@@ -187,15 +183,25 @@ func runExperiment(_ experiment: RegressionExperiment, state initial: MetaTraini
     if history.interrupted && !quiet {
         print("interrupted at step \(state.step)" + (checkpoint.map { "; saved to \($0) (continue with --resume)" } ?? ""))
     }
+    let structure = WeightStructure.measure(trainer, state.metaParameters)
     if let report {
         try TrainingReport(experiment: experiment, state: state, history: history, final: final, threads: threads,
-                           resumedFrom: resumedFrom).write(to: report)
+                           resumedFrom: resumedFrom, weightStructure: structure).write(to: report)
     }
     if !quiet {
         print("test mse \(formatLoss(final)) on \(final.count) held-out tasks after \(state.step) steps; "
               + "\(String(format: "%.1f", history.stepsPerSecond)) steps/s (\(String(format: "%.1f", history.trainingStepsPerSecond)) without evaluations), "
               + "\(String(format: "%.1f", history.wallSeconds)) s")
+        if let structure { print(describe(structure)) }
     }
     if history.interrupted { throw ExitCode(130) }
     return (final, history)
+}
+
+func describe(_ s: WeightStructure) -> String {
+    var parts: [String] = []
+    if let r = s.toeplitzDistanceRandomV { parts.append("W = reshape(U·v), random v: \(String(format: "%.3f", r))") }
+    parts.append("initial W: \(String(format: "%.3f", s.toeplitzDistanceInitial))")
+    parts.append("adapted W (\(s.tasks) held-out tasks): \(String(format: "%.3f", s.toeplitzDistanceAdapted))")
+    return "distance from the nearest Toeplitz (convolution) matrix — " + parts.joined(separator: "; ")
 }

@@ -1,0 +1,111 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import MetaLearning
+import Tensors
+
+extension MSR {
+    /// `msr reproduce`: the paper's tables, beside the reference code's figures.
+    struct Reproduce: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Reproduce a table of the paper beside the reference code's measured figures.",
+            subcommands: [Table1.self])
+
+        /// Table 1: 1-D translation tasks of rank 1, 2, 5; MAML-FC, MAML-LC, MAML-Conv and MSR-FC.
+        struct Table1: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "table1",
+                abstract: "All 12 (problem, model) pairs of the 1-D synthetic experiment, with test MSE ± 95% interval.")
+
+            @OptionGroup var options: MetaLearningOptions
+
+            @Option(help: "Tasks per generated family.")
+            var tasks = SyntheticTranslationTasks.defaultTaskCount
+
+            @Option(name: .customLong("data-seed"), help: "Seed of the generated families.")
+            var dataSeed: UInt64 = 0
+
+            @Option(name: .customLong("data-dir"), help: "Read rank1.npz, rank2.npz, rank5.npz from this directory (the reference code's ./data layout) instead of generating the families.")
+            var dataDirectory: String?
+
+            @Option(help: "Write every run's figures to this JSON file.")
+            var report: String?
+
+            func run() throws {
+                let start = Date()
+                let configuration = options.configuration
+                print((dataDirectory.map { "families read from \($0)\n" } ?? "families generated with data seed \(dataSeed)\n")
+                      + "Table 1: test MSE on \(configuration.testTasks) held-out tasks after \(configuration.steps) outer steps "
+                      + "(meta-batch \(configuration.metaBatchSize), \(configuration.firstOrder ? "first" : "second") order), "
+                      + "\(options.threads) threads\n")
+                var rows: [[String]] = []
+                var entries: [Table1Entry] = []
+                for problem in SyntheticTranslationProblem.allCases {
+                    let family = try dataDirectory.map {
+                        try ArrayTaskFamily.syntheticTranslation(contentsOf: URL(fileURLWithPath: $0).appendingPathComponent("\(problem).npz"))
+                    } ?? SyntheticTranslationTasks(problem: problem, count: tasks, seed: dataSeed).materialized()
+                    let (train, test) = family.trainTest(fraction: 0.8)
+                    var row = [problem.rawValue]
+                    for model in RegressionModel.allCases {
+                        let experiment = RegressionExperiment(problem: problem, model: model, taskCount: family.count, dataSeed: dataSeed,
+                                                              dataFile: dataDirectory.map { "\($0)/\(problem).npz" },
+                                                              training: configuration)
+                        let trainer = MetaTrainer(model: experiment.layer, configuration: configuration, trainTasks: train,
+                                                  testTasks: test, threads: options.threads)
+                        let progress = ProgressDisplay(total: configuration.steps, label: "\(problem) \(model.rawValue) ")
+                        var state = trainer.initialState()
+                        let history = trainer.train(&state, onStep: { s, loss in progress.step(s.step, loss: loss) })
+                        progress.clear()
+                        let result = history.evaluations.last!.testLoss
+                        let reference = Table1Reference.figure(problem, model)
+                        row.append("\(formatLoss(result))  [\(reference)]")
+                        entries.append(Table1Entry(problem: problem.rawValue, model: model.rawValue, test_mse: result.mean,
+                                                   test_mse_ci95: result.halfWidth95, reference: reference,
+                                                   steps_per_second: history.stepsPerSecond, wall_seconds: history.wallSeconds))
+                        print("\(problem) \(model.rawValue): \(formatLoss(result))   reference \(reference)   "
+                              + "(\(String(format: "%.0f", history.stepsPerSecond)) steps/s)")
+                    }
+                    rows.append(row)
+                }
+                var table = TextTable(header: ["problem"] + RegressionModel.allCases.map { m in
+                    m == .msrFC ? "MSR-FC" : "MAML-" + m.rawValue.uppercased().replacingOccurrences(of: "CONV", with: "Conv")
+                })
+                rows.forEach { table.add($0) }
+                let wall = Date().timeIntervalSince(start)
+                print("\n" + table.rendered)
+                print("ours: mean ± half-width of the 95% Student-t interval; [reference code, same budget of 1000 steps, "
+                      + "from the paper's README]. Whole table: \(String(format: "%.1f", wall)) s.")
+                if let report {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                    let payload = Table1Report(steps: configuration.steps, threads: options.threads, wall_seconds: wall, runs: entries)
+                    try AtomicFile.write(try encoder.encode(payload), to: URL(fileURLWithPath: report))
+                }
+            }
+        }
+    }
+}
+
+struct Table1Entry: Encodable {
+    var problem: String, model: String
+    var test_mse: Double, test_mse_ci95: Double
+    var reference: String
+    var steps_per_second: Double, wall_seconds: Double
+}
+
+struct Table1Report: Encodable {
+    var steps: Int, threads: Int, wall_seconds: Double
+    var runs: [Table1Entry]
+}
+
+/// The reference code's Table 1 figures (1000 steps, `../shared/paper/README.md`): test MSE ± 95% interval.
+enum Table1Reference {
+    static func figure(_ problem: SyntheticTranslationProblem, _ model: RegressionModel) -> String {
+        let table: [SyntheticTranslationProblem: [RegressionModel: String]] = [
+            .rank1: [.fc: "3.108 ± 0.291", .lc: "2.971 ± 0.277", .conv: "0.193 ± 0.045", .msrFC: "0.208 ± 0.047"],
+            .rank2: [.fc: "1.953 ± 0.149", .lc: "1.867 ± 0.143", .conv: "0.535 ± 0.045", .msrFC: "0.531 ± 0.044"],
+            .rank5: [.fc: "0.915 ± 0.054", .lc: "0.876 ± 0.052", .conv: "0.431 ± 0.022", .msrFC: "0.333 ± 0.017"],
+        ]
+        return table[problem]![model]!
+    }
+}

@@ -1,0 +1,109 @@
+import Datasets
+import Foundation
+import Tensors
+import XCTest
+
+/// The `msr` tool end to end: runs the built executable (beside the test bundle) with real arguments.
+final class CommandLineTests: XCTestCase {
+    struct Result { var status: Int32; var out: String; var err: String }
+
+    static let executable: URL = {
+        let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [bundleDirectory, Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()] {
+            let url = candidate.appendingPathComponent("msr")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        return bundleDirectory.appendingPathComponent("msr")
+    }()
+
+    func msr(_ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+    }
+
+    var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("msr-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: Self.executable.path), "msr not built at \(Self.executable.path)")
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+
+    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    func assertFails(_ arguments: [String], mentioning parts: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+        let r = try msr(arguments)
+        XCTAssertNotEqual(r.status, 0, "msr \(arguments) should fail", file: file, line: line)
+        for p in parts {
+            XCTAssertTrue((r.err + r.out).contains(p), "msr \(arguments): ‘\(r.err)\(r.out)’ does not mention ‘\(p)’", file: file, line: line)
+        }
+    }
+
+    func testBadFlags() throws {
+        try assertFails(["train", "--steps", "0"], mentioning: ["--steps must be at least 1"])
+        try assertFails(["train", "--model", "mlp"], mentioning: ["fc", "lc", "conv", "msr-fc"])
+        try assertFails(["train", "--problem", "rank3"], mentioning: ["rank1", "rank2", "rank5"])
+        try assertFails(["train", "--resume"], mentioning: ["--resume needs --checkpoint"])
+        try assertFails(["train", "--k-spt", "15", "--k-qry", "10", "--tasks", "10", "--steps", "1"], mentioning: ["exceed the 20 examples"])
+        try assertFails(["eval", "--checkpoint", path("none")], mentioning: ["no checkpoint"])
+    }
+
+    func testBadDataFiles() throws {
+        try assertFails(["train", "--data", path("missing.npz"), "--steps", "1"], mentioning: ["missing.npz"])
+        try Data("hello".utf8).write(to: directory.appendingPathComponent("text.npz"))
+        try assertFails(["train", "--data", path("text.npz"), "--steps", "1"], mentioning: ["text.npz"])
+        // Right format, wrong shape: inputs of length 71.
+        let x = Tensor.zeros([4, 20, 1, 71]), y = Tensor.zeros([4, 20, 1, 68])
+        try NPZArchive.write([("x", x), ("y", y)], to: directory.appendingPathComponent("shape.npz"))
+        try assertFails(["train", "--data", path("shape.npz"), "--steps", "1"], mentioning: ["(tasks, 20, 1, 70)"])
+    }
+
+    /// generate → train (report, checkpoint) → resume → eval, on a tiny family.
+    func testGenerateTrainResumeEval() throws {
+        let gen = try msr(["generate", "--problem", "rank2", "--tasks", "20", "--out", path("r2.npz")])
+        XCTAssertEqual(gen.status, 0, gen.err)
+        let common = ["--data", path("r2.npz"), "--problem", "rank2", "--model", "msr-fc", "--meta-batch", "4", "--test-tasks", "4", "--threads", "2",
+                      "--checkpoint", path("run")]
+        let train = try msr(["train", "--steps", "3", "--report", path("report.json")] + common)
+        XCTAssertEqual(train.status, 0, train.err)
+        XCTAssertTrue(train.out.contains("test mse"), train.out)
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("report.json"))) as! [String: Any]
+        for key in ["test_mse", "test_mse_ci95", "steps_per_second", "wall_seconds", "config", "evaluations"] {
+            XCTAssertNotNil(report[key], "report lacks \(key)")
+        }
+        XCTAssertEqual(report["test_tasks_used"] as? Int, 4)
+        XCTAssertEqual((report["config"] as? [String: Any])?["latentSize"] as? Int, 6)
+
+        // A second run into the same directory must not overwrite it silently.
+        try assertFails(["train", "--steps", "3"] + common, mentioning: ["already holds a checkpoint", "--resume"])
+        let resumed = try msr(["train", "--resume", "--steps", "5"] + common)
+        XCTAssertEqual(resumed.status, 0, resumed.err)
+        XCTAssertTrue(resumed.out.contains("from step 3"), resumed.out)
+        XCTAssertTrue(resumed.out.contains("after 5 steps"), resumed.out)
+
+        let eval = try msr(["eval", "--checkpoint", path("run"), "--threads", "1"])
+        XCTAssertEqual(eval.status, 0, eval.err)
+        XCTAssertTrue(eval.out.contains("after 5 steps: test mse"), eval.out)
+        XCTAssertTrue(eval.out.contains("Toeplitz"), eval.out)
+    }
+
+    func testHelpListsEveryTrainingFlag() throws {
+        let help = try msr(["train", "--help"])
+        XCTAssertEqual(help.status, 0)
+        for flag in ["--problem", "--model", "--latent-size", "--data", "--steps", "--meta-batch", "--k-spt", "--k-qry",
+                     "--inner-steps", "--inner-lr", "--outer-lr", "--first-order", "--eval-interval", "--test-tasks", "--seed",
+                     "--threads", "--report", "--checkpoint", "--resume"] {
+            XCTAssertTrue(help.out.contains(flag), "help lacks \(flag)")
+        }
+    }
+}
