@@ -64,6 +64,7 @@ extension MSR {
                                                    steps_per_second: history.stepsPerSecond, wall_seconds: history.wallSeconds))
                         print("\(problem) \(model.rawValue): \(formatLoss(result))   reference \(reference)   "
                               + "(\(String(format: "%.0f", history.stepsPerSecond)) steps/s)")
+                        fflush(stdout)
                     }
                     rows.append(row)
                 }

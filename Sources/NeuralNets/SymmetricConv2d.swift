@@ -1,0 +1,62 @@
+import Tensors
+
+/// MSR's reparameterised convolution with a Kronecker-factored symmetry matrix (Zhou, Knowles & Finn,
+/// ICLR 2021, §4.2): the filter bank w (D, C, kh·kw) is transformed by three learned matrices before the
+/// convolution,
+///
+///     w̃[i, k, l] = Σ_{j, m, n} A[i, j] · B[k, m] · C[l, n] · w[j, m, n]      (U = A ⊗ B ⊗ C)
+///     y = conv2d(x, reshape(w̃, (D, C, kh, kw)))
+///
+/// A (D × D) mixes output channels, B (C × C) input channels, C (kh·kw × kh·kw) kernel taps. Translation
+/// stays built in (it is still a convolution); the factors can learn rotations and reflections (a rotation
+/// of the taps that moves with a cyclic shift of the channels). A, B, C start at the identity and are
+/// learned by the outer loop only; the inner loop adapts the filter bank w. Because the factors are full
+/// square matrices, one inner SGD step on w moves w̃ by (A·Aᵀ ⊗ B·Bᵀ ⊗ C·Cᵀ) applied to the gradient: the
+/// symmetry is learned as a preconditioning of the inner step.
+///
+/// Shapes: x (N, C, H, W) → y (N, D, H − kh + 1, W − kw + 1). Parameters: `weight` (D, C, kh, kw),
+/// `symmetryMatrix.outputChannels` A (D, D), `symmetryMatrix.inputChannels` B (C, C),
+/// `symmetryMatrix.kernelTaps` C (kh·kw, kh·kw). The reference code calls them `weight`, `A_warp`,
+/// `B_warp`, `C_warp` (`ShareConv2d`), and the fixture `msr_conv2d` pins the computation.
+public struct SymmetricConv2d: Layer {
+    public var inputChannels, outputChannels: Int
+    public var kernelSize: (Int, Int)
+
+    public static let outputChannelsKey = "symmetryMatrix.outputChannels"
+    public static let inputChannelsKey = "symmetryMatrix.inputChannels"
+    public static let kernelTapsKey = "symmetryMatrix.kernelTaps"
+
+    public init(_ inputChannels: Int, _ outputChannels: Int, kernelSize: (Int, Int) = (3, 3)) {
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+        self.kernelSize = kernelSize
+    }
+
+    public var taps: Int { kernelSize.0 * kernelSize.1 }
+
+    public func initialParameters(dtype: DType, using generator: inout SplitMix64) -> Parameters {
+        var p = Parameters()
+        p["weight"] = defaultUniformInit([outputChannels, inputChannels, kernelSize.0, kernelSize.1],
+                                         fanIn: inputChannels * taps, dtype: dtype, using: &generator)
+        p[Self.outputChannelsKey] = Tensor.eye(outputChannels, dtype: dtype)
+        p[Self.inputChannelsKey] = Tensor.eye(inputChannels, dtype: dtype)
+        p[Self.kernelTapsKey] = Tensor.eye(taps, dtype: dtype)
+        return p
+    }
+
+    public var innerParameterKeys: Set<String> { ["weight"] }
+
+    /// The effective filter bank w̃ = (A ⊗ B ⊗ C)·w, shaped (D, C, kh, kw).
+    public func effectiveWeight(_ parameters: Parameters) -> Tensor {
+        let w = parameters["weight"]
+        return w.reshaped([outputChannels, inputChannels, taps])
+            .contracted(axis: 0, with: parameters[Self.outputChannelsKey])
+            .contracted(axis: 1, with: parameters[Self.inputChannelsKey])
+            .contracted(axis: 2, with: parameters[Self.kernelTapsKey])
+            .reshaped(w.shape)
+    }
+
+    public func apply(_ parameters: Parameters, _ input: Tensor) -> Tensor {
+        Tensor.conv2d(input, weight: effectiveWeight(parameters))
+    }
+}
