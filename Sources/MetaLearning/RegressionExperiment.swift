@@ -6,7 +6,7 @@ import Tensors
 /// One run of the paper's 1-D synthetic experiment: which task family, which model, which budget.
 /// Stored in checkpoints and reports, so a run can be resumed or evaluated from its checkpoint alone.
 public struct RegressionExperiment: Codable, Sendable, Equatable {
-    public var problem: String
+    public var problem: SyntheticProblem
     public var model: RegressionModel
     /// MSR's K (columns of the symmetry matrix); the reference uses 3 / 6 / 30 for rank1 / 2 / 5.
     public var latentSize: Int
@@ -18,28 +18,22 @@ public struct RegressionExperiment: Codable, Sendable, Equatable {
     public var dataFile: String?
     public var training: MetaTrainingConfiguration
 
-    public init(problem: SyntheticTranslationProblem, model: RegressionModel, latentSize: Int? = nil,
-                taskCount: Int = SyntheticTranslationTasks.defaultTaskCount, dataSeed: UInt64 = 0, dataFile: String? = nil,
+    public init(problem: SyntheticProblem, model: RegressionModel, latentSize: Int? = nil,
+                taskCount: Int? = nil, dataSeed: UInt64 = 0, dataFile: String? = nil,
                 training: MetaTrainingConfiguration = MetaTrainingConfiguration()) {
-        self.problem = problem.rawValue
+        self.problem = problem
         self.model = model
-        self.latentSize = latentSize ?? Self.defaultLatentSize(problem)
-        self.taskCount = taskCount
+        self.latentSize = latentSize ?? problem.defaultLatentSize
+        self.taskCount = taskCount ?? problem.defaultTaskCount
         self.dataSeed = dataSeed
         self.dataFile = dataFile
         self.training = training
     }
 
-    /// The reference code's latent sizes: rank1 → 3, rank2 → 6, rank5 → 30.
-    public static func defaultLatentSize(_ problem: SyntheticTranslationProblem) -> Int {
-        switch problem {
-        case .rank1: return 3
-        case .rank2: return 6
-        case .rank5: return 30
-        }
+    /// The model's layer; throws when the model does not fit the problem.
+    public func layer(outputChannels: Int? = nil) throws -> any Layer {
+        try model.layer(for: problem, latentSize: latentSize, outputChannels: outputChannels)
     }
-
-    public var layer: any Layer { model.layer(latentSize: latentSize) }
 
     /// The family's meta-training and held-out tasks (80/20 split), read or generated.
     public func taskFamilies() throws -> (train: any TaskFamily, test: any TaskFamily) {
@@ -47,10 +41,8 @@ public struct RegressionExperiment: Codable, Sendable, Equatable {
         if let dataFile {
             family = try ArrayTaskFamily.syntheticTranslation(contentsOf: URL(fileURLWithPath: dataFile))
         } else {
-            guard let problem = SyntheticTranslationProblem(rawValue: problem) else {
-                throw ExperimentError.unknownProblem(problem)
-            }
-            family = SyntheticTranslationTasks(problem: problem, count: taskCount, seed: dataSeed).materialized()
+            guard let translation = problem.translation else { throw ExperimentError.unknownProblem(problem.rawValue) }
+            family = SyntheticTranslationTasks(problem: translation, count: taskCount, seed: dataSeed).materialized()
         }
         let (train, test) = family.trainTest(fraction: 0.8)
         guard train.count > 0, test.count > 1 else { throw ExperimentError.tooFewTasks(family.count) }
@@ -63,7 +55,8 @@ public struct RegressionExperiment: Codable, Sendable, Equatable {
         guard training.supportCount + training.queryCount <= examples else {
             throw ExperimentError.episodeTooLarge(support: training.supportCount, query: training.queryCount, examples: examples)
         }
-        return MetaTrainer(model: layer, configuration: training, trainTasks: train, testTasks: test, threads: threads)
+        return MetaTrainer(model: try layer(outputChannels: train.targetShape.first), configuration: training,
+                           trainTasks: train, testTasks: test, threads: threads)
     }
 }
 
@@ -73,10 +66,13 @@ public enum ExperimentError: Error, CustomStringConvertible, Equatable {
     case tooFewTasks(Int)
     case incompatibleCheckpoint(String)
     case episodeTooLarge(support: Int, query: Int, examples: Int)
+    case modelDoesNotFit(model: String, problem: String, models: [String])
 
     public var description: String {
         switch self {
-        case .unknownProblem(let p): return "unknown problem ‘\(p)’; expected one of rank1, rank2, rank5"
+        case .unknownProblem(let p): return "unknown problem ‘\(p)’; expected one of \(SyntheticProblem.allCases.map(\.rawValue).joined(separator: ", "))"
+        case let .modelDoesNotFit(model, problem, models):
+            return "model \(model) does not fit \(problem); use one of \(models.joined(separator: ", "))"
         case .tooFewTasks(let n): return "the family has \(n) tasks; the 80/20 split needs at least 1 training and 2 held-out tasks"
         case .incompatibleCheckpoint(let why): return "the checkpoint does not fit this run: \(why)"
         case let .episodeTooLarge(support, query, examples):

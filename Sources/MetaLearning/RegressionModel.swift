@@ -1,25 +1,32 @@
 import NeuralNets
 import Tensors
 
-/// The models of the paper's 1-D synthetic experiments (no bias, as in the reference code): inputs
-/// (N, 1, 70) → outputs (N, 1, 68).
+/// The models of the paper's synthetic experiments (no bias, as in the reference code).
+///
+/// 1-D families: inputs (N, 1, 70) → outputs (N, 1, 68) with `fc`, `lc`, `conv`, `msr-fc`.
+/// 2-D families: inputs (N, 1, 32, 32) → outputs (N, D, 30, 30) with `conv` and `msr-conv`.
 public enum RegressionModel: String, CaseIterable, Codable, Sendable {
     /// MAML-FC: a fully connected 70 → 68 layer.
     case fc
     /// MAML-LC: a locally connected layer, kernel 3.
     case lc
-    /// MAML-Conv: a 1-D convolution, kernel 3.
+    /// MAML-Conv: a 1-D convolution with kernel 3, or in 2-D a 3×3 convolution 1 → D channels.
     case conv
     /// MSR-FC: a fully connected layer reparameterised as W = reshape(U·v).
     case msrFC = "msr-fc"
+    /// MSR-Conv: a 3×3 convolution whose filter bank is transformed by A ⊗ B ⊗ C.
+    case msrConv = "msr-conv"
 
-    /// The layer for inputs of `inputLength` and outputs of `outputLength`; `latentSize` is MSR's K.
-    public func layer(inputLength: Int = 70, outputLength: Int = 68, latentSize: Int = 3) -> any Layer {
-        switch self {
-        case .fc: return Linear(inputLength, outputLength, bias: false)
-        case .lc: return LocallyConnected1d(1, 1, outputSize: outputLength, kernelSize: inputLength - outputLength + 1, bias: false)
-        case .conv: return Conv1d(1, 1, kernelSize: inputLength - outputLength + 1, bias: false)
-        case .msrFC: return SymmetricLinear(inputLength, outputLength, latentSize: latentSize, bias: false)
+    /// The layer for `problem`; throws when the model does not fit the family (e.g. msr-fc on images).
+    public func layer(for problem: SyntheticProblem, latentSize: Int, outputChannels: Int? = nil) throws -> any Layer {
+        guard problem.models.contains(self) else { throw ExperimentError.modelDoesNotFit(model: rawValue, problem: problem.rawValue, models: problem.models.map(\.rawValue)) }
+        switch (self, problem.isTwoDimensional) {
+        case (.fc, _): return Linear(70, 68, bias: false)
+        case (.lc, _): return LocallyConnected1d(1, 1, outputSize: 68, kernelSize: 3, bias: false)
+        case (.conv, false): return Conv1d(1, 1, kernelSize: 3, bias: false)
+        case (.msrFC, _): return SymmetricLinear(70, 68, latentSize: latentSize, bias: false)
+        case (.conv, true): return Conv2d(1, outputChannels ?? 24, kernelSize: (3, 3), bias: false)
+        case (.msrConv, _): return SymmetricConv2d(1, outputChannels ?? 24, kernelSize: (3, 3))
         }
     }
 }

@@ -40,17 +40,17 @@ extension MSR {
                       + "\(options.threads) threads\n")
                 var rows: [[String]] = []
                 var entries: [Table1Entry] = []
-                for problem in SyntheticTranslationProblem.allCases {
+                for problem in SyntheticProblem.allCases where !problem.isTwoDimensional {
                     let family = try dataDirectory.map {
                         try ArrayTaskFamily.syntheticTranslation(contentsOf: URL(fileURLWithPath: $0).appendingPathComponent("\(problem).npz"))
-                    } ?? SyntheticTranslationTasks(problem: problem, count: tasks, seed: dataSeed).materialized()
+                    } ?? SyntheticTranslationTasks(problem: problem.translation!, count: tasks, seed: dataSeed).materialized()
                     let (train, test) = family.trainTest(fraction: 0.8)
                     var row = [problem.rawValue]
-                    for model in RegressionModel.allCases {
+                    for model in problem.models {
                         let experiment = RegressionExperiment(problem: problem, model: model, taskCount: family.count, dataSeed: dataSeed,
                                                               dataFile: dataDirectory.map { "\($0)/\(problem).npz" },
                                                               training: configuration)
-                        let trainer = MetaTrainer(model: experiment.layer, configuration: configuration, trainTasks: train,
+                        let trainer = MetaTrainer(model: try experiment.layer(), configuration: configuration, trainTasks: train,
                                                   testTasks: test, threads: options.threads)
                         let progress = ProgressDisplay(total: configuration.steps, label: "\(problem) \(model.rawValue) ")
                         var state = trainer.initialState()
@@ -68,7 +68,7 @@ extension MSR {
                     }
                     rows.append(row)
                 }
-                var table = TextTable(header: ["problem"] + RegressionModel.allCases.map { m in
+                var table = TextTable(header: ["problem"] + SyntheticProblem.rank1.models.map { m in
                     m == .msrFC ? "MSR-FC" : "MAML-" + m.rawValue.uppercased().replacingOccurrences(of: "CONV", with: "Conv")
                 })
                 rows.forEach { table.add($0) }
@@ -101,12 +101,12 @@ struct Table1Report: Encodable {
 
 /// The reference code's Table 1 figures (1000 steps, `../shared/paper/README.md`): test MSE ± 95% interval.
 enum Table1Reference {
-    static func figure(_ problem: SyntheticTranslationProblem, _ model: RegressionModel) -> String {
-        let table: [SyntheticTranslationProblem: [RegressionModel: String]] = [
+    static func figure(_ problem: SyntheticProblem, _ model: RegressionModel) -> String {
+        let table: [SyntheticProblem: [RegressionModel: String]] = [
             .rank1: [.fc: "3.108 ± 0.291", .lc: "2.971 ± 0.277", .conv: "0.193 ± 0.045", .msrFC: "0.208 ± 0.047"],
             .rank2: [.fc: "1.953 ± 0.149", .lc: "1.867 ± 0.143", .conv: "0.535 ± 0.045", .msrFC: "0.531 ± 0.044"],
             .rank5: [.fc: "0.915 ± 0.054", .lc: "0.876 ± 0.052", .conv: "0.431 ± 0.022", .msrFC: "0.333 ± 0.017"],
         ]
-        return table[problem]![model]!
+        return table[problem]?[model] ?? "—"
     }
 }

@@ -5,6 +5,7 @@ import MetaLearning
 import Tensors
 
 extension RegressionModel: ExpressibleByArgument {}
+extension SyntheticProblem: ExpressibleByArgument {}
 
 /// Flags shared by `train` and `reproduce`: the meta-learning hyper-parameters (defaults: the reference code).
 struct MetaLearningOptions: ParsableArguments {
@@ -84,16 +85,16 @@ extension MSR {
             """)
 
         @Option(help: "Task family: rank1 (convolutions) or rank2/rank5 (partial translation symmetry). With --data, names the file's family (it sets the default --latent-size).")
-        var problem: SyntheticTranslationProblem = .rank1
+        var problem: SyntheticProblem = .rank1
 
-        @Option(help: "Model: fc, lc, conv (MAML baselines) or msr-fc (MSR).")
+        @Option(help: "Model: fc, lc, conv (MAML baselines) or msr-fc (MSR) in 1-D; conv or msr-conv in 2-D.")
         var model: RegressionModel = .msrFC
 
         @Option(name: .customLong("latent-size"), help: "MSR's latent size K (default 3 / 6 / 30 for rank1 / 2 / 5).")
         var latentSize: Int?
 
-        @Option(help: "Tasks to generate (80% train, 20% held out).")
-        var tasks = SyntheticTranslationTasks.defaultTaskCount
+        @Option(help: "Tasks to generate (80% train, 20% held out; default 10000, 2000 for 2d_rot8_flip).")
+        var tasks: Int?
 
         @Option(name: .customLong("data-seed"), help: "Seed of the generated family.")
         var dataSeed: UInt64 = 0
@@ -115,7 +116,10 @@ extension MSR {
         func validate() throws {
             if resume && checkpoint == nil { throw ValidationError("--resume needs --checkpoint DIR.") }
             if let latentSize, latentSize < 1 { throw ValidationError("--latent-size must be at least 1, got \(latentSize).") }
-            guard tasks >= 3 else { throw ValidationError("--tasks must be at least 3, got \(tasks).") }
+            if let tasks, tasks < 3 { throw ValidationError("--tasks must be at least 3, got \(tasks).") }
+            guard problem.models.contains(model) else {
+                throw ValidationError("--model \(model.rawValue) does not fit --problem \(problem); use one of \(problem.models.map(\.rawValue).joined(separator: ", ")).")
+            }
         }
 
         func run() throws {

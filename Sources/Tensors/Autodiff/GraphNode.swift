@@ -1,3 +1,5 @@
+import Foundation
+let traceOn = getenv("MSR_TRACE") != nil
 /// A backward rule: given the gradient of the loss with respect to an op's output, return the gradient with
 /// respect to each of its inputs (nil where an input gets none). Rules are written with differentiable tensor
 /// operations, so that when gradients are taken with `createGraph: true` the result is itself differentiable.
@@ -74,6 +76,7 @@ extension Tensor {
     @inline(__always)
     static func record(_ op: @autoclosure () -> String, shape: [Int], storage: Storage, inputs: [Tensor],
                        saveOutput: Bool = false, rule: @escaping BackwardRule) -> Tensor {
+        if traceOn { FileHandle.standardError.write("OP \(op()) \(inputs.map{$0.shape}) -> \(shape) rec=\(GradientMode.isRecording && inputs.contains(where: { $0.node != nil }))\n".data(using: .utf8)!) }
         guard GradientMode.isRecording, inputs.contains(where: { $0.node != nil }) else {
             return Tensor(shape: shape, storage: storage)
         }
