@@ -54,7 +54,15 @@ public func gradients(of loss: Tensor, wrt targets: [Tensor], createGraph: Bool 
             let id = ObjectIdentifier(node)
             guard needed[id] == true, let rule = node.rule, let g = gradient[id] else { continue }
             if !isTarget.contains(id) { gradient[id] = nil }  // no longer needed: free it early
+            var mask: UInt = 0
+            for (i, input) in node.inputs.enumerated() {
+                if let c = input.node, needed[ObjectIdentifier(c)] == true {
+                    mask |= i < 63 ? (1 as UInt) << UInt(i) : (1 as UInt) << 63
+                }
+            }
+            NeededInputs.current = mask
             let inputGradients = rule(g, node)
+            NeededInputs.current = NeededInputs.all
             precondition(inputGradients.count == node.inputs.count, "\(node.op): rule returned \(inputGradients.count) gradients for \(node.inputs.count) inputs")
             for (input, ig) in zip(node.inputs, inputGradients) {
                 guard let c = input.node, let ig else { continue }

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 import Foundation
 let traceOn = getenv("MSR_TRACE") != nil
 /// A backward rule: given the gradient of the loss with respect to an op's output, return the gradient with
@@ -43,6 +49,14 @@ public final class GraphNode {
 
     public var isLeaf: Bool { rule == nil }
 
+    /// Whether the sweep now running this node's rule needs the gradient of input `i` (true outside a
+    /// sweep). Rules skip the products for inputs that get no gradient: constants (data, targets) and inputs
+    /// with no target below them (the symmetry matrix, when an inner loop differentiates only `v`).
+    @inline(__always)
+    func needsGradient(_ i: Int) -> Bool {
+        NeededInputs.current & (i < 63 ? (1 as UInt) << UInt(i) : (1 as UInt) << 63) != 0
+    }
+
     /// The output tensor of this node, attached to the node (so that rules using it stay differentiable).
     /// Only available for ops that saved their output.
     public var output: Tensor {
@@ -68,6 +82,23 @@ public final class GraphNode {
         inputs = []
         for t in taken where t.node != nil { pending.append(t.node!) }
     }
+}
+
+/// The needed-input mask of the rule running on this thread (bit i: input i; bit 63: inputs 63 and up),
+/// stored complemented so that a thread that never set it reads "all needed".
+enum NeededInputs {
+    private static let key: pthread_key_t = {
+        var k = pthread_key_t()
+        pthread_key_create(&k, nil)
+        return k
+    }()
+
+    static var current: UInt {
+        @inline(__always) get { ~UInt(bitPattern: pthread_getspecific(key)) }
+        @inline(__always) set { pthread_setspecific(key, UnsafeRawPointer(bitPattern: ~newValue)) }
+    }
+
+    static let all: UInt = ~0
 }
 
 extension Tensor {

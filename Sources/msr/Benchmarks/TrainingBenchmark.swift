@@ -1,0 +1,49 @@
+import Foundation
+import MetaLearning
+import Tensors
+
+/// `msr bench train`: outer steps per second of meta-training (no evaluations), on one thread and on all
+/// cores, against the reference PyTorch code's figures measured on a machine like this one.
+enum TrainingBenchmark {
+    /// Reference code, 1 thread, this machine kind (`../shared/paper/README.md`), steps/s.
+    static func reference(_ problem: SyntheticProblem, _ model: RegressionModel) -> Double? {
+        switch (problem, model) {
+        case (.rank1, .fc): return 27.9
+        case (.rank1, .lc): return 28.0
+        case (.rank1, .conv): return 24.5
+        case (.rank1, .msrFC): return 25.7
+        case (.rank5, .conv): return 25.5
+        case (.rank5, .msrFC): return 15.7
+        default: return nil
+        }
+    }
+
+    static func run(problem: SyntheticProblem, models: [RegressionModel], steps: Int, repeats: Int, threadCounts: [Int]) throws {
+        print("meta-training speed: \(problem), \(steps) outer steps per sample (after 10 warm-up steps), median of \(repeats); "
+              + "defaults otherwise (meta-batch 32, 1 support / 19 query, second order)")
+        print("matmul: built-in \(MatmulConfiguration.builtInKernelNames); BLAS \(MatmulConfiguration.blasLibraryName ?? "none")")
+        #if DEBUG
+        print("warning: debug build; use -c release")
+        #endif
+        var table = TextTable(header: ["model", "threads", "steps/s", "ms/step", "reference steps/s (1 thread)", "ratio"])
+        for model in models {
+            var experiment = RegressionExperiment(problem: problem, model: model)
+            experiment.training.steps = steps + 10
+            for threads in threadCounts {
+                let trainer = try experiment.trainer(threads: threads)
+                var rates: [Double] = []
+                for _ in 0..<repeats {
+                    var state = trainer.initialState()
+                    for _ in 0..<10 { trainer.step(&state) }
+                    let t = Measure.time { for _ in 0..<steps { trainer.step(&state) } }
+                    rates.append(Double(steps) / t)
+                }
+                let rate = Measure.median(rates)
+                let ref = reference(problem, model)
+                table.add([model.rawValue, "\(threads)", format(rate), format(1000 / rate, 2), ref.map { format($0) } ?? "—",
+                           ref.map { format(rate / $0) + "×" } ?? "—"])
+            }
+        }
+        print("\n" + table.rendered)
+    }
+}
