@@ -33,27 +33,31 @@ extension Tensor {
 
     public static func + (a: Tensor, b: Tensor) -> Tensor {
         binary("add", a, b, +, +) { g, node in
-            [g.sum(toShape: node.inputs[0].shape), g.sum(toShape: node.inputs[1].shape)]
+            [node.needsGradient(0) ? g.sum(toShape: node.inputs[0].shape) : nil,
+             node.needsGradient(1) ? g.sum(toShape: node.inputs[1].shape) : nil]
         }
     }
 
     public static func - (a: Tensor, b: Tensor) -> Tensor {
         binary("subtract", a, b, -, -) { g, node in
-            [g.sum(toShape: node.inputs[0].shape), (-g).sum(toShape: node.inputs[1].shape)]
+            [node.needsGradient(0) ? g.sum(toShape: node.inputs[0].shape) : nil,
+             node.needsGradient(1) ? (-g).sum(toShape: node.inputs[1].shape) : nil]
         }
     }
 
     public static func * (a: Tensor, b: Tensor) -> Tensor {
         binary("multiply", a, b, *, *) { g, node in
             let (a, b) = (node.inputs[0], node.inputs[1])
-            return [(g * b).sum(toShape: a.shape), (g * a).sum(toShape: b.shape)]
+            return [node.needsGradient(0) ? (g * b).sum(toShape: a.shape) : nil,
+                    node.needsGradient(1) ? (g * a).sum(toShape: b.shape) : nil]
         }
     }
 
     public static func / (a: Tensor, b: Tensor) -> Tensor {
         binary("divide", a, b, /, /) { g, node in
             let (a, b) = (node.inputs[0], node.inputs[1])
-            return [(g / b).sum(toShape: a.shape), (-(g * a) / (b * b)).sum(toShape: b.shape)]
+            return [node.needsGradient(0) ? (g / b).sum(toShape: a.shape) : nil,
+                    node.needsGradient(1) ? (-(g * a) / (b * b)).sum(toShape: b.shape) : nil]
         }
     }
 

@@ -78,15 +78,20 @@ extension Tensor {
                     ? matmulSummedOverBatch(x, y, transposeA: tx, transposeB: ty)
                     : matmul(x, y, transposeA: tx, transposeB: ty)
             }
+            let (needA, needB) = (node.needsGradient(0), node.needsGradient(1))
             switch (transposeA, transposeB) {
             case (false, false):
-                return [gradientProduct(g, b, false, true, target: a), gradientProduct(a, g, true, false, target: b)]
+                return [needA ? gradientProduct(g, b, false, true, target: a) : nil,
+                        needB ? gradientProduct(a, g, true, false, target: b) : nil]
             case (false, true):
-                return [gradientProduct(g, b, false, false, target: a), gradientProduct(g, a, true, false, target: b)]
+                return [needA ? gradientProduct(g, b, false, false, target: a) : nil,
+                        needB ? gradientProduct(g, a, true, false, target: b) : nil]
             case (true, false):
-                return [gradientProduct(b, g, false, true, target: a), gradientProduct(a, g, false, false, target: b)]
+                return [needA ? gradientProduct(b, g, false, true, target: a) : nil,
+                        needB ? gradientProduct(a, g, false, false, target: b) : nil]
             case (true, true):
-                return [gradientProduct(b, g, true, true, target: a), gradientProduct(g, a, true, true, target: b)]
+                return [needA ? gradientProduct(b, g, true, true, target: a) : nil,
+                        needB ? gradientProduct(g, a, true, true, target: b) : nil]
             }
         }
     }
@@ -135,11 +140,17 @@ extension Tensor {
         // Backward: each batch element's product, with the matrix gradient g broadcast over the batch.
         return record("matmulSummedOverBatch", shape: [m, n], storage: storage, inputs: [a, b]) { g, node in
             let (a, b) = (node.inputs[0], node.inputs[1])
+            let (needA, needB) = (node.needsGradient(0), node.needsGradient(1))
             switch (transposeA, transposeB) {
-            case (false, false): return [matmul(g, b, transposeB: true), matmul(a, g, transposeA: true)]
-            case (false, true): return [matmul(g, b), matmul(g, a, transposeA: true)]
-            case (true, false): return [matmul(b, g, transposeB: true), matmul(a, g)]
-            case (true, true): return [matmul(b, g, transposeA: true, transposeB: true), matmul(g, a, transposeA: true, transposeB: true)]
+            case (false, false):
+                return [needA ? matmul(g, b, transposeB: true) : nil, needB ? matmul(a, g, transposeA: true) : nil]
+            case (false, true):
+                return [needA ? matmul(g, b) : nil, needB ? matmul(g, a, transposeA: true) : nil]
+            case (true, false):
+                return [needA ? matmul(b, g, transposeB: true) : nil, needB ? matmul(a, g) : nil]
+            case (true, true):
+                return [needA ? matmul(b, g, transposeA: true, transposeB: true) : nil,
+                        needB ? matmul(g, a, transposeA: true, transposeB: true) : nil]
             }
         }
     }

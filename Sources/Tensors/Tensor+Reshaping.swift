@@ -132,8 +132,8 @@ extension Tensor {
         var starts = [0]
         for n in sizes { starts.append(starts[starts.count - 1] + n) }
         let ranges = (0..<sizes.count).map { starts[$0]..<starts[$0 + 1] }
-        return record("concatenate", shape: outShape, storage: storage, inputs: tensors) { g, _ in
-            ranges.map { g.sliced(axis: a, $0) }
+        return record("concatenate", shape: outShape, storage: storage, inputs: tensors) { g, node in
+            ranges.indices.map { node.needsGradient($0) ? g.sliced(axis: a, ranges[$0]) : nil }
         }
     }
 
