@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "Tensors"),
         .target(name: "NeuralNets", dependencies: ["Tensors"]),
         .target(name: "Symmetry", dependencies: ["Tensors", "NeuralNets"]),
-        .target(name: "Datasets", dependencies: ["Tensors", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .target(name: "Datasets", dependencies: ["Tensors", "CLibPNG", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .target(name: "MetaLearning", dependencies: ["Tensors", "NeuralNets", "Symmetry", "Datasets"]),
         .executableTarget(
             name: "msr",
@@ -40,6 +40,8 @@ let package = Package(
             ]),
 
         // MARK: - Implementation details
+        // libpng from the system (Debian: libpng-dev), for PNG pictures and image data sets.
+        .systemLibrary(name: "CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .target(name: "TestSupport", dependencies: ["Tensors"]),
 
         // MARK: - Unit test bundles

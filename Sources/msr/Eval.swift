@@ -31,7 +31,7 @@ extension MSR {
             let result = trainer.evaluate(saved.state.metaParameters)
             print("\(experiment.problem) \(experiment.model.rawValue) after \(saved.state.step) steps: "
                   + "test mse \(formatLoss(result)) on \(result.count) held-out tasks")
-            if let structure = WeightStructure.measure(trainer, saved.state.metaParameters) { print(describe(structure)) }
+            if let symmetry = SymmetryInspection.inspect(trainer, saved.state.metaParameters) { print(describe(symmetry)) }
         }
     }
 }

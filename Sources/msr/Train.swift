@@ -187,25 +187,28 @@ func runExperiment(_ experiment: RegressionExperiment, state initial: MetaTraini
     if history.interrupted && !quiet {
         print("interrupted at step \(state.step)" + (checkpoint.map { "; saved to \($0) (continue with --resume)" } ?? ""))
     }
-    let structure = WeightStructure.measure(trainer, state.metaParameters)
+    let symmetry = SymmetryInspection.inspect(trainer, state.metaParameters, model: experiment.model.rawValue,
+                                              problem: experiment.problem.rawValue)
     if let report {
         try TrainingReport(experiment: experiment, state: state, history: history, final: final, threads: threads,
-                           resumedFrom: resumedFrom, weightStructure: structure).write(to: report)
+                           resumedFrom: resumedFrom, symmetry: symmetry).write(to: report)
     }
     if !quiet {
         print("test mse \(formatLoss(final)) on \(final.count) held-out tasks after \(state.step) steps; "
               + "\(String(format: "%.1f", history.stepsPerSecond)) steps/s (\(String(format: "%.1f", history.trainingStepsPerSecond)) without evaluations), "
               + "\(String(format: "%.1f", history.wallSeconds)) s")
-        if let structure { print(describe(structure)) }
+        if let symmetry { print(describe(symmetry)) }
     }
     if history.interrupted { throw ExitCode(130) }
     return (final, history)
 }
 
-func describe(_ s: WeightStructure) -> String {
+/// One line on the learned translation symmetry (distance from the nearest convolution).
+func describe(_ s: SymmetryInspection) -> String {
+    guard let t = s.measures["translation"] else { return "" }
     var parts: [String] = []
-    if let r = s.toeplitzDistanceRandomV { parts.append("W = reshape(U·v), random v: \(String(format: "%.3f", r))") }
-    parts.append("initial W: \(String(format: "%.3f", s.toeplitzDistanceInitial))")
-    parts.append("adapted W (\(s.tasks) held-out tasks): \(String(format: "%.3f", s.toeplitzDistanceAdapted))")
+    if let r = t.randomV { parts.append("W = reshape(U·v), random v: \(String(format: "%.3f", r))") }
+    parts.append("initial W: \(String(format: "%.3f", t.initial))")
+    parts.append("adapted W (held-out tasks): \(String(format: "%.3f", t.adapted))")
     return "distance from the nearest Toeplitz (convolution) matrix — " + parts.joined(separator: "; ")
 }

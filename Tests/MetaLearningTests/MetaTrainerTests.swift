@@ -77,7 +77,7 @@ final class MetaTrainerTests: XCTestCase {
     /// held-out MSE falls well below MAML-FC's (which cannot share across positions), and its U becomes
     /// convolution-like (small Toeplitz distance) while MAML-FC's weights do not.
     func testShortRunMSRBeatsFullyConnected() throws {
-        var results: [RegressionModel: (MeanWithInterval, WeightStructure)] = [:]
+        var results: [RegressionModel: (MeanWithInterval, SymmetryInspection)] = [:]
         for model in [RegressionModel.msrFC, .fc] {
             let trainer = try experiment(model, steps: 200).trainer(threads: 2)
             var state = trainer.initialState()
@@ -85,12 +85,12 @@ final class MetaTrainerTests: XCTestCase {
             _ = trainer.train(&state)
             let after = trainer.evaluate(state.metaParameters)
             XCTAssertLessThan(after.mean, before.mean, "\(model) did not improve")
-            results[model] = (after, WeightStructure.measure(trainer, state.metaParameters, tasks: 10)!)
+            results[model] = (after, SymmetryInspection.inspect(trainer, state.metaParameters, samples: 10, tasks: 10)!)
         }
         let (msr, msrStructure) = results[.msrFC]!, (fc, fcStructure) = results[.fc]!
         XCTAssertLessThan(msr.mean + msr.halfWidth95, 0.3 * (fc.mean - fc.halfWidth95), "MSR-FC \(msr) vs MAML-FC \(fc)")
-        XCTAssertLessThan(msrStructure.toeplitzDistanceRandomV!, 0.3)
-        XCTAssertGreaterThan(fcStructure.toeplitzDistanceAdapted, 0.8)
+        XCTAssertLessThan(msrStructure.measures["translation"]!.randomV!, 0.3)
+        XCTAssertGreaterThan(fcStructure.measures["translation"]!.adapted, 0.8)
     }
 
     func testTooManyExamplesPerEpisodeIsAnError() throws {

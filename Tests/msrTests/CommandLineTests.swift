@@ -107,3 +107,22 @@ final class CommandLineTests: XCTestCase {
         }
     }
 }
+
+extension CommandLineTests {
+    /// inspect prints defects for every candidate, as a table or JSON with a `defects` object, and writes PNGs.
+    func testInspect() throws {
+        let train = try msr(["train", "--tasks", "20", "--steps", "2", "--meta-batch", "2", "--test-tasks", "3", "--threads", "1",
+                             "--checkpoint", path("ck")])
+        XCTAssertEqual(train.status, 0, train.err)
+        let json = try msr(["inspect", "--checkpoint", path("ck"), "--json", "--samples", "3"])
+        XCTAssertEqual(json.status, 0, json.err)
+        let object = try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as! [String: Any]
+        let defects = object["defects"] as! [String: Double]
+        XCTAssertEqual(Set(defects.keys), ["translation", "reversal"])
+        XCTAssertTrue(defects.values.allSatisfy { $0 >= 0 && $0 <= 1.0001 })
+        let png = try Data(contentsOf: directory.appendingPathComponent("ck/pictures/W-random-v.png"))
+        XCTAssertEqual(Array(png.prefix(4)), [0x89, 0x50, 0x4E, 0x47])   // PNG signature
+        let table = try msr(["inspect", "--checkpoint", path("ck"), "--samples", "3"])
+        XCTAssertTrue(table.out.contains("translation") && table.out.contains("random v"), table.out)
+    }
+}

@@ -68,7 +68,9 @@ public enum MatmulConfiguration {
         if let forced = forcedBackend { return forced }
         let work = m * n * k
         // Matrix·vector: the built-in dot-product loop measured faster than sgemm (19 vs 14 GFLOP/s).
-        if work < MatrixMultiply.blasMinimumWork || n == 1 { return .builtIn }
+        // Vector·matrix, outer products and thin products: the unpacked loops measured 1.5–3× faster
+        // than sgemm (1×70·70×68: 0.33 vs 1.1 µs; 4760×1·1×3 outer product: 0.5 vs 6.6 µs).
+        if work < MatrixMultiply.blasMinimumWork || MatrixMultiply.prefersSmallGemm(m: m, n: n, k: k) { return .builtIn }
         if work >= MatrixMultiply.builtInPreferredWork && MatrixMultiply.builtInBeatsBLAS { return .builtIn }
         return .blas
     }

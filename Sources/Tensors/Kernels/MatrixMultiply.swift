@@ -91,7 +91,7 @@ public enum MatrixMultiply {
         guard m > 0, n > 0 else { return }
         if k == 0 {
             if !accumulate { clear(c, m: m, n: n, ldc: ldc) }
-        } else if m * n * k < packedMinimumWork || n == 1 || m == 1 {
+        } else if prefersSmallGemm(m: m, n: n, k: k) {
             SmallGemm.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                            a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
         } else {
@@ -110,7 +110,7 @@ public enum MatrixMultiply {
         guard m > 0, n > 0 else { return }
         if k == 0 {
             if !accumulate { clear(c, m: m, n: n, ldc: ldc) }
-        } else if m * n * k < packedMinimumWork || n == 1 || m == 1 {
+        } else if prefersSmallGemm(m: m, n: n, k: k) {
             SmallGemm.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                            a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
         } else {
@@ -118,6 +118,13 @@ public enum MatrixMultiply {
                 m: m, n: n, k: k, a: StridedMatrix(a, ld: lda, transposed: transposeA),
                 b: StridedMatrix(b, ld: ldb, transposed: transposeB), c: c, ldc: ldc, accumulate: accumulate)
         }
+    }
+
+    /// Products the unpacked `SmallGemm` loops beat packing (and BLAS) on: tiny ones, matrix·vector,
+    /// vector·matrix, outer products (k = 1) and thin products with n, k ≤ 8 (g·vᵀ of an MSR layer).
+    @inline(__always)
+    static func prefersSmallGemm(m: Int, n: Int, k: Int) -> Bool {
+        m * n * k < packedMinimumWork || n == 1 || m == 1 || k == 1 || (n <= 8 && k <= 8)
     }
 
     @inline(__always)

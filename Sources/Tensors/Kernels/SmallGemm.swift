@@ -21,7 +21,29 @@ enum SmallGemm {
                          x: b, incx: transposeB ? 1 : ldb, y: c, incy: ldc, accumulate: accumulate)
             return
         }
-        if n <= 8 && k <= 8 {
+        if k == 1 && n <= 8 && ldc == n && (n > 1 || m >= 8) {
+            // Outer product with few columns (g·vᵀ: m in the thousands, n = K): one flat pass over C.
+            let incA = transposeA ? 1 : lda, incB = transposeB ? ldb : 1
+            switch n {
+            case 1: outerProductFlat(1, m: m, a: a, incA: incA, b: b, incB: incB, c: c, accumulate: accumulate)
+            case 2: outerProductFlat(2, m: m, a: a, incA: incA, b: b, incB: incB, c: c, accumulate: accumulate)
+            case 3: outerProductFlat(3, m: m, a: a, incA: incA, b: b, incB: incB, c: c, accumulate: accumulate)
+            case 4: outerProductFlat(4, m: m, a: a, incA: incA, b: b, incB: incB, c: c, accumulate: accumulate)
+            case 5: outerProductFlat(5, m: m, a: a, incA: incA, b: b, incB: incB, c: c, accumulate: accumulate)
+            case 6: outerProductFlat(6, m: m, a: a, incA: incA, b: b, incB: incB, c: c, accumulate: accumulate)
+            case 7: outerProductFlat(7, m: m, a: a, incA: incA, b: b, incB: incB, c: c, accumulate: accumulate)
+            default: outerProductFlat(8, m: m, a: a, incA: incA, b: b, incB: incB, c: c, accumulate: accumulate)
+            }
+        } else if k == 1 {
+            // Outer product with long rows (gᵀ·x of one example): C[i, :] = a_i · b.
+            let incA = transposeA ? 1 : lda
+            SmallGemm.withContiguous(b, count: n, stride: transposeB ? ldb : 1) { bc in
+                for i in 0..<m {
+                    let ci = c + i * ldc
+                    if accumulate { axpy(a[i * incA], bc, ci, count: n) } else { scale(a[i * incA], bc, ci, count: n) }
+                }
+            }
+        } else if n <= 8 && k <= 8 {
             // Thin products (an outer product such as g·vᵀ with m in the thousands): one pass over the rows
             // of C with the whole k×n block of op(B) in registers' reach, no per-row call or vector setup.
             for i in 0..<m {
@@ -72,7 +94,22 @@ enum SmallGemm {
         transposeA: Bool, m: Int, k: Int, a: UnsafePointer<T>, lda: Int,
         x: UnsafePointer<T>, incx: Int, y: UnsafeMutablePointer<T>, incy: Int, accumulate: Bool
     ) {
-        if !transposeA && k <= 8 {
+        if !transposeA && k <= 8 && lda == k && incy == 1 {
+            // Contiguous rows shorter than a vector (U·v with U of shape (O·I, K), K small): loops with a
+            // compile-time row length, which the compiler vectorises over rows.
+            var xv = SIMD8<T>()
+            for p in 0..<k { xv[p] = x[p * incx] }
+            switch k {
+            case 1: rowDotsFlat(1, m: m, a: a, x: xv, y: y, accumulate: accumulate)
+            case 2: rowDotsFlat(2, m: m, a: a, x: xv, y: y, accumulate: accumulate)
+            case 3: rowDotsFlat(3, m: m, a: a, x: xv, y: y, accumulate: accumulate)
+            case 4: rowDotsFlat(4, m: m, a: a, x: xv, y: y, accumulate: accumulate)
+            case 5: rowDotsFlat(5, m: m, a: a, x: xv, y: y, accumulate: accumulate)
+            case 6: rowDotsFlat(6, m: m, a: a, x: xv, y: y, accumulate: accumulate)
+            case 7: rowDotsFlat(7, m: m, a: a, x: xv, y: y, accumulate: accumulate)
+            default: rowDotsFlat(8, m: m, a: a, x: xv, y: y, accumulate: accumulate)
+            }
+        } else if !transposeA && k <= 8 {
             // Rows shorter than a vector (U·v with U of shape (O·I, K), K small): plain per-row sums.
             withContiguous(x, count: k, stride: incx) { xc in
                 for i in 0..<m {
@@ -81,6 +118,18 @@ enum SmallGemm {
                     for p in 0..<k { s += ai[p] * xc[p] }
                     y[i * incy] = s
                 }
+            }
+        } else if transposeA && m <= 8 && lda == m && incx == 1 && k >= 8 {
+            // Uᵀ·g with U (k × m) contiguous and m small: a flat pass over U, eight rows (m vectors) at a time.
+            switch m {
+            case 1: columnSumsFlat(1, k: k, a: a, x: x, y: y, incy: incy, accumulate: accumulate)
+            case 2: columnSumsFlat(2, k: k, a: a, x: x, y: y, incy: incy, accumulate: accumulate)
+            case 3: columnSumsFlat(3, k: k, a: a, x: x, y: y, incy: incy, accumulate: accumulate)
+            case 4: columnSumsFlat(4, k: k, a: a, x: x, y: y, incy: incy, accumulate: accumulate)
+            case 5: columnSumsFlat(5, k: k, a: a, x: x, y: y, incy: incy, accumulate: accumulate)
+            case 6: columnSumsFlat(6, k: k, a: a, x: x, y: y, incy: incy, accumulate: accumulate)
+            case 7: columnSumsFlat(7, k: k, a: a, x: x, y: y, incy: incy, accumulate: accumulate)
+            default: columnSumsFlat(8, k: k, a: a, x: x, y: y, incy: incy, accumulate: accumulate)
             }
         } else if transposeA && m <= 8 {
             // Few outputs, many rows (Uᵀ·g): accumulate each output over the rows in a vector register.
@@ -112,6 +161,103 @@ enum SmallGemm {
                 for p in 0..<k { axpy(x[p * incx], a + p * lda, acc, count: m) }
                 for i in 0..<m { y[i * incy] = acc[i] }
             }
+        }
+    }
+
+    /// `y[i] = Σ_p a[i·K + p]·x[p] (+ y[i])` for `K` known at compile time after inlining (contiguous rows).
+    @inline(__always)
+    static func rowDotsFlat<T: BinaryFloatingPoint & SIMDScalar>(
+        _ K: Int, m: Int, a: UnsafePointer<T>, x: SIMD8<T>, y: UnsafeMutablePointer<T>, accumulate: Bool
+    ) {
+        if accumulate {
+            for i in 0..<m {
+                var s = y[i]
+                for p in 0..<K { s += a[i &* K &+ p] * x[p] }
+                y[i] = s
+            }
+        } else {
+            for i in 0..<m {
+                var s = a[i &* K] * x[0]
+                for p in 1..<K { s += a[i &* K &+ p] * x[p] }
+                y[i] = s
+            }
+        }
+    }
+
+    /// `y[j] = Σ_p a[p·M + j]·x[p] (+ y[j])` for j < M, `M` (≤ 8) known at compile time after inlining.
+    ///
+    /// Eight rows of A are M contiguous vectors; lane l of vector q holds A[p₀ + (8q + l)/M, (8q + l) % M],
+    /// so it is multiplied by x[p₀ + (8q + l)/M] (a fixed shuffle of x[p₀..<p₀+8]) and accumulated in its
+    /// own vector; the lanes are summed into columns at the end.
+    @inline(__always)
+    static func columnSumsFlat<T: BinaryFloatingPoint & SIMDScalar>(
+        _ M: Int, k: Int, a: UnsafePointer<T>, x: UnsafePointer<T>, y: UnsafeMutablePointer<T>, incy: Int,
+        accumulate: Bool
+    ) {
+        var acc = Accumulators8<T>()
+        var p = 0
+        while p + 8 <= k {
+            let xv = UnsafeRawPointer(x + p).loadUnaligned(as: SIMD8<T>.self)
+            let block = UnsafeRawPointer(a + p &* M)
+            for q in 0..<M {
+                let av = block.loadUnaligned(fromByteOffset: q * 8 * MemoryLayout<T>.stride, as: SIMD8<T>.self)
+                let b = 8 * q
+                let xq = SIMD8<T>(xv[b / M], xv[(b + 1) / M], xv[(b + 2) / M], xv[(b + 3) / M],
+                                  xv[(b + 4) / M], xv[(b + 5) / M], xv[(b + 6) / M], xv[(b + 7) / M])
+                acc[q] += av * xq
+            }
+            p += 8
+        }
+        var sums = SIMD8<T>()
+        for q in 0..<M {
+            let v = acc[q]
+            for l in 0..<8 { sums[(8 * q + l) % M] += v[l] }
+        }
+        while p < k {
+            let xp = x[p]
+            for j in 0..<M { sums[j] += a[p &* M &+ j] * xp }
+            p += 1
+        }
+        for j in 0..<M { y[j * incy] = accumulate ? y[j * incy] + sums[j] : sums[j] }
+    }
+
+    /// `c[i·N + j] = a[i·incA]·b[j·incB] (+ c[i·N + j])` for `N` known at compile time after inlining.
+    @inline(__always)
+    static func outerProductFlat<T: BinaryFloatingPoint & SIMDScalar>(
+        _ N: Int, m: Int, a: UnsafePointer<T>, incA: Int, b: UnsafePointer<T>, incB: Int,
+        c: UnsafeMutablePointer<T>, accumulate: Bool
+    ) {
+        var bv = SIMD8<T>()
+        for j in 0..<N { bv[j] = b[j * incB] }
+        if incA == 1 {
+            if accumulate {
+                for i in 0..<m { let ai = a[i]; for j in 0..<N { c[i &* N &+ j] += ai * bv[j] } }
+            } else {
+                for i in 0..<m { let ai = a[i]; for j in 0..<N { c[i &* N &+ j] = ai * bv[j] } }
+            }
+        } else {
+            for i in 0..<m {
+                let ai = a[i &* incA]
+                for j in 0..<N { c[i &* N &+ j] = accumulate ? c[i &* N &+ j] + ai * bv[j] : ai * bv[j] }
+            }
+        }
+    }
+
+    /// `y[0..<count] = alpha · x[0..<count]` (contiguous).
+    @inline(__always)
+    static func scale<T: BinaryFloatingPoint & SIMDScalar>(
+        _ alpha: T, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, count: Int
+    ) {
+        let va = SIMD8<T>(repeating: alpha)
+        var j = 0
+        while j + 8 <= count {
+            let xr = UnsafeRawPointer(x + j).loadUnaligned(as: SIMD8<T>.self)
+            UnsafeMutableRawPointer(y + j).storeBytes(of: va * xr, as: SIMD8<T>.self)
+            j += 8
+        }
+        while j < count {
+            y[j] = alpha * x[j]
+            j += 1
         }
     }
 
@@ -172,5 +318,39 @@ enum SmallGemm {
             p += 1
         }
         return s
+    }
+}
+
+/// Eight vector accumulators addressed by an index that is constant after unrolling (kept in registers).
+struct Accumulators8<T: SIMDScalar & BinaryFloatingPoint> {
+    var a0 = SIMD8<T>(), a1 = SIMD8<T>(), a2 = SIMD8<T>(), a3 = SIMD8<T>()
+    var a4 = SIMD8<T>(), a5 = SIMD8<T>(), a6 = SIMD8<T>(), a7 = SIMD8<T>()
+
+    @inline(__always)
+    subscript(_ i: Int) -> SIMD8<T> {
+        get {
+            switch i {
+            case 0: return a0
+            case 1: return a1
+            case 2: return a2
+            case 3: return a3
+            case 4: return a4
+            case 5: return a5
+            case 6: return a6
+            default: return a7
+            }
+        }
+        set {
+            switch i {
+            case 0: a0 = newValue
+            case 1: a1 = newValue
+            case 2: a2 = newValue
+            case 3: a3 = newValue
+            case 4: a4 = newValue
+            case 5: a5 = newValue
+            case 6: a6 = newValue
+            default: a7 = newValue
+            }
+        }
     }
 }

@@ -27,11 +27,11 @@ struct TrainingReport: Encodable {
     var threads: Int
     var matmul: String
     var config: RegressionExperiment
-    var weight_structure: WeightStructure?
+    var symmetry: SymmetryInspection?
     var evaluations: [EvaluationEntry]
 
     init(experiment: RegressionExperiment, state: MetaTrainingState, history: TrainingHistory, final: MeanWithInterval,
-         threads: Int, resumedFrom: Int?, weightStructure: WeightStructure?) {
+         threads: Int, resumedFrom: Int?, symmetry: SymmetryInspection?) {
         test_mse = final.mean
         test_mse_ci95 = final.halfWidth95
         test_tasks_used = final.count
@@ -45,7 +45,7 @@ struct TrainingReport: Encodable {
         self.threads = threads
         matmul = "built-in \(MatmulConfiguration.builtInKernelNames); BLAS \(MatmulConfiguration.blasLibraryName ?? "none")"
         config = experiment
-        weight_structure = weightStructure
+        self.symmetry = symmetry
         evaluations = history.evaluations.map {
             EvaluationEntry(step: $0.step, test_mse: $0.testLoss.mean, test_mse_ci95: $0.testLoss.halfWidth95,
                             train_loss: $0.trainLoss, elapsed_seconds: $0.elapsedSeconds)
