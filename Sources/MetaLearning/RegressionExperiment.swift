@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Symmetry
 import NeuralNets
 import Tensors
 
@@ -17,6 +18,9 @@ public struct RegressionExperiment: Codable, Sendable, Equatable {
     /// An `.npz` file to read the family from instead of generating it.
     public var dataFile: String?
     public var training: MetaTrainingConfiguration
+    /// A symmetry to start MSR's U from instead of random values (`translation` for MSR-FC): a prior the
+    /// outer loop can still change. Nil: the reference initialisation.
+    public var initialSymmetry: String? = nil
 
     public init(problem: SyntheticProblem, model: RegressionModel, latentSize: Int? = nil,
                 taskCount: Int? = nil, dataSeed: UInt64 = 0, dataFile: String? = nil,
@@ -60,6 +64,29 @@ public struct RegressionExperiment: Codable, Sendable, Equatable {
     }
 }
 
+extension RegressionExperiment {
+    /// The symmetry priors `initialSymmetry` can name.
+    public static let initialSymmetries = ["translation"]
+
+    /// Fresh meta-parameters for `trainer`, with U replaced by the prior when `initialSymmetry` is set:
+    /// for `translation`, the first three columns of MSR-FC's U become the one-hot patterns of a 3-tap
+    /// convolution (the rest keep their random values).
+    public func initialState(_ trainer: MetaTrainer) throws -> MetaTrainingState {
+        var state = trainer.initialState()
+        guard let prior = initialSymmetry else { return state }
+        guard prior == "translation", let layer = trainer.model as? SymmetricLinear else {
+            throw ExperimentError.unsupportedPrior(prior: prior, model: model.rawValue)
+        }
+        let u = state.metaParameters["symmetryMatrix"]
+        let taps = min(3, layer.latentSize)
+        let pattern = try SymmetryMatrix.convolution1D(inputs: layer.inputFeatures, outputs: layer.outputFeatures,
+                                                       kernel: layer.inputFeatures - layer.outputFeatures + 1, dtype: u.dtype)
+        let columns = [pattern.sliced(axis: 1, 0..<taps)] + (taps < layer.latentSize ? [u.sliced(axis: 1, taps..<layer.latentSize)] : [])
+        state.metaParameters["symmetryMatrix"] = Tensor.concatenate(columns, axis: 1)
+        return state
+    }
+}
+
 /// Errors in setting up an experiment.
 public enum ExperimentError: Error, CustomStringConvertible, Equatable {
     case unknownProblem(String)
@@ -67,10 +94,13 @@ public enum ExperimentError: Error, CustomStringConvertible, Equatable {
     case incompatibleCheckpoint(String)
     case episodeTooLarge(support: Int, query: Int, examples: Int)
     case modelDoesNotFit(model: String, problem: String, models: [String])
+    case unsupportedPrior(prior: String, model: String)
 
     public var description: String {
         switch self {
         case .unknownProblem(let p): return "unknown problem ‘\(p)’; expected one of \(SyntheticProblem.allCases.map(\.rawValue).joined(separator: ", "))"
+        case let .unsupportedPrior(prior, model):
+            return "--init-symmetry \(prior) is not available for \(model); available: translation (msr-fc)"
         case let .modelDoesNotFit(model, problem, models):
             return "model \(model) does not fit \(problem); use one of \(models.joined(separator: ", "))"
         case .tooFewTasks(let n): return "the family has \(n) tasks; the 80/20 split needs at least 1 training and 2 held-out tasks"

@@ -48,3 +48,19 @@ public enum SymmetryMatrix {
         return Tensor(shape: [m * n, n], values: u, dtype: dtype)
     }
 }
+
+extension SymmetryMatrix {
+    /// The symmetry matrix of a 1-D convolution with `kernel` taps and no padding from `inputs` to
+    /// `outputs = inputs − kernel + 1` positions: column j puts tap j at W[o, o + j], so reshape(U·v) is
+    /// the convolution (cross-correlation) with filter v. The translation prior of a fully connected layer.
+    ///
+    /// Shapes: U (outputs·inputs, kernel).
+    public static func convolution1D(inputs: Int, outputs: Int, kernel: Int, dtype: DType = .float32) throws -> Tensor {
+        guard kernel >= 1, outputs == inputs - kernel + 1 else {
+            throw SymmetryError.invalidArgument("a \(kernel)-tap convolution maps \(inputs) inputs to \(inputs - kernel + 1) outputs, not \(outputs)")
+        }
+        var u = [Double](repeating: 0, count: outputs * inputs * kernel)
+        for o in 0..<outputs { for j in 0..<kernel { u[(o * inputs + o + j) * kernel + j] = 1 } }
+        return Tensor(shape: [outputs * inputs, kernel], values: u, dtype: dtype)
+    }
+}

@@ -102,6 +102,9 @@ extension MSR {
         @Option(help: "Read the family from this .npz file (arrays x (tasks, 20, 1, 70) and y (tasks, 20, 1, 68)) instead of generating it.")
         var data: String?
 
+        @Option(name: .customLong("init-symmetry"), help: "Start MSR's U from a constructed symmetry instead of random values: translation (msr-fc).")
+        var initSymmetry: String?
+
         @OptionGroup var options: MetaLearningOptions
 
         @Option(help: "Write a JSON report here (final and periodic figures).")
@@ -115,6 +118,9 @@ extension MSR {
 
         func validate() throws {
             if resume && checkpoint == nil { throw ValidationError("--resume needs --checkpoint DIR.") }
+            if let initSymmetry, !RegressionExperiment.initialSymmetries.contains(initSymmetry) {
+                throw ValidationError("--init-symmetry must be one of \(RegressionExperiment.initialSymmetries.joined(separator: ", ")), got \(initSymmetry).")
+            }
             if let latentSize, latentSize < 1 { throw ValidationError("--latent-size must be at least 1, got \(latentSize).") }
             if let tasks, tasks < 3 { throw ValidationError("--tasks must be at least 3, got \(tasks).") }
             guard problem.models.contains(model) else {
@@ -125,6 +131,7 @@ extension MSR {
         func run() throws {
             var experiment = RegressionExperiment(problem: problem, model: model, latentSize: latentSize, taskCount: tasks,
                                                   dataSeed: dataSeed, dataFile: data, training: options.configuration)
+            experiment.initialSymmetry = initSymmetry
             var state: MetaTrainingState?
             if resume, let checkpoint {
                 let saved = try Checkpoint<RegressionExperiment>(contentsOf: URL(fileURLWithPath: checkpoint))
@@ -144,7 +151,7 @@ func runExperiment(_ experiment: RegressionExperiment, state initial: MetaTraini
                    report: String?, checkpoint: String?, quiet: Bool = false) throws -> (MeanWithInterval, TrainingHistory) {
     let trainer = try experiment.trainer(threads: threads)
     let c = experiment.training
-    var state = initial ?? trainer.initialState()
+    var state = try initial ?? experiment.initialState(trainer)
     if let checkpointPath = checkpoint, initial == nil {
         // Never overwrite another run's checkpoint by accident.
         if FileManager.default.fileExists(atPath: Checkpoint<RegressionExperiment>.file(in: URL(fileURLWithPath: checkpointPath)).path) {

@@ -102,4 +102,22 @@ final class MetaTrainerTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("exceed the 20 examples"))
         }
     }
+
+    /// --init-symmetry translation starts MSR-FC's U at the convolution patterns: W = reshape(U·v) is then a
+    /// convolution for every v whose extra components are zero; other models refuse the prior.
+    func testTranslationPrior() throws {
+        var e = experiment(.msrFC, steps: 1)
+        e.initialSymmetry = "translation"
+        let trainer = try e.trainer(threads: 1)
+        let state = try e.initialState(trainer)
+        let u = state.metaParameters["symmetryMatrix"]
+        XCTAssertEqual(u.shape, [68 * 70, 3])
+        let inspection = SymmetryInspection.inspect(trainer, state.metaParameters, samples: 5, tasks: 3)!
+        XCTAssertLessThan(inspection.measures["translation"]!.randomV!, 1e-6)
+        var fc = experiment(.fc, steps: 1)
+        fc.initialSymmetry = "translation"
+        XCTAssertThrowsError(try fc.initialState(try fc.trainer(threads: 1))) { error in
+            XCTAssertEqual(error as? ExperimentError, .unsupportedPrior(prior: "translation", model: "fc"))
+        }
+    }
 }
