@@ -74,7 +74,7 @@ extension MSR {
                 rows.forEach { table.add($0) }
                 let wall = Date().timeIntervalSince(start)
                 print("\n" + table.rendered)
-                print("ours: mean ± half-width of the 95% Student-t interval; [reference code, same budget of 1000 steps, "
+                print("ours: mean ± half-width of the 95% Student-t interval; [the reference code at its budget of 1000 steps, "
                       + "from the paper's README]. Whole table: \(String(format: "%.1f", wall)) s.")
                 if let report {
                     let encoder = JSONEncoder()
