@@ -88,12 +88,19 @@ public enum Storage: Sendable {
         switch self {
         case .float32(let a):
             return .float32([Float](unsafeUninitializedCapacity: a.count) { out, n in
-                a.withUnsafeBufferPointer { x in for i in 0..<x.count { out[i] = f32(x[i]) } }
+                a.withUnsafeBufferPointer { x in
+                    // Raw pointers: buffer-pointer subscripts kept these loops from vectorising.
+                    guard let xp = x.baseAddress, let op = out.baseAddress else { return }
+                    for i in 0..<x.count { op[i] = f32(xp[i]) }
+                }
                 n = a.count
             })
         case .float64(let a):
             return .float64([Double](unsafeUninitializedCapacity: a.count) { out, n in
-                a.withUnsafeBufferPointer { x in for i in 0..<x.count { out[i] = f64(x[i]) } }
+                a.withUnsafeBufferPointer { x in
+                    guard let xp = x.baseAddress, let op = out.baseAddress else { return }
+                    for i in 0..<x.count { op[i] = f64(xp[i]) }
+                }
                 n = a.count
             })
         }

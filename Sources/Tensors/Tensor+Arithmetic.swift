@@ -4,9 +4,8 @@
 ///   d(a+b) = (g, g)   d(a−b) = (g, −g)   d(a·b) = (g·b, g·a)   d(a/b) = (g/b, −g·a/b²)
 extension Tensor {
     @inline(__always)
-    static func binary(_ op: String, _ a: Tensor, _ b: Tensor,
-                       _ f32: (Float, Float) -> Float, _ f64: (Double, Double) -> Double,
-                       rule: @escaping BackwardRule) -> Tensor {
+    static func binary<Op: ElementwiseBinaryOperation>(_ op: String, _ a: Tensor, _ b: Tensor, _ operation: Op.Type,
+                                                       rule: @escaping BackwardRule) -> Tensor {
         guard a.dtype == b.dtype else { preconditionFailure("\(TensorError.dtypeMismatch(op: op, lhs: a.dtype, rhs: b.dtype))") }
         let shape = mustSucceed { try ShapeCheck.broadcast(a.shape, b.shape, op: op) }
         let n = product(shape)
@@ -15,14 +14,14 @@ extension Tensor {
         case (.float32(let x), .float32(let y)):
             storage = .float32([Float](unsafeUninitializedCapacity: n) { out, count in
                 x.withUnsafeBufferPointer { x in y.withUnsafeBufferPointer { y in
-                    broadcastApply(x, a.shape, y, b.shape, outShape: shape, into: out, f32)
+                    broadcastApply(x, a.shape, y, b.shape, outShape: shape, into: out, operation)
                 } }
                 count = n
             })
         case (.float64(let x), .float64(let y)):
             storage = .float64([Double](unsafeUninitializedCapacity: n) { out, count in
                 x.withUnsafeBufferPointer { x in y.withUnsafeBufferPointer { y in
-                    broadcastApply(x, a.shape, y, b.shape, outShape: shape, into: out, f64)
+                    broadcastApply(x, a.shape, y, b.shape, outShape: shape, into: out, operation)
                 } }
                 count = n
             })
@@ -32,21 +31,21 @@ extension Tensor {
     }
 
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        binary("add", a, b, +, +) { g, node in
+        binary("add", a, b, AddOperation.self) { g, node in
             [node.needsGradient(0) ? g.sum(toShape: node.inputs[0].shape) : nil,
              node.needsGradient(1) ? g.sum(toShape: node.inputs[1].shape) : nil]
         }
     }
 
     public static func - (a: Tensor, b: Tensor) -> Tensor {
-        binary("subtract", a, b, -, -) { g, node in
+        binary("subtract", a, b, SubtractOperation.self) { g, node in
             [node.needsGradient(0) ? g.sum(toShape: node.inputs[0].shape) : nil,
              node.needsGradient(1) ? (-g).sum(toShape: node.inputs[1].shape) : nil]
         }
     }
 
     public static func * (a: Tensor, b: Tensor) -> Tensor {
-        binary("multiply", a, b, *, *) { g, node in
+        binary("multiply", a, b, MultiplyOperation.self) { g, node in
             let (a, b) = (node.inputs[0], node.inputs[1])
             return [node.needsGradient(0) ? (g * b).sum(toShape: a.shape) : nil,
                     node.needsGradient(1) ? (g * a).sum(toShape: b.shape) : nil]
@@ -54,7 +53,7 @@ extension Tensor {
     }
 
     public static func / (a: Tensor, b: Tensor) -> Tensor {
-        binary("divide", a, b, /, /) { g, node in
+        binary("divide", a, b, DivideOperation.self) { g, node in
             let (a, b) = (node.inputs[0], node.inputs[1])
             return [node.needsGradient(0) ? (g / b).sum(toShape: a.shape) : nil,
                     node.needsGradient(1) ? (-(g * a) / (b * b)).sum(toShape: b.shape) : nil]

@@ -88,7 +88,7 @@ extension Tensor {
 
     /// 1 where `a == b` (broadcast), else 0: a constant.
     static func equalMask(_ a: Tensor, _ b: Tensor) -> Tensor {
-        withoutGradients { binary("equal", a, b, { $0 == $1 ? 1 : 0 }, { $0 == $1 ? 1 : 0 }) { _, _ in [nil, nil] } }
+        withoutGradients { binary("equal", a, b, EqualOperation.self) { _, _ in [nil, nil] } }
     }
 
     /// Sums this tensor down to `target`, a shape it was broadcast from (the gradient of broadcasting).

@@ -44,6 +44,36 @@ final class AutodiffTests: XCTestCase {
         assertClose(g[1], (x.detached() * 2).exp() * 2, tolerance: 1e-14)
     }
 
+    func testGradientsOfSomeInputsOnly() {
+        // Rules skip the gradients of inputs no target needs; the others must not change. U requires a
+        // gradient but is not a target (as the symmetry matrix in an inner loop).
+        let u = randn([12, 3], seed: 31).requiringGradient(), v = randn([3], seed: 32).requiringGradient()
+        let x = randn([2, 4], seed: 33), y = randn([2, 3], seed: 34)
+        func loss() -> Tensor {
+            let w = Tensor.matmul(u, v.reshaped([3, 1])).reshaped([3, 4])
+            return Tensor.meanSquaredError(Tensor.matmul(x, w, transposeB: true), y) + (v * v).sum() / u.sum()
+        }
+        let all = gradients(of: loss(), wrt: [u, v])
+        assertClose(gradients(of: loss(), wrt: [v])[0], all[1], tolerance: 1e-14)
+        assertClose(gradients(of: loss(), wrt: [u])[0], all[0], tolerance: 1e-14)
+        let second = gradients(of: gradients(of: loss(), wrt: [v], createGraph: true)[0].sum(), wrt: [u, v])
+        let reference = gradients(of: gradients(of: loss(), wrt: [u, v], createGraph: true)[1].sum(), wrt: [u, v])
+        assertClose(second[0], reference[0], tolerance: 1e-12)
+        assertClose(second[1], reference[1], tolerance: 1e-12)
+    }
+
+    func testAccumulatedGradientDoesNotAliasResults() {
+        // Gradient sums are formed in place when a buffer is not shared; a gradient that is also another
+        // target's result (x + y gives both the same tensor) must keep its value.
+        let x = randn([4], seed: 35).requiringGradient(), y = randn([4], seed: 36).requiringGradient()
+        let s = x + y
+        let loss = (s * 3).sum() + (x * 2).sum()
+        let g = gradients(of: loss, wrt: [s, x, y])
+        XCTAssertEqual(g[0].scalars, [3, 3, 3, 3])
+        XCTAssertEqual(g[1].scalars, [5, 5, 5, 5])
+        XCTAssertEqual(g[2].scalars, [3, 3, 3, 3])
+    }
+
     func testRepeatedUseAccumulates() {
         let x = Tensor(shape: [], values: [3], dtype: .float64).requiringGradient()
         let y = x * x + x * 4 + x     // dy/dx = 2x + 5

@@ -29,6 +29,32 @@ final class LossGradientTests: XCTestCase {
         XCTAssertEqual(Tensor.meanSquaredError(a, b).item, zip(a.scalars, b.scalars).map { ($0 - $1) * ($0 - $1) }.reduce(0, +) / 12, accuracy: 1e-12)
     }
 
+    func testMeanSquaredErrorPrimitive() {
+        // The fused primitive agrees with its definition, in value and in gradients of every order used.
+        let p = randn([2, 1, 7], seed: 21), t = randn([2, 1, 7], seed: 22)
+        let composed = { (p: Tensor, t: Tensor) in (p - t).squared().mean() }
+        XCTAssertEqual(Tensor.meanSquaredError(p, t).item, composed(p, t).item, accuracy: 1e-14)
+        XCTAssertEqual(Tensor.meanSquaredError(p, t).shape, [])
+        XCTAssertEqual(Tensor.meanSquaredError(p.to(.float32), t.to(.float32)).item, composed(p, t).item, accuracy: 1e-5)
+        // Gradient with respect to only one of the operands (the other a constant or not a target).
+        let (pl, tl) = (p.requiringGradient(), t.requiringGradient())
+        let both = gradients(of: Tensor.meanSquaredError(pl, tl), wrt: [pl, tl])
+        assertClose(both[0], (p - t) * (2.0 / 14), tolerance: 1e-14)
+        assertClose(both[1], (t - p) * (2.0 / 14), tolerance: 1e-14)
+        assertClose(gradients(of: Tensor.meanSquaredError(pl, tl), wrt: [tl])[0], both[1], tolerance: 1e-14)
+        assertClose(gradients(of: Tensor.meanSquaredError(pl, t), wrt: [pl])[0], both[0], tolerance: 1e-14)
+        // Third order: the gradient of an inner-loop-like function that itself differentiates the loss,
+        // so the backward rule of the loss's backward (`scaledDifference`) is differentiated again.
+        let w = randn([3, 7], seed: 23), x = randn([2, 1, 3], seed: 24)
+        checkGradients([w, t, Tensor(shape: [], values: [0.3], dtype: .float64)]) { v in
+            let wl = v[0]
+            let inner = Tensor.meanSquaredError(Tensor.matmul(x, wl).tanh(), v[1])
+            let g = gradients(of: inner, wrt: [wl], createGraph: true)[0]
+            let fast = wl - v[2] * g
+            return Tensor.meanSquaredError(Tensor.matmul(x, fast).tanh(), v[1]) * inner
+        }
+    }
+
     func testBatchNorm() {
         let x = randn([3, 2, 2, 3], seed: 4), gamma = randn([2], seed: 5), beta = randn([2], seed: 6)
         checkGradients([x, gamma, beta]) { Tensor.batchNorm($0[0], scale: $0[1], shift: $0[2]) }

@@ -146,6 +146,34 @@ final class MatrixMultiplyTests: XCTestCase {
         sweep([(200, 1, 30), (1, 200, 30), (1, 1, 300), (40, 24, 1), (300, 2, 9)], paths: ["built-in"], pad: 2)
     }
 
+    func testThinShapes() {
+        // The unpacked special cases: U·v with rows of K ≤ 8 (compile-time row lengths), Uᵀ·g with up to 8
+        // or up to 32 columns, outer products g·vᵀ with few or many columns, and rows whose length is
+        // not a multiple of the vector width (overlapping last vectors), contiguous and padded.
+        var shapes: [(Int, Int, Int)] = []
+        for k in 1...9 { shapes.append((203, 1, k)) }                        // U·v
+        for m in [1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 16, 17, 24, 25, 30, 32] {
+            shapes.append((m, 1, 203)); shapes.append((m, 1, 7))            // Uᵀ·g
+        }
+        for n in [1, 2, 3, 5, 8, 9, 30] { shapes.append((203, n, 1)); shapes.append((7, n, 1)) }   // g·vᵀ
+        shapes += [(68, 70, 1), (1, 68, 70), (1, 70, 68), (3, 5, 2), (203, 3, 3), (37, 1, 30), (9, 30, 1)]
+        for pad in [0, 1] { sweep(shapes, paths: ["built-in", "auto"], pad: pad) }
+    }
+
+    func testThinShapesPropagateInfinities() {
+        // Overlapping tail vectors must not turn an infinite product into NaN (no 0·∞ on masked lanes).
+        for (m, n, k, ta) in [(3, 1, 30, false), (30, 1, 5, true), (5, 1, 30, true), (5, 30, 1, false)] {
+            var a = [Float](repeating: 1, count: m * k)
+            a[a.count - 1] = .infinity
+            let b = [Float](repeating: 1, count: k * n)
+            let c = _GemmTesting.gemm(path: "built-in", transposeA: ta, transposeB: false, m: m, n: n, k: k,
+                                      a: a, lda: ta ? m : k, b: b, ldb: n, c: [Float](repeating: 0, count: m * n),
+                                      ldc: n, accumulate: false)!
+            XCTAssertFalse(c.contains { $0.isNaN }, "m=\(m) n=\(n) k=\(k) transposeA=\(ta): \(c)")
+            XCTAssertTrue(c.contains { $0 == .infinity }, "m=\(m) n=\(n) k=\(k) transposeA=\(ta)")
+        }
+    }
+
     func testKZeroClearsOrKeepsC() {
         for (ta, tb) in Self.transposes {
             for accumulate in [false, true] {

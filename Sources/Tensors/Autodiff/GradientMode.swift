@@ -27,6 +27,18 @@ enum GradientMode {
         return try body()
     }
 
+    /// Turns recording on (`recording`) or off for the current thread until `restore`; returns the
+    /// previous state. (The straight-line form of `with`/`without`, for loops that should not be closures.)
+    @inline(__always)
+    static func enter(recording: Bool) -> Int {
+        let saved = depth
+        if recording { if saved != 0 { depth = 0 } } else { depth = saved + 1 }
+        return saved
+    }
+
+    @inline(__always)
+    static func restore(_ saved: Int) { depth = saved }
+
     /// Runs `body` with recording on, even inside a `withoutGradients` scope (for `createGraph: true`).
     static func with<R>(_ body: () throws -> R) rethrows -> R {
         let saved = depth

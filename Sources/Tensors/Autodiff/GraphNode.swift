@@ -4,8 +4,6 @@ import Glibc
 import Darwin
 #endif
 
-import Foundation
-let traceOn = getenv("MSR_TRACE") != nil
 /// A backward rule: given the gradient of the loss with respect to an op's output, return the gradient with
 /// respect to each of its inputs (nil where an input gets none). Rules are written with differentiable tensor
 /// operations, so that when gradients are taken with `createGraph: true` the result is itself differentiable.
@@ -65,9 +63,19 @@ public final class GraphNode {
     }
 
     deinit {
-        // Take the graph apart without recursion: move the inputs' nodes to a work list, and release each
-        // node only after emptying its own inputs, when nothing else holds it.
+        // Releasing the inputs may release their nodes, and theirs, recursively. Up to `maxReleaseDepth`
+        // nested releases run as plain recursion (cheap: no allocation); deeper than that, the graph is
+        // taken apart iteratively, so a graph of millions of nodes does not overflow the stack: move the
+        // inputs' nodes to a work list, and release each node only after emptying its own inputs, when
+        // nothing else holds it.
         guard !inputs.isEmpty else { return }
+        let depth = ReleaseDepth.current
+        if depth < GraphNode.maxReleaseDepth {
+            ReleaseDepth.current = depth + 1
+            inputs = []
+            ReleaseDepth.current = depth
+            return
+        }
         var pending: [GraphNode] = []
         GraphNode.moveInputNodes(of: &inputs, into: &pending)
         while var next = pending.popLast() {
@@ -76,6 +84,10 @@ public final class GraphNode {
             }
         }
     }
+
+    /// Nested node releases allowed before `deinit` switches to its iterative form (each level takes a
+    /// few hundred bytes of stack).
+    static let maxReleaseDepth = 128
 
     private static func moveInputNodes(of inputs: inout [Tensor], into pending: inout [GraphNode]) {
         let taken = inputs
@@ -86,6 +98,20 @@ public final class GraphNode {
 
 /// The needed-input mask of the rule running on this thread (bit i: input i; bit 63: inputs 63 and up),
 /// stored complemented so that a thread that never set it reads "all needed".
+/// How many `GraphNode.deinit`s are running nested on this thread.
+enum ReleaseDepth {
+    private static let key: pthread_key_t = {
+        var k = pthread_key_t()
+        pthread_key_create(&k, nil)
+        return k
+    }()
+
+    static var current: Int {
+        @inline(__always) get { Int(bitPattern: pthread_getspecific(key)) }
+        @inline(__always) set { pthread_setspecific(key, UnsafeRawPointer(bitPattern: newValue)) }
+    }
+}
+
 enum NeededInputs {
     private static let key: pthread_key_t = {
         var k = pthread_key_t()
@@ -107,7 +133,6 @@ extension Tensor {
     @inline(__always)
     static func record(_ op: @autoclosure () -> String, shape: [Int], storage: Storage, inputs: [Tensor],
                        saveOutput: Bool = false, rule: @escaping BackwardRule) -> Tensor {
-        if traceOn { FileHandle.standardError.write("OP \(op()) \(inputs.map{$0.shape}) -> \(shape) rec=\(GradientMode.isRecording && inputs.contains(where: { $0.node != nil }))\n".data(using: .utf8)!) }
         guard GradientMode.isRecording, inputs.contains(where: { $0.node != nil }) else {
             return Tensor(shape: shape, storage: storage)
         }

@@ -1,4 +1,3 @@
-import Foundation
 // Entry point for all matrix products: chooses BLAS or the built-in kernels.
 
 /// Row-major general matrix multiply: `C ← op(A)·op(B) + (accumulate ? C : 0)`.
@@ -56,7 +55,6 @@ public enum MatrixMultiply {
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
     ) {
-        if traceOn { FileHandle.standardError.write("GEMM tA=\(transposeA) tB=\(transposeB) m=\(m) n=\(n) k=\(k) acc=\(accumulate)\n".data(using: .utf8)!) }
         if MatmulConfiguration.backend(m: m, n: n, k: k) == .blas,
            blasGemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                     a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate) {

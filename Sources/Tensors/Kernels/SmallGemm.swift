@@ -25,22 +25,23 @@ enum SmallGemm {
             // Outer product with few columns (g·vᵀ: m in the thousands, n = K): one flat pass over C.
             let incA = transposeA ? 1 : lda, incB = transposeB ? ldb : 1
             switch n {
-            case 1: outerProductFlat(1, m: m, a: a, incA: incA, b: b, incB: incB, c: c, accumulate: accumulate)
-            case 2: outerProductFlat(2, m: m, a: a, incA: incA, b: b, incB: incB, c: c, accumulate: accumulate)
-            case 3: outerProductFlat(3, m: m, a: a, incA: incA, b: b, incB: incB, c: c, accumulate: accumulate)
-            case 4: outerProductFlat(4, m: m, a: a, incA: incA, b: b, incB: incB, c: c, accumulate: accumulate)
-            case 5: outerProductFlat(5, m: m, a: a, incA: incA, b: b, incB: incB, c: c, accumulate: accumulate)
-            case 6: outerProductFlat(6, m: m, a: a, incA: incA, b: b, incB: incB, c: c, accumulate: accumulate)
-            case 7: outerProductFlat(7, m: m, a: a, incA: incA, b: b, incB: incB, c: c, accumulate: accumulate)
-            default: outerProductFlat(8, m: m, a: a, incA: incA, b: b, incB: incB, c: c, accumulate: accumulate)
+            case 1: outerProductFlat(Count1.self, m: m, a: a, incA: incA, b: b, incB: incB, c: c, accumulate: accumulate)
+            case 2: outerProductFlat(Count2.self, m: m, a: a, incA: incA, b: b, incB: incB, c: c, accumulate: accumulate)
+            case 3: outerProductFlat(Count3.self, m: m, a: a, incA: incA, b: b, incB: incB, c: c, accumulate: accumulate)
+            case 4: outerProductFlat(Count4.self, m: m, a: a, incA: incA, b: b, incB: incB, c: c, accumulate: accumulate)
+            case 5: outerProductFlat(Count5.self, m: m, a: a, incA: incA, b: b, incB: incB, c: c, accumulate: accumulate)
+            case 6: outerProductFlat(Count6.self, m: m, a: a, incA: incA, b: b, incB: incB, c: c, accumulate: accumulate)
+            case 7: outerProductFlat(Count7.self, m: m, a: a, incA: incA, b: b, incB: incB, c: c, accumulate: accumulate)
+            default: outerProductFlat(Count8.self, m: m, a: a, incA: incA, b: b, incB: incB, c: c, accumulate: accumulate)
             }
         } else if k == 1 {
             // Outer product with long rows (gᵀ·x of one example): C[i, :] = a_i · b.
             let incA = transposeA ? 1 : lda
             SmallGemm.withContiguous(b, count: n, stride: transposeB ? ldb : 1) { bc in
+                let skip: SIMDMask<SIMD8<T>.MaskStorage> = tailSkipMask(n, T.self)
                 for i in 0..<m {
                     let ci = c + i * ldc
-                    if accumulate { axpy(a[i * incA], bc, ci, count: n) } else { scale(a[i * incA], bc, ci, count: n) }
+                    if accumulate { axpy(a[i * incA], bc, ci, count: n, skip: skip) } else { scale(a[i * incA], bc, ci, count: n) }
                 }
             }
         } else if n <= 8 && k <= 8 {
@@ -57,31 +58,34 @@ enum SmallGemm {
                 }
             }
         } else if !transposeB {
+            let skip: SIMDMask<SIMD8<T>.MaskStorage> = tailSkipMask(n, T.self)
             for i in 0..<m {
                 let ci = c + i * ldc
                 if !accumulate { ci.update(repeating: 0, count: n) }
                 for p in 0..<k {
                     let x = transposeA ? a[p * lda + i] : a[i * lda + p]
-                    axpy(x, b + p * ldb, ci, count: n)
+                    axpy(x, b + p * ldb, ci, count: n, skip: skip)
                 }
             }
         } else if !transposeA {
+            let skip: SIMDMask<SIMD8<T>.MaskStorage> = tailSkipMask(k, T.self)
             for i in 0..<m {
                 let ai = a + i * lda
                 let ci = c + i * ldc
                 for j in 0..<n {
-                    let s = dot(ai, b + j * ldb, count: k)
+                    let s = dot(ai, b + j * ldb, count: k, skip: skip)
                     ci[j] = accumulate ? ci[j] + s : s
                 }
             }
         } else {
             withUnsafeTemporaryAllocation(of: T.self, capacity: k) { row in
                 let ai = row.baseAddress!
+                let skip: SIMDMask<SIMD8<T>.MaskStorage> = tailSkipMask(k, T.self)
                 for i in 0..<m {
                     for p in 0..<k { ai[p] = a[p * lda + i] }
                     let ci = c + i * ldc
                     for j in 0..<n {
-                        let s = dot(ai, b + j * ldb, count: k)
+                        let s = dot(ai, b + j * ldb, count: k, skip: skip)
                         ci[j] = accumulate ? ci[j] + s : s
                     }
                 }
@@ -100,14 +104,14 @@ enum SmallGemm {
             var xv = SIMD8<T>()
             for p in 0..<k { xv[p] = x[p * incx] }
             switch k {
-            case 1: rowDotsFlat(1, m: m, a: a, x: xv, y: y, accumulate: accumulate)
-            case 2: rowDotsFlat(2, m: m, a: a, x: xv, y: y, accumulate: accumulate)
-            case 3: rowDotsFlat(3, m: m, a: a, x: xv, y: y, accumulate: accumulate)
-            case 4: rowDotsFlat(4, m: m, a: a, x: xv, y: y, accumulate: accumulate)
-            case 5: rowDotsFlat(5, m: m, a: a, x: xv, y: y, accumulate: accumulate)
-            case 6: rowDotsFlat(6, m: m, a: a, x: xv, y: y, accumulate: accumulate)
-            case 7: rowDotsFlat(7, m: m, a: a, x: xv, y: y, accumulate: accumulate)
-            default: rowDotsFlat(8, m: m, a: a, x: xv, y: y, accumulate: accumulate)
+            case 1: rowDotsFlat(Count1.self, m: m, a: a, x: xv, y: y, accumulate: accumulate)
+            case 2: rowDotsFlat(Count2.self, m: m, a: a, x: xv, y: y, accumulate: accumulate)
+            case 3: rowDotsFlat(Count3.self, m: m, a: a, x: xv, y: y, accumulate: accumulate)
+            case 4: rowDotsFlat(Count4.self, m: m, a: a, x: xv, y: y, accumulate: accumulate)
+            case 5: rowDotsFlat(Count5.self, m: m, a: a, x: xv, y: y, accumulate: accumulate)
+            case 6: rowDotsFlat(Count6.self, m: m, a: a, x: xv, y: y, accumulate: accumulate)
+            case 7: rowDotsFlat(Count7.self, m: m, a: a, x: xv, y: y, accumulate: accumulate)
+            default: rowDotsFlat(Count8.self, m: m, a: a, x: xv, y: y, accumulate: accumulate)
             }
         } else if !transposeA && k <= 8 {
             // Rows shorter than a vector (U·v with U of shape (O·I, K), K small): plain per-row sums.
@@ -122,15 +126,19 @@ enum SmallGemm {
         } else if transposeA && m <= 8 && lda == m && incx == 1 && k >= 8 {
             // Uᵀ·g with U (k × m) contiguous and m small: a flat pass over U, eight rows (m vectors) at a time.
             switch m {
-            case 1: columnSumsFlat(1, k: k, a: a, x: x, y: y, incy: incy, accumulate: accumulate)
-            case 2: columnSumsFlat(2, k: k, a: a, x: x, y: y, incy: incy, accumulate: accumulate)
-            case 3: columnSumsFlat(3, k: k, a: a, x: x, y: y, incy: incy, accumulate: accumulate)
-            case 4: columnSumsFlat(4, k: k, a: a, x: x, y: y, incy: incy, accumulate: accumulate)
-            case 5: columnSumsFlat(5, k: k, a: a, x: x, y: y, incy: incy, accumulate: accumulate)
-            case 6: columnSumsFlat(6, k: k, a: a, x: x, y: y, incy: incy, accumulate: accumulate)
-            case 7: columnSumsFlat(7, k: k, a: a, x: x, y: y, incy: incy, accumulate: accumulate)
-            default: columnSumsFlat(8, k: k, a: a, x: x, y: y, incy: incy, accumulate: accumulate)
+            case 1: columnSumsFlat(Count1.self, k: k, a: a, x: x, y: y, incy: incy, accumulate: accumulate)
+            case 2: columnSumsFlat(Count2.self, k: k, a: a, x: x, y: y, incy: incy, accumulate: accumulate)
+            case 3: columnSumsFlat(Count3.self, k: k, a: a, x: x, y: y, incy: incy, accumulate: accumulate)
+            case 4: columnSumsFlat(Count4.self, k: k, a: a, x: x, y: y, incy: incy, accumulate: accumulate)
+            case 5: columnSumsFlat(Count5.self, k: k, a: a, x: x, y: y, incy: incy, accumulate: accumulate)
+            case 6: columnSumsFlat(Count6.self, k: k, a: a, x: x, y: y, incy: incy, accumulate: accumulate)
+            case 7: columnSumsFlat(Count7.self, k: k, a: a, x: x, y: y, incy: incy, accumulate: accumulate)
+            default: columnSumsFlat(Count8.self, k: k, a: a, x: x, y: y, incy: incy, accumulate: accumulate)
             }
+        } else if transposeA && m > 8 && m <= 32 {
+            // Uᵀ·g with a few dozen columns: the m sums stay in registers (four vectors, the last one
+            // overlapping the third when m is not a multiple of 8), two rows per step.
+            columnSumsInRegisters(m: m, k: k, a: a, lda: lda, x: x, incx: incx, y: y, incy: incy, accumulate: accumulate)
         } else if transposeA && m <= 8 {
             // Few outputs, many rows (Uᵀ·g): accumulate each output over the rows in a vector register.
             var acc = SIMD8<T>()
@@ -144,8 +152,9 @@ enum SmallGemm {
         } else if !transposeA {
             // y[i] = ⟨A[i, :], x⟩
             withContiguous(x, count: k, stride: incx) { xc in
+                let skip: SIMDMask<SIMD8<T>.MaskStorage> = tailSkipMask(k, T.self)
                 for i in 0..<m {
-                    let s = dot(a + i * lda, xc, count: k)
+                    let s = dot(a + i * lda, xc, count: k, skip: skip)
                     y[i * incy] = accumulate ? y[i * incy] + s : s
                 }
             }
@@ -158,7 +167,8 @@ enum SmallGemm {
                 } else {
                     acc.initialize(repeating: 0, count: m)
                 }
-                for p in 0..<k { axpy(x[p * incx], a + p * lda, acc, count: m) }
+                let skip: SIMDMask<SIMD8<T>.MaskStorage> = tailSkipMask(m, T.self)
+                for p in 0..<k { axpy(x[p * incx], a + p * lda, acc, count: m, skip: skip) }
                 for i in 0..<m { y[i * incy] = acc[i] }
             }
         }
@@ -166,9 +176,10 @@ enum SmallGemm {
 
     /// `y[i] = Σ_p a[i·K + p]·x[p] (+ y[i])` for `K` known at compile time after inlining (contiguous rows).
     @inline(__always)
-    static func rowDotsFlat<T: BinaryFloatingPoint & SIMDScalar>(
-        _ K: Int, m: Int, a: UnsafePointer<T>, x: SIMD8<T>, y: UnsafeMutablePointer<T>, accumulate: Bool
+    static func rowDotsFlat<T: BinaryFloatingPoint & SIMDScalar, C: StaticCount>(
+        _: C.Type, m: Int, a: UnsafePointer<T>, x: SIMD8<T>, y: UnsafeMutablePointer<T>, accumulate: Bool
     ) {
+        let K = C.value
         if accumulate {
             for i in 0..<m {
                 var s = y[i]
@@ -190,10 +201,11 @@ enum SmallGemm {
     /// so it is multiplied by x[p₀ + (8q + l)/M] (a fixed shuffle of x[p₀..<p₀+8]) and accumulated in its
     /// own vector; the lanes are summed into columns at the end.
     @inline(__always)
-    static func columnSumsFlat<T: BinaryFloatingPoint & SIMDScalar>(
-        _ M: Int, k: Int, a: UnsafePointer<T>, x: UnsafePointer<T>, y: UnsafeMutablePointer<T>, incy: Int,
+    static func columnSumsFlat<T: BinaryFloatingPoint & SIMDScalar, C: StaticCount>(
+        _: C.Type, k: Int, a: UnsafePointer<T>, x: UnsafePointer<T>, y: UnsafeMutablePointer<T>, incy: Int,
         accumulate: Bool
     ) {
+        let M = C.value
         var acc = Accumulators8<T>()
         var p = 0
         while p + 8 <= k {
@@ -221,12 +233,57 @@ enum SmallGemm {
         for j in 0..<M { y[j * incy] = accumulate ? y[j * incy] + sums[j] : sums[j] }
     }
 
+    /// `y[j] = Σ_p a[p·lda + j]·x[p·incx] (+ y[j])` for 8 < m ≤ 32, the sums held in four vectors.
+    static func columnSumsInRegisters<T: BinaryFloatingPoint & SIMDScalar>(
+        m: Int, k: Int, a: UnsafePointer<T>, lda: Int, x: UnsafePointer<T>, incx: Int,
+        y: UnsafeMutablePointer<T>, incy: Int, accumulate: Bool
+    ) {
+        // Vector q covers columns o_q ..< o_q + 8, with o_q = min(8q, m − 8) so that every load stays
+        // inside the row; it contributes only its columns ≥ 8q (the others belong to earlier vectors).
+        let o0 = 0, o1 = Swift.min(8, m - 8), o2 = Swift.min(16, m - 8), o3 = m - 8
+        let lanes = SIMD8<T>(0, 1, 2, 3, 4, 5, 6, 7)
+        let keep1 = lanes .>= T(8 - o1), keep2 = lanes .>= T(16 - o2), keep3 = lanes .>= T(24 - o3)
+        var e0 = SIMD8<T>(), e1 = SIMD8<T>(), e2 = SIMD8<T>(), e3 = SIMD8<T>()
+        var f0 = SIMD8<T>(), f1 = SIMD8<T>(), f2 = SIMD8<T>(), f3 = SIMD8<T>()
+        @inline(__always) func load(_ p: UnsafePointer<T>) -> SIMD8<T> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<T>.self) }
+        var p = 0
+        while p + 2 <= k {
+            let r = a + p * lda, s = r + lda
+            let xr = SIMD8<T>(repeating: x[p * incx]), xs = SIMD8<T>(repeating: x[(p + 1) * incx])
+            e0 += load(r + o0) * xr; e1 += load(r + o1) * xr; e2 += load(r + o2) * xr; e3 += load(r + o3) * xr
+            f0 += load(s + o0) * xs; f1 += load(s + o1) * xs; f2 += load(s + o2) * xs; f3 += load(s + o3) * xs
+            p += 2
+        }
+        if p < k {
+            let r = a + p * lda
+            let xr = SIMD8<T>(repeating: x[p * incx])
+            e0 += load(r + o0) * xr; e1 += load(r + o1) * xr; e2 += load(r + o2) * xr; e3 += load(r + o3) * xr
+        }
+        let zero = SIMD8<T>()
+        let v0 = e0 + f0
+        let v1 = zero.replacing(with: e1 + f1, where: keep1)
+        let v2 = zero.replacing(with: e2 + f2, where: keep2)
+        let v3 = zero.replacing(with: e3 + f3, where: keep3)
+        withUnsafeTemporaryAllocation(of: T.self, capacity: 32) { buffer in
+            let sums = buffer.baseAddress!
+            sums.initialize(repeating: 0, count: 32)
+            for l in 0..<8 {
+                sums[o0 + l] += v0[l]
+                sums[o1 + l] += v1[l]
+                sums[o2 + l] += v2[l]
+                sums[o3 + l] += v3[l]
+            }
+            for j in 0..<m { y[j * incy] = accumulate ? y[j * incy] + sums[j] : sums[j] }
+        }
+    }
+
     /// `c[i·N + j] = a[i·incA]·b[j·incB] (+ c[i·N + j])` for `N` known at compile time after inlining.
     @inline(__always)
-    static func outerProductFlat<T: BinaryFloatingPoint & SIMDScalar>(
-        _ N: Int, m: Int, a: UnsafePointer<T>, incA: Int, b: UnsafePointer<T>, incB: Int,
+    static func outerProductFlat<T: BinaryFloatingPoint & SIMDScalar, C: StaticCount>(
+        _: C.Type, m: Int, a: UnsafePointer<T>, incA: Int, b: UnsafePointer<T>, incB: Int,
         c: UnsafeMutablePointer<T>, accumulate: Bool
     ) {
+        let N = C.value
         var bv = SIMD8<T>()
         for j in 0..<N { bv[j] = b[j * incB] }
         if incA == 1 {
@@ -255,6 +312,13 @@ enum SmallGemm {
             UnsafeMutableRawPointer(y + j).storeBytes(of: va * xr, as: SIMD8<T>.self)
             j += 8
         }
+        if j < count && count >= 8 {
+            // The last vector overlaps the previous one; rewriting those lanes stores the same values.
+            j = count - 8
+            let xr = UnsafeRawPointer(x + j).loadUnaligned(as: SIMD8<T>.self)
+            UnsafeMutableRawPointer(y + j).storeBytes(of: va * xr, as: SIMD8<T>.self)
+            return
+        }
         while j < count {
             y[j] = alpha * x[j]
             j += 1
@@ -279,6 +343,15 @@ enum SmallGemm {
     static func axpy<T: BinaryFloatingPoint & SIMDScalar>(
         _ alpha: T, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, count: Int
     ) {
+        axpy(alpha, x, y, count: count, skip: tailSkipMask(count, T.self))
+    }
+
+    /// `axpy` with the tail mask from `tailSkipMask(count)` (hoisted out of the caller's loops).
+    @inline(__always)
+    static func axpy<T: BinaryFloatingPoint & SIMDScalar>(
+        _ alpha: T, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, count: Int,
+        skip: SIMDMask<SIMD8<T>.MaskStorage>
+    ) {
         let va = SIMD8<T>(repeating: alpha)
         var j = 0
         while j + 8 <= count {
@@ -286,6 +359,15 @@ enum SmallGemm {
             let yr = UnsafeMutableRawPointer(y + j)
             yr.storeBytes(of: yr.loadUnaligned(as: SIMD8<T>.self) + va * xr, as: SIMD8<T>.self)
             j += 8
+        }
+        if j < count && count >= 8 {
+            // The last vector overlaps the previous one: only the lanes not in `skip` are updated.
+            j = count - 8
+            let xr = UnsafeRawPointer(x + j).loadUnaligned(as: SIMD8<T>.self)
+            let yr = UnsafeMutableRawPointer(y + j)
+            let old = yr.loadUnaligned(as: SIMD8<T>.self)
+            yr.storeBytes(of: (old + va * xr).replacing(with: old, where: skip), as: SIMD8<T>.self)
+            return
         }
         while j < count {
             y[j] += alpha * x[j]
@@ -297,6 +379,21 @@ enum SmallGemm {
     @inline(__always)
     static func dot<T: BinaryFloatingPoint & SIMDScalar>(
         _ x: UnsafePointer<T>, _ y: UnsafePointer<T>, count: Int
+    ) -> T {
+        dot(x, y, count: count, skip: tailSkipMask(count, T.self))
+    }
+
+    /// The lanes of the last, overlapping vector of a `count`-element loop (count ≥ 8, not a multiple of
+    /// 8) that the full vectors before it already covered. Computed once per product, outside the loops.
+    @inline(__always)
+    static func tailSkipMask<T: BinaryFloatingPoint & SIMDScalar>(_ count: Int, _: T.Type) -> SIMDMask<SIMD8<T>.MaskStorage> {
+        SIMD8<T>(0, 1, 2, 3, 4, 5, 6, 7) .< T(count / 8 * 8 - (count - 8))
+    }
+
+    /// `dot` with the tail mask from `tailSkipMask(count)`.
+    @inline(__always)
+    static func dot<T: BinaryFloatingPoint & SIMDScalar>(
+        _ x: UnsafePointer<T>, _ y: UnsafePointer<T>, count: Int, skip: SIMDMask<SIMD8<T>.MaskStorage>
     ) -> T {
         var s0 = SIMD8<T>(), s1 = SIMD8<T>()
         var p = 0
@@ -312,7 +409,15 @@ enum SmallGemm {
                 * UnsafeRawPointer(y + p).loadUnaligned(as: SIMD8<T>.self)
             p += 8
         }
-        var s = (s0 + s1).sum()
+        if p < count && count >= 8 {
+            // The last vector overlaps the previous one: only its lanes from `p` on are added.
+            p = count - 8
+            let prod = UnsafeRawPointer(x + p).loadUnaligned(as: SIMD8<T>.self)
+                * UnsafeRawPointer(y + p).loadUnaligned(as: SIMD8<T>.self)
+            s1 += prod.replacing(with: 0, where: skip)
+            return horizontalSum(s0 + s1)
+        }
+        var s = horizontalSum(s0 + s1)
         while p < count {
             s += x[p] * y[p]
             p += 1
@@ -353,4 +458,23 @@ struct Accumulators8<T: SIMDScalar & BinaryFloatingPoint> {
             }
         }
     }
+}
+
+/// A size known at compile time once a generic kernel is specialised for it (`Count3.value == 3`).
+protocol StaticCount { static var value: Int { get } }
+enum Count1: StaticCount { @inline(__always) static var value: Int { 1 } }
+enum Count2: StaticCount { @inline(__always) static var value: Int { 2 } }
+enum Count3: StaticCount { @inline(__always) static var value: Int { 3 } }
+enum Count4: StaticCount { @inline(__always) static var value: Int { 4 } }
+enum Count5: StaticCount { @inline(__always) static var value: Int { 5 } }
+enum Count6: StaticCount { @inline(__always) static var value: Int { 6 } }
+enum Count7: StaticCount { @inline(__always) static var value: Int { 7 } }
+enum Count8: StaticCount { @inline(__always) static var value: Int { 8 } }
+
+/// The sum of the lanes as a tree (three dependent adds; `SIMD.sum()` adds the lanes one after another).
+@inline(__always)
+func horizontalSum<T: BinaryFloatingPoint & SIMDScalar>(_ v: SIMD8<T>) -> T {
+    let h = v.lowHalf + v.highHalf
+    let q = h.lowHalf + h.highHalf
+    return q[0] + q[1]
 }
