@@ -107,12 +107,22 @@ public struct MetaTrainer: Sendable {
             return (gradients(of: loss, wrt: keys.map { leaves[$0] }), loss.item)
         }
         // Sum in task order (independent of the thread count), as the reference sums per-task backward passes.
-        var total = perTask[0].0
-        for (grads, _) in perTask.dropFirst() {
-            for j in total.indices { total[j] = total[j] + grads[j] }
-        }
+        let total = keys.indices.map { j in Self.sumInOrder(perTask.map { $0.0[j] }) }
         let meanLoss = perTask.map(\.1).reduce(0, +) / Double(perTask.count)
         return (Parameters(Dictionary(uniqueKeysWithValues: zip(keys, total))), meanLoss)
+    }
+
+    /// Σ of equally shaped tensors in the given order, into one buffer (no intermediate tensors).
+    static func sumInOrder(_ tensors: [Tensor]) -> Tensor {
+        let first = tensors[0]
+        switch first.storage {
+        case .float32(var acc):
+            for t in tensors.dropFirst() { let x = t.floats; for i in acc.indices { acc[i] += x[i] } }
+            return Tensor(shape: first.shape, scalars: acc)
+        case .float64(var acc):
+            for t in tensors.dropFirst() { let x = t.scalars; for i in acc.indices { acc[i] += x[i] } }
+            return Tensor(shape: first.shape, scalars: acc)
+        }
     }
 
     /// One outer step: meta-gradient, then Adam. Returns the meta-batch's mean query loss.
