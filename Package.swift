@@ -50,7 +50,7 @@ let package = Package(
             dependencies: ["Tensors", "TestSupport"],
             resources: [.copy("Fixtures")]),
         .testTarget(name: "NeuralNetsTests", dependencies: ["NeuralNets", "TestSupport"]),
-        .testTarget(name: "SymmetryTests", dependencies: ["Symmetry", "TestSupport"]),
+        .testTarget(name: "SymmetryTests", dependencies: ["Symmetry", "Datasets", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"], resources: [.copy("Resources")]),
         .testTarget(name: "MetaLearningTests", dependencies: ["MetaLearning", "TestSupport"]),
         .testTarget(name: "msrTests", dependencies: ["msr", "Datasets", "Tensors"]),

@@ -26,6 +26,8 @@ public enum DatasetError: Error, Equatable, CustomStringConvertible, Sendable {
     case malformedSafeTensors(source: String, detail: String)
     /// The zip archive `source` is damaged (bad checksum, unreadable entry).
     case corruptArchive(source: String, detail: String)
+    /// An array stored deflated (`np.savez_compressed`) where it must be read in place.
+    case compressedEntry(path: String, name: String)
 
     public var description: String {
         switch self {
@@ -56,6 +58,8 @@ public enum DatasetError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(source): malformed safetensors file: \(detail)"
         case let .corruptArchive(source, detail):
             return "\(source): damaged zip archive: \(detail)"
+        case let .compressedEntry(path, name):
+            return "\(path): \(name).npy is compressed (np.savez_compressed) and cannot be read in place; save it with np.savez or read it whole"
         }
     }
 }

@@ -176,6 +176,24 @@ struct NPYDecoder {
     }
 
     private mutating func parseHeader(_ bytes: [UInt8], version: UInt8) throws {
+        let (dtype, shape, count, byteCount) = try Self.headerFields(bytes, version: version, source: source)
+        if let totalBytes, totalBytes - prefix.count < byteCount {
+            throw DatasetError.truncatedData(source: source, expectedBytes: byteCount, actualBytes: totalBytes - prefix.count)
+        }
+        self.shape = shape
+        self.dtype = dtype
+        expectedBytes = byteCount
+        switch dtype {
+        case .float32: floats = [Float](repeating: 0, count: count)
+        case .float64: doubles = [Double](repeating: 0, count: count)
+        default: raw = [UInt8](repeating: 0, count: byteCount)
+        }
+    }
+
+    /// The element type, shape, element count and data size announced by the header dict `bytes` (after the
+    /// magic string, version and length) of a format-`version` file.
+    static func headerFields(_ bytes: [UInt8], version: UInt8, source: String) throws
+        -> (dtype: NumPyDType, shape: [Int], count: Int, bytes: Int) {
         // Versions 1.0 and 2.0 write the header in Latin-1, 3.0 in UTF-8.
         let text = version == 3 ? String(decoding: bytes, as: UTF8.self)
                                 : String(bytes.map { Character(UnicodeScalar($0)) })
@@ -217,19 +235,9 @@ struct NPYDecoder {
             shape.append(n)
             count = product
         }
-        let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype.byteCount)
+        let (byteCount, overflow) = count.multipliedReportingOverflow(by: dtype.byteCount)
         guard !overflow else { throw DatasetError.malformedHeader(source: source, detail: "shape \(formatShape(shape)) is too large") }
-        if let totalBytes, totalBytes - prefix.count < bytes {
-            throw DatasetError.truncatedData(source: source, expectedBytes: bytes, actualBytes: totalBytes - prefix.count)
-        }
-        self.shape = shape
-        self.dtype = dtype
-        expectedBytes = bytes
-        switch dtype {
-        case .float32: floats = [Float](repeating: 0, count: count)
-        case .float64: doubles = [Double](repeating: 0, count: count)
-        default: raw = [UInt8](repeating: 0, count: bytes)
-        }
+        return (dtype, shape, count, byteCount)
     }
 
     /// The array, once the whole stream has been consumed.

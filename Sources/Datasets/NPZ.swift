@@ -54,10 +54,26 @@ public struct NPZArchive {
     /// Writes `arrays` (in order) to `url` as an `.npz` file that `numpy.load` reads, atomically; `compressed`
     /// deflates the entries as `np.savez_compressed` does. Elements are streamed from the tensors.
     public static func write(_ arrays: [(name: String, tensor: Tensor)], to url: URL, compressed: Bool = false) throws {
-        let entries = arrays.map { name, tensor in
+        try write(entries: arrays.map { RawEntry(name: $0.name, tensor: $0.tensor) }, to: url, compressed: compressed)
+    }
+
+    /// One entry to write: its path in the archive, its size and a provider of its bytes by range.
+    struct RawEntry {
+        var name: String
+        var size: Int
+        var bytes: (_ position: Int, _ count: Int) -> Data
+
+        init(name: String, size: Int, bytes: @escaping (_ position: Int, _ count: Int) -> Data) {
+            self.name = name
+            self.size = size
+            self.bytes = bytes
+        }
+
+        /// The entry `name.npy` holding `tensor`, its elements streamed from the tensor.
+        init(name: String, tensor: Tensor) {
             let header = NPY.header(shape: tensor.shape, dtype: tensor.dtype)
             let size = header.count + tensor.count * tensor.dtype.byteCount
-            return RawEntry(name: "\(name).npy", size: size) { position, count in
+            self.init(name: "\(name).npy", size: size) { position, count in
                 // Bytes position..<position+count of header + elements.
                 var chunk = Data(capacity: count)
                 if position < header.count {
@@ -68,14 +84,6 @@ public struct NPZArchive {
                 return chunk
             }
         }
-        try write(entries: entries, to: url, compressed: compressed)
-    }
-
-    /// One entry to write: its path in the archive, its size and a provider of its bytes by range.
-    struct RawEntry {
-        var name: String
-        var size: Int
-        var bytes: (_ position: Int, _ count: Int) -> Data
     }
 
     /// Writes raw entries (also used by tests to make malformed files).

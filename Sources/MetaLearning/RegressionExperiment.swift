@@ -41,16 +41,30 @@ public struct RegressionExperiment: Codable, Sendable, Equatable {
 
     /// The family's meta-training and held-out tasks (80/20 split), read or generated.
     public func taskFamilies() throws -> (train: any TaskFamily, test: any TaskFamily) {
-        let family: ArrayTaskFamily
-        if let dataFile {
-            family = try ArrayTaskFamily.syntheticTranslation(contentsOf: URL(fileURLWithPath: dataFile))
-        } else {
-            guard let translation = problem.translation else { throw ExperimentError.unknownProblem(problem.rawValue) }
-            family = SyntheticTranslationTasks(problem: translation, count: taskCount, seed: dataSeed).materialized()
+        func split(_ family: some TaskFamily) throws -> (train: any TaskFamily, test: any TaskFamily) {
+            let (train, test) = family.trainTest(fraction: 0.8)
+            guard train.count > 0, test.count > 1 else { throw ExperimentError.tooFewTasks(family.count) }
+            return (train, test)
         }
-        let (train, test) = family.trainTest(fraction: 0.8)
-        guard train.count > 0, test.count > 1 else { throw ExperimentError.tooFewTasks(family.count) }
-        return (train, test)
+        if let rotation = problem.rotation {
+            if let dataFile {
+                // Read in place (a reference file of 10,000 tasks holds 17 GB of outputs); compressed files
+                // cannot be mapped and are read whole.
+                let url = URL(fileURLWithPath: dataFile)
+                do {
+                    return try split(MappedTaskFamily.syntheticRotation(contentsOf: url, problem: rotation))
+                } catch DatasetError.compressedEntry {
+                    return try split(ArrayTaskFamily.syntheticRotation(contentsOf: url, problem: rotation))
+                }
+            }
+            // 2-D tasks are made on demand from their index (10,000 tasks of outputs would take 17 GB).
+            return try split(SyntheticRotationTasks(problem: rotation, count: taskCount, seed: dataSeed))
+        }
+        if let dataFile {
+            return try split(ArrayTaskFamily.syntheticTranslation(contentsOf: URL(fileURLWithPath: dataFile)))
+        }
+        guard let translation = problem.translation else { throw ExperimentError.unknownProblem(problem.rawValue) }
+        return try split(SyntheticTranslationTasks(problem: translation, count: taskCount, seed: dataSeed).materialized())
     }
 
     public func trainer(threads: Int) throws -> MetaTrainer {

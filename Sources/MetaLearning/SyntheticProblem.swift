@@ -12,6 +12,9 @@ public enum SyntheticProblem: String, CaseIterable, Codable, Sendable, CustomStr
     /// The 1-D family, for rank1/2/5.
     public var translation: SyntheticTranslationProblem? { SyntheticTranslationProblem(rawValue: rawValue) }
 
+    /// The 2-D family, for 2d_rot8 and 2d_rot8_flip.
+    public var rotation: SyntheticRotationProblem? { SyntheticRotationProblem(rawValue: rawValue) }
+
     public var isTwoDimensional: Bool { translation == nil }
 
     /// Tasks in a family by default, as the reference code: 10,000, except 2,000 for 2d_rot8_flip.

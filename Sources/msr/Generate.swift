@@ -1,8 +1,7 @@
 import ArgumentParser
 import Datasets
 import Foundation
-
-extension SyntheticTranslationProblem: ExpressibleByArgument {}
+import MetaLearning
 
 /// `msr generate`: makes a 1-D synthetic task family and writes it as an `.npz` file, as the reference's
 /// `generate_synthetic_data.py`: `x` (tasks, 20, 1, 70) inputs, `y` (tasks, 20, 1, 68) targets and `w`
@@ -11,11 +10,11 @@ struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Generate a synthetic 1-D task family (translation symmetry of rank 1, 2 or 5) as an .npz file.")
 
-    @Option(help: "The problem: rank1 (convolutions), rank2 or rank5 (locally connected, filters of that rank).")
-    var problem: SyntheticTranslationProblem = .rank1
+    @Option(help: "The problem: rank1 (convolutions), rank2 or rank5 (locally connected, filters of that rank), 2d_rot8 or 2d_rot8_flip (rotation / rotation + flip equivariant 2-D convolutions).")
+    var problem: SyntheticProblem = .rank1
 
-    @Option(help: "Number of tasks (the first 80% are for meta-training).")
-    var tasks: Int = SyntheticTranslationTasks.defaultTaskCount
+    @Option(help: "Number of tasks (the first 80% are for meta-training; default 10000, 2000 for 2d_rot8_flip).")
+    var tasks: Int?
 
     @Option(help: "Seed of the random numbers; the same seed gives the same file.")
     var seed: UInt64 = 0
@@ -26,22 +25,34 @@ struct Generate: ParsableCommand {
     private func shape(_ s: [Int]) -> String { "(" + s.map(String.init).joined(separator: ", ") + ")" }
 
     func validate() throws {
-        guard tasks > 0 else { throw ValidationError("--tasks must be a positive number of tasks, got \(tasks).") }
+        if let tasks, tasks <= 0 { throw ValidationError("--tasks must be a positive number of tasks, got \(tasks).") }
         guard out.hasSuffix(".npz") else { throw ValidationError("--out must name an .npz file, got '\(out)'.") }
     }
 
     func run() throws {
         let start = Date()
         let url = URL(fileURLWithPath: out)
-        let family = SyntheticTranslationTasks(problem: problem, count: tasks, seed: seed)
-        let stored = family.materialized()
-        let filters = family.filterBanks().reshaped([tasks, 1, 1, 1, SyntheticTranslationTasks.outputLength,
-                                                     SyntheticTranslationTasks.kernelSize])
-        try stored.write(to: url, extraArrays: [("w", filters)])
+        let tasks = self.tasks ?? problem.defaultTaskCount
+        let filterShape: [Int]
+        if let rotation = problem.rotation {
+            // Streamed task by task: 10,000 tasks of 2-D outputs are 17 GB.
+            let family = SyntheticRotationTasks(problem: rotation, count: tasks, seed: seed)
+            let progress = ProgressDisplay(total: tasks, label: "\(problem) ")
+            let filters = family.filterBanks()
+            filterShape = filters.shape
+            try family.writeNPZ(to: url, extraArrays: [("w", filters)], progress: { progress.step($0, loss: .nan) })
+            progress.clear()
+        } else {
+            let family = SyntheticTranslationTasks(problem: problem.translation!, count: tasks, seed: seed)
+            let stored = family.materialized()
+            let filters = family.filterBanks().reshaped([tasks, 1, 1, 1, SyntheticTranslationTasks.outputLength,
+                                                         SyntheticTranslationTasks.kernelSize])
+            filterShape = filters.shape
+            try stored.write(to: url, extraArrays: [("w", filters)])
+        }
         let bytes = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
         let megabytes = String(format: "%.1f", Double(bytes) / 1e6)
         let seconds = String(format: "%.2f", Date().timeIntervalSince(start))
-        print("\(problem): \(tasks) tasks (seed \(seed)): x \(shape(stored.inputs.shape)), y \(shape(stored.targets.shape)), "
-              + "w \(shape(filters.shape)) float32 → \(out) (\(megabytes) MB) in \(seconds) s")
+        print("\(problem): \(tasks) tasks (seed \(seed)), arrays x, y and w \(shape(filterShape)), float32 → \(out) (\(megabytes) MB) in \(seconds) s")
     }
 }

@@ -37,25 +37,50 @@ extension MSR {
             let base = try baseline.map(inspect)
             if json {
                 struct Output: Encodable { var model: String; var problem: String; var defects: [String: Double]
-                    var measures: [String: SymmetryInspection.Measure]; var baseline: Baseline? }
+                    var measures: [String: SymmetryInspection.Measure]; var rotatedCopiesError: Double?
+                    var factors: FactorStructure?; var baseline: Baseline? }
                 struct Baseline: Encodable { var model: String; var defects: [String: Double] }
                 let output = Output(model: main.0.model, problem: main.0.problem, defects: main.0.defects, measures: main.0.measures,
-                                    baseline: base.map { Baseline(model: $0.0.model, defects: $0.0.defects) })
+                                    rotatedCopiesError: main.0.rotatedCopiesError, factors: main.0.factors, baseline: base.map { Baseline(model: $0.0.model, defects: $0.0.defects) })
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 print(String(decoding: try encoder.encode(output), as: UTF8.self))
             } else {
-                var header = ["candidate group", "\(main.0.model): random v", "initial", "adapted"]
-                if let base { header += ["\(base.0.model): initial", "adapted"] }
-                var table = TextTable(header: header)
+                func columns(_ r: SymmetryInspection, _ m: SymmetryInspection.Measure?) -> [String] {
+                    let hasV = r.measures.values.contains { $0.randomV != nil }, hasU = r.measures.values.contains { $0.update != nil }
+                    var c: [String] = []
+                    if hasV { c.append(m?.randomV.map { format($0, 3) } ?? "—") }
+                    c += [m.map { format($0.initial, 3) } ?? "—", m.map { format($0.adapted, 3) } ?? "—"]
+                    if hasU { c.append(m?.update.map { format($0, 3) } ?? "—") }
+                    return c
+                }
+                func titles(_ r: SymmetryInspection) -> [String] {
+                    var t: [String] = []
+                    if r.measures.values.contains(where: { $0.randomV != nil }) { t.append("\(r.model): random v") }
+                    t += [t.isEmpty ? "\(r.model): initial" : "initial", "adapted"]
+                    if r.measures.values.contains(where: { $0.update != nil }) { t.append("update") }
+                    return t
+                }
+                var table = TextTable(header: ["candidate group"] + titles(main.0) + (base.map { titles($0.0) } ?? []))
                 for name in main.0.measures.keys.sorted() {
-                    let m = main.0.measures[name]!
-                    var row = [name, m.randomV.map { format($0, 3) } ?? "—", format(m.initial, 3), format(m.adapted, 3)]
-                    if let b = base?.0.measures[name] { row += [format(b.initial, 3), format(b.adapted, 3)] }
+                    var row = [name] + columns(main.0, main.0.measures[name])
+                    if let b = base?.0 { row += columns(b, b.measures[name]) }
                     table.add(row)
                 }
                 print("equivariance defect ‖W − W̄‖/‖W‖ (0 = exactly symmetric), \(main.0.problem)\n")
                 print(table.rendered)
+                for r in [main.0] + (base.map { [$0.0] } ?? []) {
+                    if let e = r.rotatedCopiesError {
+                        print("\(r.model): adapted filters vs the best exact rotation/mirror of each field's reference channel: "
+                              + "relative error \(format(e, 3))")
+                    }
+                    if let f = r.factors {
+                        print("\(r.model) factors: A·Aᵀ eigenvalues \(f.outputChannelSpectrum.prefix(6).map { format($0, 2) }.joined(separator: " ")) …; "
+                              + "C·Cᵀ eigenvalues \(f.kernelTapSpectrum.map { format($0, 2) }.joined(separator: " ")); "
+                              + "coupling within fields \(format(f.withinFieldCoupling, 2))"
+                              + (f.circulantDefect.map { ", circulant defect of the field blocks \(format($0, 2))" } ?? ""))
+                    }
+                }
             }
             let directory = URL(fileURLWithPath: pictures ?? (checkpoint as NSString).appendingPathComponent("pictures"))
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -73,7 +98,7 @@ extension MSR {
             let trainer = try reduced.trainer(threads: availableProcessorCount)
             guard let result = SymmetryInspection.inspect(trainer, saved.state.metaParameters, model: e.model.rawValue,
                                                          problem: e.problem.rawValue, samples: samples, tasks: samples) else {
-                throw ValidationError("inspect supports the fully connected 1-D models (fc, msr-fc) so far; \(path) holds \(e.model.rawValue) on \(e.problem)")
+                throw ValidationError("inspect supports fc and msr-fc (1-D) and conv and msr-conv (2-D); \(path) holds \(e.model.rawValue) on \(e.problem)")
             }
             var pictures: [(String, PNGImage)] = []
             let p = saved.state.metaParameters.detached()
@@ -87,6 +112,18 @@ extension MSR {
                 pictures.append(("W-random-v", HeatMap.picture(ws, scale: 3)))
             } else if trainer.model is Linear {
                 pictures.append(("W-initial", HeatMap.picture([p["weight"]], scale: 3)))
+            } else if trainer.model is Conv2d || trainer.model is SymmetricConv2d {
+                // The effective 3×3 filters adapted to one held-out task, a row per field.
+                let c = trainer.configuration
+                var g = SplitMix64(seed: 1)
+                let episode = trainer.testTasks.episode(at: 0, supportCount: c.supportCount, queryCount: 0, using: &g)
+                let fast = trainer.innerLoop.adapt(trainer.model, p.requiringGradient(), on: episode.support, createGraph: false)
+                let w = (trainer.model as? SymmetricConv2d)?.effectiveWeight(fast) ?? fast["weight"]
+                let channels = w.shape[0], perField = channels / 3
+                let fields = (0..<3).map { f in
+                    HeatMap.filterRow(w.detached().sliced(axis: 0, (f * perField)..<((f + 1) * perField)).reshaped([perField, 3, 3]))
+                }
+                pictures.append(("filters-adapted", HeatMap.stacked(fields)))
             }
             return (result, pictures)
         }

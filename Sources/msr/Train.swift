@@ -203,7 +203,7 @@ func runExperiment(_ experiment: RegressionExperiment, state initial: MetaTraini
     if !quiet {
         print("test mse \(formatLoss(final)) on \(final.count) held-out tasks after \(state.step) steps; "
               + "\(String(format: "%.1f", history.stepsPerSecond)) steps/s (\(String(format: "%.1f", history.trainingStepsPerSecond)) without evaluations), "
-              + "\(String(format: "%.1f", history.wallSeconds)) s")
+              + "\(String(format: "%.1f", history.wallSeconds)) s, peak memory \(String(format: "%.0f", peakResidentMiB())) MiB")
         if let symmetry { print(describe(symmetry)) }
     }
     if history.interrupted { throw ExitCode(130) }

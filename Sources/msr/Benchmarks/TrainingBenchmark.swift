@@ -8,6 +8,7 @@ enum TrainingBenchmark {
     /// Reference code, 1 thread, this machine kind (`../shared/paper/README.md`), steps/s.
     static func reference(_ problem: SyntheticProblem, _ model: RegressionModel) -> Double? {
         switch (problem, model) {
+        case (.rotation8, .msrConv): return 4.0   // 2 threads (the README's 2-D figure)
         case (.rank1, .fc): return 27.9
         case (.rank1, .lc): return 28.0
         case (.rank1, .conv): return 24.5
@@ -25,23 +26,25 @@ enum TrainingBenchmark {
         #if DEBUG
         print("warning: debug build; use -c release")
         #endif
-        var table = TextTable(header: ["model", "threads", "steps/s", "ms/step", "reference steps/s (1 thread)", "ratio"])
+        var table = TextTable(header: ["model", "threads", "steps/s", "ms/step", "reference steps/s (1 thread)", "ratio", "RSS MiB after 1st / last sample"])
         for model in models {
             var experiment = RegressionExperiment(problem: problem, model: model)
             experiment.training.steps = steps + 10
             for threads in threadCounts {
                 let trainer = try experiment.trainer(threads: threads)
                 var rates: [Double] = []
+                var memory: [Double] = []
                 for _ in 0..<repeats {
                     var state = trainer.initialState()
                     for _ in 0..<10 { trainer.step(&state) }
                     let t = Measure.time { for _ in 0..<steps { trainer.step(&state) } }
                     rates.append(Double(steps) / t)
+                    memory.append(Measure.residentMiB() ?? .nan)
                 }
                 let rate = Measure.median(rates)
                 let ref = reference(problem, model)
                 table.add([model.rawValue, "\(threads)", format(rate), format(1000 / rate, 2), ref.map { format($0) } ?? "—",
-                           ref.map { format(rate / $0) + "×" } ?? "—"])
+                           ref.map { format(rate / $0) + "×" } ?? "—", "\(format(memory.first!, 0)) / \(format(memory.last!, 0))"])
             }
         }
         print("\n" + table.rendered)

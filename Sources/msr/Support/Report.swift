@@ -25,6 +25,8 @@ struct TrainingReport: Encodable {
     var resumed_from_step: Int?
     var interrupted: Bool
     var threads: Int
+    /// Peak resident memory of the process (getrusage), MiB.
+    var peak_memory_mib: Double
     var matmul: String
     var config: RegressionExperiment
     var symmetry: SymmetryInspection?
@@ -43,6 +45,7 @@ struct TrainingReport: Encodable {
         resumed_from_step = resumedFrom
         interrupted = history.interrupted
         self.threads = threads
+        peak_memory_mib = peakResidentMiB()
         matmul = "built-in \(MatmulConfiguration.builtInKernelNames); BLAS \(MatmulConfiguration.blasLibraryName ?? "none")"
         config = experiment
         self.symmetry = symmetry
@@ -62,4 +65,11 @@ struct TrainingReport: Encodable {
 
 func formatLoss(_ m: MeanWithInterval) -> String {
     String(format: "%.4f ± %.4f", m.mean, m.halfWidth95)
+}
+
+/// Peak resident set size of this process in MiB (getrusage's ru_maxrss, KiB on Linux).
+func peakResidentMiB() -> Double {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    return Double(usage.ru_maxrss) / 1024
 }
