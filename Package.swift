@@ -30,7 +30,10 @@ let package = Package(
         .target(name: "Tensors"),
         .target(name: "NeuralNets", dependencies: ["Tensors"]),
         .target(name: "Symmetry", dependencies: ["Tensors", "NeuralNets"]),
-        .target(name: "Datasets", dependencies: ["Tensors", "CLibPNG", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .target(
+            name: "Datasets",
+            dependencies: ["Tensors", "CLibPNG", "CLibJPEG", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            resources: [.copy("Resources/omniglot")]),
         .target(name: "MetaLearning", dependencies: ["Tensors", "NeuralNets", "Symmetry", "Datasets"]),
         .executableTarget(
             name: "msr",
@@ -42,6 +45,8 @@ let package = Package(
         // MARK: - Implementation details
         // libpng from the system (Debian: libpng-dev), for PNG pictures and image data sets.
         .systemLibrary(name: "CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        // libjpeg-turbo from the system (Debian: libjpeg62-turbo-dev), for mini-ImageNet's JPEG files.
+        .systemLibrary(name: "CLibJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
         .target(name: "TestSupport", dependencies: ["Tensors"]),
 
         // MARK: - Unit test bundles
