@@ -26,7 +26,7 @@ enum TrainingBenchmark {
         #if DEBUG
         print("warning: debug build; use -c release")
         #endif
-        var table = TextTable(header: ["model", "threads", "steps/s", "ms/step", "reference steps/s (1 thread)", "ratio", "RSS MiB after 1st / last sample"])
+        var table = TextTable(header: ["model", "threads", "steps/s", "ms/step", "reference steps/s (1 thread; 2 for 2-D)", "ratio", "RSS MiB after 1st / last sample"])
         for model in models {
             var experiment = RegressionExperiment(problem: problem, model: model)
             experiment.training.steps = steps + 10
