@@ -1,3 +1,40 @@
+/// Element types with a matrix-multiply kernel (`MatrixMultiply.gemm`), so product kernels can be generic.
+protocol GemmScalar: TensorScalar {
+    static func gemm(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Self>, _ lda: Int,
+                     _ b: UnsafePointer<Self>, _ ldb: Int, _ c: UnsafeMutablePointer<Self>, _ ldc: Int, _ accumulate: Bool)
+}
+
+extension Float: GemmScalar {
+    static func gemm(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Float>, _ lda: Int,
+                     _ b: UnsafePointer<Float>, _ ldb: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
+        MatrixMultiply.gemm(transposeA: tA, transposeB: tB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+    }
+}
+
+extension Double: GemmScalar {
+    static func gemm(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Double>, _ lda: Int,
+                     _ b: UnsafePointer<Double>, _ ldb: Int, _ c: UnsafeMutablePointer<Double>, _ ldc: Int, _ accumulate: Bool) {
+        MatrixMultiply.gemm(transposeA: tA, transposeB: tB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+    }
+}
+
+/// A product's output storage of `count` elements, filled by the kernel for the operands' element type
+/// (zeros when there is nothing to multiply).
+@inline(__always)
+func productStorage(_ a: Tensor, _ b: Tensor, count: Int, empty: Bool, op: String,
+                    _ f32: ([Float], [Float], UnsafeMutableBufferPointer<Float>) -> Void,
+                    _ f64: ([Double], [Double], UnsafeMutableBufferPointer<Double>) -> Void) -> Storage {
+    if empty { return .zeros(a.dtype, count: count) }
+    switch (a.storage, b.storage) {
+    case (.float32(let x), .float32(let y)):
+        return .float32([Float](unsafeUninitializedCapacity: count) { out, c in f32(x, y, out); c = count })
+    case (.float64(let x), .float64(let y)):
+        return .float64([Double](unsafeUninitializedCapacity: count) { out, c in f64(x, y, out); c = count })
+    default:
+        preconditionFailure("\(TensorError.dtypeMismatch(op: op, lhs: a.dtype, rhs: b.dtype))")
+    }
+}
+
 /// Matrix products, plain and batched, with optional transposition of either operand.
 extension Tensor {
     /// The shapes of a product: batch dimensions and m, n, k. Throws a `TensorError` naming both shapes.
@@ -32,43 +69,23 @@ extension Tensor {
         let aBatched = a.rank > 2, bBatched = b.rank > 2
         let lda = transposeA ? m : k, ldb = transposeB ? k : n
 
-        func run<T: TensorScalar>(_ x: [T], _ y: [T], _ out: UnsafeMutableBufferPointer<T>,
-                                  gemm: (Bool, Bool, Int, Int, Int, UnsafePointer<T>, Int, UnsafePointer<T>, Int, UnsafeMutablePointer<T>, Int, Bool) -> Void) {
+        func run<T: GemmScalar>(_ x: [T], _ y: [T], _ out: UnsafeMutableBufferPointer<T>) {
             x.withUnsafeBufferPointer { x in y.withUnsafeBufferPointer { y in
                 if aBatched && !bBatched && !transposeA {
                     // All batch elements of a share b: one product with batch·m rows.
-                    gemm(false, transposeB, batchCount * m, n, k, x.baseAddress!, lda, y.baseAddress!, ldb, out.baseAddress!, n, false)
+                    T.gemm(false, transposeB, batchCount * m, n, k, x.baseAddress!, lda, y.baseAddress!, ldb, out.baseAddress!, n, false)
                     return
                 }
                 for i in 0..<batchCount {
-                    gemm(transposeA, transposeB, m, n, k,
-                         x.baseAddress! + (aBatched ? i * m * k : 0), lda,
-                         y.baseAddress! + (bBatched ? i * k * n : 0), ldb,
-                         out.baseAddress! + i * m * n, n, false)
+                    T.gemm(transposeA, transposeB, m, n, k,
+                           x.baseAddress! + (aBatched ? i * m * k : 0), lda,
+                           y.baseAddress! + (bBatched ? i * k * n : 0), ldb,
+                           out.baseAddress! + i * m * n, n, false)
                 }
             } }
         }
         let count = batchCount * m * n
-        let storage: Storage
-        if count == 0 {
-            storage = .zeros(a.dtype, count: 0)
-        } else if k == 0 {
-            storage = .zeros(a.dtype, count: count)
-        } else {
-            switch (a.storage, b.storage) {
-            case (.float32(let x), .float32(let y)):
-                storage = .float32([Float](unsafeUninitializedCapacity: count) { out, c in
-                    run(x, y, out) { MatrixMultiply.gemm(transposeA: $0, transposeB: $1, m: $2, n: $3, k: $4, a: $5, lda: $6, b: $7, ldb: $8, c: $9, ldc: $10, accumulate: $11) }
-                    c = count
-                })
-            case (.float64(let x), .float64(let y)):
-                storage = .float64([Double](unsafeUninitializedCapacity: count) { out, c in
-                    run(x, y, out) { MatrixMultiply.gemm(transposeA: $0, transposeB: $1, m: $2, n: $3, k: $4, a: $5, lda: $6, b: $7, ldb: $8, c: $9, ldc: $10, accumulate: $11) }
-                    c = count
-                })
-            default: preconditionFailure("unreachable")
-            }
-        }
+        let storage = productStorage(a, b, count: count, empty: count == 0 || k == 0, op: "matmul", run, run)
         return record("matmul", shape: outShape, storage: storage, inputs: [a, b]) { g, node in
             let (a, b) = (node.inputs[0], node.inputs[1])
             // Each gradient is a product M(x, y) of (g, a, b) with transpositions; where its target is a
@@ -104,39 +121,22 @@ extension Tensor {
                      "matmulSummedOverBatch: both operands need the same batch dimensions, got \(a.shape) and \(b.shape)")
         let batchCount = product(batch)
         let lda = transposeA ? m : k, ldb = transposeB ? k : n
-        func run<T: TensorScalar>(_ x: [T], _ y: [T], _ out: UnsafeMutableBufferPointer<T>,
-                                  gemm: (Bool, Bool, Int, Int, Int, UnsafePointer<T>, Int, UnsafePointer<T>, Int, UnsafeMutablePointer<T>, Int, Bool) -> Void) {
+        func run<T: GemmScalar>(_ x: [T], _ y: [T], _ out: UnsafeMutableBufferPointer<T>) {
             x.withUnsafeBufferPointer { x in y.withUnsafeBufferPointer { y in
                 if transposeA && !transposeB {
                     // Σ_b a_bᵀ b_b contracts the rows of both: one product with batch·k rows.
-                    gemm(true, false, m, n, batchCount * k, x.baseAddress!, lda, y.baseAddress!, ldb, out.baseAddress!, n, false)
+                    T.gemm(true, false, m, n, batchCount * k, x.baseAddress!, lda, y.baseAddress!, ldb, out.baseAddress!, n, false)
                     return
                 }
                 for i in 0..<batchCount {
-                    gemm(transposeA, transposeB, m, n, k, x.baseAddress! + i * m * k, lda, y.baseAddress! + i * k * n, ldb,
-                         out.baseAddress!, n, i > 0)
+                    T.gemm(transposeA, transposeB, m, n, k, x.baseAddress! + i * m * k, lda, y.baseAddress! + i * k * n, ldb,
+                           out.baseAddress!, n, i > 0)
                 }
             } }
         }
         let count = m * n
-        let storage: Storage
-        if count == 0 || k == 0 || batchCount == 0 {
-            storage = .zeros(a.dtype, count: count)
-        } else {
-            switch (a.storage, b.storage) {
-            case (.float32(let x), .float32(let y)):
-                storage = .float32([Float](unsafeUninitializedCapacity: count) { out, c in
-                    run(x, y, out) { MatrixMultiply.gemm(transposeA: $0, transposeB: $1, m: $2, n: $3, k: $4, a: $5, lda: $6, b: $7, ldb: $8, c: $9, ldc: $10, accumulate: $11) }
-                    c = count
-                })
-            case (.float64(let x), .float64(let y)):
-                storage = .float64([Double](unsafeUninitializedCapacity: count) { out, c in
-                    run(x, y, out) { MatrixMultiply.gemm(transposeA: $0, transposeB: $1, m: $2, n: $3, k: $4, a: $5, lda: $6, b: $7, ldb: $8, c: $9, ldc: $10, accumulate: $11) }
-                    c = count
-                })
-            default: preconditionFailure("\(TensorError.dtypeMismatch(op: "matmulSummedOverBatch", lhs: a.dtype, rhs: b.dtype))")
-            }
-        }
+        let storage = productStorage(a, b, count: count, empty: count == 0 || k == 0 || batchCount == 0,
+                                     op: "matmulSummedOverBatch", run, run)
         // Backward: each batch element's product, with the matrix gradient g broadcast over the batch.
         return record("matmulSummedOverBatch", shape: [m, n], storage: storage, inputs: [a, b]) { g, node in
             let (a, b) = (node.inputs[0], node.inputs[1])

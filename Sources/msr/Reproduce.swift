@@ -39,7 +39,7 @@ extension MSR {
                       + "(meta-batch \(configuration.metaBatchSize), \(configuration.firstOrder ? "first" : "second") order), "
                       + "\(options.threads) threads\n")
                 var rows: [[String]] = []
-                var entries: [Table1Entry] = []
+                var entries: [TableEntry] = []
                 for problem in SyntheticProblem.allCases where !problem.isTwoDimensional {
                     let family = try dataDirectory.map {
                         try ArrayTaskFamily.syntheticTranslation(contentsOf: URL(fileURLWithPath: $0).appendingPathComponent("\(problem).npz"))
@@ -52,19 +52,10 @@ extension MSR {
                                                               training: configuration)
                         let trainer = MetaTrainer(model: try experiment.layer(), configuration: configuration, trainTasks: train,
                                                   testTasks: test, threads: options.threads)
-                        let progress = ProgressDisplay(total: configuration.steps, label: "\(problem) \(model.rawValue) ")
-                        var state = trainer.initialState()
-                        let history = trainer.train(&state, onStep: { s, loss in progress.step(s.step, loss: loss) })
-                        progress.clear()
-                        let result = history.evaluations.last!.testLoss
-                        let reference = Table1Reference.figure(problem, model)
-                        row.append("\(formatLoss(result))  [\(reference)]")
-                        entries.append(Table1Entry(problem: problem.rawValue, model: model.rawValue, test_mse: result.mean,
-                                                   test_mse_ci95: result.halfWidth95, reference: reference,
-                                                   steps_per_second: history.stepsPerSecond, wall_seconds: history.wallSeconds))
-                        print("\(problem) \(model.rawValue): \(formatLoss(result))   reference \(reference)   "
-                              + "(\(String(format: "%.0f", history.stepsPerSecond)) steps/s)")
-                        fflush(stdout)
+                        let (result, entry) = runTableCell(trainer, problem: problem, model: model,
+                                                           reference: Table1Reference.figure(problem, model))
+                        row.append("\(formatLoss(result))  [\(entry.reference)]")
+                        entries.append(entry)
                     }
                     rows.append(row)
                 }
@@ -77,10 +68,7 @@ extension MSR {
                 print("ours: mean ± half-width of the 95% Student-t interval; [the reference code at its budget of 1000 steps, "
                       + "from the paper's README]. Whole table: \(String(format: "%.1f", wall)) s.")
                 if let report {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                    let payload = Table1Report(steps: configuration.steps, threads: options.threads, wall_seconds: wall, runs: entries)
-                    try AtomicFile.write(try encoder.encode(payload), to: URL(fileURLWithPath: report))
+                    try TableReport(steps: configuration.steps, threads: options.threads, wall_seconds: wall, runs: entries).write(to: report)
                 }
             }
         }
@@ -112,7 +100,7 @@ extension MSR.Reproduce {
                   + "(meta-batch \(configuration.metaBatchSize), \(configuration.firstOrder ? "first" : "second") order), "
                   + "\(options.threads) threads; tasks generated on demand with data seed \(dataSeed)\n")
             var table = TextTable(header: ["problem", "MAML-Conv", "MSR-Conv", "ratio"])
-            var entries: [Table1Entry] = []
+            var entries: [TableEntry] = []
             let problems = SyntheticProblem.allCases.filter(\.isTwoDimensional)
             for (i, problem) in problems.enumerated() {
                 var row = [problem.rawValue]
@@ -121,20 +109,11 @@ extension MSR.Reproduce {
                     let experiment = RegressionExperiment(problem: problem, model: model, taskCount: i < tasks.count ? tasks[i] : nil,
                                                           dataSeed: dataSeed, training: configuration)
                     let trainer = try experiment.trainer(threads: options.threads)
-                    let progress = ProgressDisplay(total: configuration.steps, label: "\(problem) \(model.rawValue) ")
-                    var state = trainer.initialState()
-                    let history = trainer.train(&state, onStep: { s, loss in progress.step(s.step, loss: loss) })
-                    progress.clear()
-                    let result = history.evaluations.last!.testLoss
-                    let reference = Table2Reference.figure(problem, model)
+                    let (result, entry) = runTableCell(trainer, problem: problem, model: model,
+                                                       reference: Table2Reference.figure(problem, model))
                     means.append(result.mean)
-                    row.append(String(format: "%.4f ± %.4f", result.mean, result.halfWidth95) + "  [\(reference)]")
-                    entries.append(Table1Entry(problem: problem.rawValue, model: model.rawValue, test_mse: result.mean,
-                                               test_mse_ci95: result.halfWidth95, reference: reference,
-                                               steps_per_second: history.stepsPerSecond, wall_seconds: history.wallSeconds))
-                    print("\(problem) \(model.rawValue): \(formatLoss(result))   reference \(reference)   "
-                          + "(\(String(format: "%.1f", history.stepsPerSecond)) steps/s, \(trainer.trainTasks.count) training tasks)")
-                    fflush(stdout)
+                    row.append(String(format: "%.4f ± %.4f", result.mean, result.halfWidth95) + "  [\(entry.reference)]")
+                    entries.append(entry)
                 }
                 row.append(String(format: "%.0f×", means[0] / means[1]))
                 table.add(row)
@@ -144,10 +123,7 @@ extension MSR.Reproduce {
             print("MAML-Conv MSE / MSR-Conv MSE in the last column; [the reference code at 1000 steps on 1,500 tasks made with "
                   + "e2cnn, from the paper's README]. Whole table: \(String(format: "%.1f", wall)) s.")
             if let report {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                let payload = Table1Report(steps: configuration.steps, threads: options.threads, wall_seconds: wall, runs: entries)
-                try AtomicFile.write(try encoder.encode(payload), to: URL(fileURLWithPath: report))
+                try TableReport(steps: configuration.steps, threads: options.threads, wall_seconds: wall, runs: entries).write(to: report)
             }
         }
     }
@@ -166,16 +142,40 @@ enum Table2Reference {
     }
 }
 
-struct Table1Entry: Encodable {
+/// One (problem, model) cell of a reproduced table.
+struct TableEntry: Encodable {
     var problem: String, model: String
     var test_mse: Double, test_mse_ci95: Double
     var reference: String
-    var steps_per_second: Double, wall_seconds: Double
+    var steps_per_second: Double, wall_seconds: Double, training_tasks: Int
 }
 
-struct Table1Report: Encodable {
+struct TableReport: Encodable {
     var steps: Int, threads: Int, wall_seconds: Double
-    var runs: [Table1Entry]
+    var runs: [TableEntry]
+
+    func write(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(self), to: URL(fileURLWithPath: path))
+    }
+}
+
+/// Meta-trains one cell of a table from scratch with a progress bar, prints its line, and returns the final
+/// evaluation and the cell's record.
+func runTableCell(_ trainer: MetaTrainer, problem: SyntheticProblem, model: RegressionModel,
+                  reference: String) -> (MeanWithInterval, TableEntry) {
+    let progress = ProgressDisplay(total: trainer.configuration.steps, label: "\(problem) \(model.rawValue) ")
+    var state = trainer.initialState()
+    let history = trainer.train(&state, onStep: { s, loss in progress.step(s.step, loss: loss) })
+    progress.clear()
+    let result = history.evaluations.last!.testLoss
+    print("\(problem) \(model.rawValue): \(formatLoss(result))   reference \(reference)   "
+          + "(\(String(format: "%.1f", history.stepsPerSecond)) steps/s, \(trainer.trainTasks.count) training tasks)")
+    fflush(stdout)
+    return (result, TableEntry(problem: problem.rawValue, model: model.rawValue, test_mse: result.mean, test_mse_ci95: result.halfWidth95,
+                               reference: reference, steps_per_second: history.stepsPerSecond, wall_seconds: history.wallSeconds,
+                               training_tasks: trainer.trainTasks.count))
 }
 
 /// The reference code's Table 1 figures (1000 steps, `../shared/paper/README.md`): test MSE ± 95% interval.
