@@ -18,6 +18,10 @@ public struct SymmetryInspection: Codable, Sendable {
         /// Mean defect of the inner step's update of the effective weights (convolutions only): where the
         /// symmetry lives when it is learned as a preconditioner (MSR-Conv's full-rank factors).
         public var update: Double? = nil
+        /// Mean defect of the inner step's direction for a random (unstructured) gradient of the effective
+        /// filters: K·Kᵀ·g with K = A ⊗ B ⊗ C for MSR-Conv, g itself for a plain convolution. Low when the
+        /// learned preconditioner maps any error signal onto symmetric updates.
+        public var randomGradientUpdate: Double? = nil
         /// The figure that answers "which symmetry did it learn": random v for MSR-FC, adapted otherwise.
         public var headline: Double { randomV ?? adapted }
     }
@@ -107,10 +111,25 @@ public struct SymmetryInspection: Codable, Sendable {
             updates.append(withoutGradients { w - initial })
         }
         func mean(_ ws: [Tensor], _ f: (Tensor) -> Double) -> Double { ws.map(f).reduce(0, +) / Double(max(ws.count, 1)) }
+        // Inner-step directions for random gradients g of the effective filters: K·Kᵀ·g (K = A ⊗ B ⊗ C).
+        var rg = SplitMix64(seed: 0x6A)
+        let directions = (0..<20).map { _ -> Tensor in
+            let g = Tensor.randomNormal(initial.shape, dtype: initial.dtype, using: &rg)
+            guard let layer = trainer.model as? SymmetricConv2d else { return g }
+            return withoutGradients {
+                let a = frozen[SymmetricConv2d.outputChannelsKey], b = frozen[SymmetricConv2d.inputChannelsKey]
+                let c = frozen[SymmetricConv2d.kernelTapsKey]
+                let v = g.reshaped([layer.outputChannels, layer.inputChannels, layer.taps])
+                    .contracted(axis: 0, with: a.transposed()).contracted(axis: 1, with: b.transposed()).contracted(axis: 2, with: c.transposed())
+                    .contracted(axis: 0, with: a).contracted(axis: 1, with: b).contracted(axis: 2, with: c)
+                return v.reshaped(initial.shape)
+            }
+        }
         var measures: [String: Measure] = [:]
         for (name, action) in candidates {
             let defect = { (w: Tensor) in (try? FilterBankSymmetry.defect(w, action)) ?? .nan }
-            measures[name] = Measure(randomV: nil, initial: defect(initial), adapted: mean(adapted, defect), update: mean(updates, defect))
+            measures[name] = Measure(randomV: nil, initial: defect(initial), adapted: mean(adapted, defect), update: mean(updates, defect),
+                                     randomGradientUpdate: mean(directions, defect))
         }
         var result = SymmetryInspection(model: model, problem: problem, measures: measures)
         result.rotatedCopiesError = mean(adapted) { FilterBankSymmetry.rotatedCopiesError($0, fieldSize: fieldSize) }

@@ -51,14 +51,17 @@ extension MSR {
                     var c: [String] = []
                     if hasV { c.append(m?.randomV.map { format($0, 3) } ?? "—") }
                     c += [m.map { format($0.initial, 3) } ?? "—", m.map { format($0.adapted, 3) } ?? "—"]
-                    if hasU { c.append(m?.update.map { format($0, 3) } ?? "—") }
+                    if hasU {
+                        c.append(m?.update.map { format($0, 3) } ?? "—")
+                        c.append(m?.randomGradientUpdate.map { format($0, 3) } ?? "—")
+                    }
                     return c
                 }
                 func titles(_ r: SymmetryInspection) -> [String] {
                     var t: [String] = []
                     if r.measures.values.contains(where: { $0.randomV != nil }) { t.append("\(r.model): random v") }
                     t += [t.isEmpty ? "\(r.model): initial" : "initial", "adapted"]
-                    if r.measures.values.contains(where: { $0.update != nil }) { t.append("update") }
+                    if r.measures.values.contains(where: { $0.update != nil }) { t += ["update", "update of random gradient"] }
                     return t
                 }
                 var table = TextTable(header: ["candidate group"] + titles(main.0) + (base.map { titles($0.0) } ?? []))
