@@ -126,3 +126,24 @@ extension CommandLineTests {
         XCTAssertTrue(table.out.contains("translation") && table.out.contains("random v"), table.out)
     }
 }
+
+extension CommandLineTests {
+    /// The 2-D path end to end: generate a tiny D8 family, train MSR-Conv from it, inspect its filters.
+    func testTwoDimensionalTrainAndInspect() throws {
+        let gen = try msr(["generate", "--problem", "2d_rot8_flip", "--tasks", "10", "--out", path("d8.npz")])
+        XCTAssertEqual(gen.status, 0, gen.err)
+        let train = try msr(["train", "--problem", "2d_rot8_flip", "--model", "msr-conv", "--data", path("d8.npz"), "--steps", "2",
+                             "--meta-batch", "2", "--test-tasks", "2", "--threads", "2", "--checkpoint", path("d8run"),
+                             "--report", path("d8.json")])
+        XCTAssertEqual(train.status, 0, train.err)
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("d8.json"))) as! [String: Any]
+        XCTAssertNotNil(report["test_mse"])
+        XCTAssertNotNil(report["peak_memory_mib"])
+        let inspect = try msr(["inspect", "--checkpoint", path("d8run"), "--json", "--samples", "2"])
+        XCTAssertEqual(inspect.status, 0, inspect.err)
+        let object = try JSONSerialization.jsonObject(with: Data(inspect.out.utf8)) as! [String: Any]
+        XCTAssertEqual(Set((object["defects"] as! [String: Double]).keys), ["c4", "c8-ring", "flip"])
+        XCTAssertNotNil(object["factors"])
+        try assertFails(["train", "--problem", "2d_rot8", "--model", "msr-fc"], mentioning: ["does not fit", "msr-conv"])
+    }
+}
