@@ -67,31 +67,8 @@ func broadcastApply<T: BinaryFloatingPoint, Op: ElementwiseBinaryOperation>(
     let layout = BroadcastLayout(outShape: outShape, aShape: aShape, bShape: bShape)
     let r = layout.shape.count
     let inner = layout.shape[r - 1], sa = layout.aStrides[r - 1], sb = layout.bStrides[r - 1]
-    if r == 2 {
-        // The common case (a row or a column broadcast over a matrix): two plain loops.
-        let rows = layout.shape[0], ra = layout.aStrides[0], rb = layout.bStrides[0]
-        for row in 0..<rows {
-            let o = row * inner, ia = row * ra, ib = row * rb
-            let po = out.baseAddress! + o, pa = a.baseAddress! + ia, pb = b.baseAddress! + ib
-            if sa == 1 && sb == 1 {
-                for j in 0..<inner { po[j] = f(pa[j], pb[j]) }
-            } else if sa == 1 && sb == 0 {
-                let y = pb[0]
-                for j in 0..<inner { po[j] = f(pa[j], y) }
-            } else if sa == 0 && sb == 1 {
-                let x = pa[0]
-                for j in 0..<inner { po[j] = f(x, pb[j]) }
-            } else {
-                for j in 0..<inner { po[j] = f(pa[j * sa], pb[j * sb]) }
-            }
-        }
-        return
-    }
-    var index = [Int](repeating: 0, count: r)
-    var ia = 0, ib = 0, o = 0
-    while o < n {
-        // Raw pointers: UnsafeBufferPointer subscripts kept these loops from vectorising.
-        let po = out.baseAddress! + o, pa = a.baseAddress! + ia, pb = b.baseAddress! + ib
+    // One innermost row, on raw pointers (UnsafeBufferPointer subscripts kept these loops from vectorising).
+    @inline(__always) func applyRow(_ po: UnsafeMutablePointer<T>, _ pa: UnsafePointer<T>, _ pb: UnsafePointer<T>) {
         if sa == 1 && sb == 1 {
             for j in 0..<inner { po[j] = f(pa[j], pb[j]) }
         } else if sa == 1 && sb == 0 {
@@ -103,6 +80,20 @@ func broadcastApply<T: BinaryFloatingPoint, Op: ElementwiseBinaryOperation>(
         } else {
             for j in 0..<inner { po[j] = f(pa[j * sa], pb[j * sb]) }
         }
+    }
+    if r == 2 {
+        // The common case (a row or a column broadcast over a matrix): two plain loops.
+        let rows = layout.shape[0], ra = layout.aStrides[0], rb = layout.bStrides[0]
+        for row in 0..<rows {
+            let o = row * inner, ia = row * ra, ib = row * rb
+            applyRow(out.baseAddress! + o, a.baseAddress! + ia, b.baseAddress! + ib)
+        }
+        return
+    }
+    var index = [Int](repeating: 0, count: r)
+    var ia = 0, ib = 0, o = 0
+    while o < n {
+        applyRow(out.baseAddress! + o, a.baseAddress! + ia, b.baseAddress! + ib)
         o += inner
         // Odometer over the outer dimensions.
         var d = r - 2
