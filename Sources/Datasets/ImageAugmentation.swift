@@ -8,12 +8,12 @@ import Tensors
 /// Every part can be changed or switched off: `resizedCrop` nil, a flip probability 0, `rotationDegrees`
 /// nil (or 0...0). `.none` switches all off and returns images unchanged; `.protocolDefault` is the
 /// protocol's setting.
-public struct ImageAugmentation: Sendable, Equatable {
+public struct ImageAugmentation: Sendable, Equatable, Codable {
     /// A random resized crop as torchvision's `RandomResizedCrop`, without rounding: the crop's area is a
     /// fraction s ~ U(`areaFraction`) of the image's, its aspect ratio r = width/height is log-uniform in
     /// `aspectRatio` (width √(s·H·W·r), height √(s·H·W/r)), and its position is uniform over the places where
     /// it fits. Up to 10 draws are made until the crop fits; if none does, the whole image is kept.
-    public struct ResizedCrop: Sendable, Equatable {
+    public struct ResizedCrop: Sendable, Equatable, Codable {
         /// Range of the area fraction s, within (0, 1].
         public var areaFraction: ClosedRange<Double>
         /// Range of the aspect ratio r (width / height), positive.

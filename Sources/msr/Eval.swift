@@ -1,4 +1,5 @@
 import ArgumentParser
+import Datasets
 import Foundation
 import MetaLearning
 import Tensors
@@ -12,7 +13,7 @@ extension MSR {
         @Option(help: "A directory written by `msr train --checkpoint`.")
         var checkpoint: String
 
-        @Option(name: .customLong("test-tasks"), help: "Held-out tasks (default: the run's own setting).")
+        @Option(name: .customLong("test-tasks"), help: "Held-out tasks, or meta-test episodes of a few-shot run (default: the run's own setting).")
         var testTasks: Int?
 
         @Option(help: "Threads (default: all cores).")
@@ -24,7 +25,17 @@ extension MSR {
         }
 
         func run() throws {
-            let saved = try Checkpoint<RegressionExperiment>(contentsOf: URL(fileURLWithPath: checkpoint))
+            let directory = URL(fileURLWithPath: checkpoint)
+            let saved: Checkpoint<RegressionExperiment>
+            do {
+                saved = try Checkpoint<RegressionExperiment>(contentsOf: directory)
+            } catch CheckpointError.malformed(let path, let why) {
+                // A few-shot run's checkpoint holds a FewShotExperiment instead.
+                guard let fewShot = try? Checkpoint<FewShotExperiment>(contentsOf: directory) else {
+                    throw CheckpointError.malformed(path, why)
+                }
+                return try evaluate(fewShot)
+            }
             var experiment = saved.experiment
             if let testTasks { experiment.training.testTasks = testTasks }
             let trainer = try experiment.trainer(threads: threads)
@@ -32,6 +43,20 @@ extension MSR {
             print("\(experiment.problem) \(experiment.model.rawValue) after \(saved.state.step) steps: "
                   + "test mse \(formatLoss(result)) on \(result.count) held-out tasks")
             if let symmetry = SymmetryInspection.inspect(trainer, saved.state.metaParameters) { print(describe(symmetry)) }
+        }
+
+        /// A few-shot checkpoint: accuracy on meta-test episodes (`--test-tasks` of them, default the run's
+        /// 600) and, on Omniglot, on Lake et al.'s 20 one-shot runs.
+        func evaluate(_ saved: Checkpoint<FewShotExperiment>) throws {
+            var experiment = saved.experiment
+            if let testTasks { experiment.training.testEpisodes = testTasks }
+            let trainer = try experiment.trainer(threads: threads)
+            let result = try trainer.evaluate(saved.state.metaParameters)
+            print("\(experiment.title) after \(saved.state.step) steps: meta-test accuracy \(formatAccuracy(result)) on \(result.count) episodes")
+            if experiment.dataset == .omniglot && experiment.training.imageSize == 28 {
+                let runs = trainer.evaluate(saved.state.metaParameters, oneShotRuns: try OmniglotOneShotRuns.builtIn())
+                print("Lake et al.'s 20 one-shot runs (20-way 1-shot): \(formatAccuracy(runs.accuracy)) (humans: \(String(format: "%.1f%%", 100 * runs.humanAccuracy)))")
+            }
         }
     }
 }

@@ -9,7 +9,7 @@ extension MSR {
     struct Reproduce: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Reproduce a table of the paper beside the reference code's measured figures.",
-            subcommands: [Table1.self, Table2.self])
+            subcommands: [Table1.self, Table2.self, Table3.self])
 
         /// Table 1: 1-D translation tasks of rank 1, 2, 5; MAML-FC, MAML-LC, MAML-Conv and MSR-FC.
         struct Table1: ParsableCommand {

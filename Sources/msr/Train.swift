@@ -9,11 +9,11 @@ extension SyntheticProblem: ExpressibleByArgument {}
 
 /// Flags shared by `train` and `reproduce`: the meta-learning hyper-parameters (defaults: the reference code).
 struct MetaLearningOptions: ParsableArguments {
-    @Option(help: "Outer steps (default 1000; when resuming, the total to reach).")
+    @Option(help: "Outer steps (default 1000; few-shot: the --budget's; when resuming, the total to reach).")
     var steps: Int?
 
-    @Option(name: .customLong("meta-batch"), help: "Tasks per outer step.")
-    var metaBatch = 32
+    @Option(name: .customLong("meta-batch"), help: "Tasks per outer step (default 32; few-shot: the --budget's, 8 or 1 for ProtoNets).")
+    var metaBatch: Int?
 
     @Option(name: .customLong("k-spt"), help: "Support examples per task.")
     var kSupport = 1
@@ -24,8 +24,8 @@ struct MetaLearningOptions: ParsableArguments {
     @Option(name: .customLong("inner-steps"), help: "Inner SGD steps.")
     var innerSteps = 1
 
-    @Option(name: .customLong("inner-lr"), help: "Initial inner learning rate (one learned rate per parameter tensor).")
-    var innerLearningRate = 0.1
+    @Option(name: .customLong("inner-lr"), help: "Initial inner learning rate, one learned rate per parameter tensor (default 0.1; few-shot 0.4).")
+    var innerLearningRate: Double?
 
     @Option(name: .customLong("outer-lr"), help: "Outer Adam learning rate.")
     var outerLearningRate = 1e-3
@@ -33,8 +33,8 @@ struct MetaLearningOptions: ParsableArguments {
     @Flag(name: .customLong("first-order"), help: "First-order meta-gradients (treat the inner gradient as a constant).")
     var firstOrder = false
 
-    @Option(name: .customLong("eval-interval"), help: "Evaluate on held-out tasks every N steps (and after the first and last).")
-    var evaluationInterval = 100
+    @Option(name: .customLong("eval-interval"), help: "Evaluate on held-out tasks every N steps, and after the last (default 100; few-shot: a tenth of the steps).")
+    var evaluationInterval: Int?
 
     @Option(name: .customLong("test-tasks"), help: "Held-out tasks per evaluation (all of them if the file holds fewer).")
     var testTasks = 300
@@ -47,12 +47,12 @@ struct MetaLearningOptions: ParsableArguments {
 
     func validate() throws {
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps).") }
-        for (name, value) in [("--meta-batch", metaBatch), ("--k-spt", kSupport), ("--k-qry", kQuery), ("--inner-steps", innerSteps),
+        for (name, value) in [("--meta-batch", metaBatch ?? 1), ("--k-spt", kSupport), ("--k-qry", kQuery), ("--inner-steps", innerSteps),
                               ("--test-tasks", testTasks), ("--threads", threads)] where value < 1 {
             throw ValidationError("\(name) must be at least 1, got \(value).")
         }
-        guard evaluationInterval >= 1 else { throw ValidationError("--eval-interval must be at least 1, got \(evaluationInterval).") }
-        guard innerLearningRate.isFinite, outerLearningRate > 0, outerLearningRate.isFinite else {
+        if let evaluationInterval, evaluationInterval < 1 { throw ValidationError("--eval-interval must be at least 1, got \(evaluationInterval).") }
+        guard innerLearningRate?.isFinite ?? true, outerLearningRate > 0, outerLearningRate.isFinite else {
             throw ValidationError("learning rates must be finite numbers and --outer-lr positive.")
         }
     }
@@ -60,14 +60,14 @@ struct MetaLearningOptions: ParsableArguments {
     var configuration: MetaTrainingConfiguration {
         var c = MetaTrainingConfiguration()
         c.steps = steps ?? 1000
-        c.metaBatchSize = metaBatch
+        c.metaBatchSize = metaBatch ?? 32
         c.supportCount = kSupport
         c.queryCount = kQuery
         c.innerSteps = innerSteps
-        c.initialInnerLearningRate = innerLearningRate
+        c.initialInnerLearningRate = innerLearningRate ?? 0.1
         c.outerLearningRate = outerLearningRate
         c.firstOrder = firstOrder
-        c.evaluationInterval = evaluationInterval
+        c.evaluationInterval = evaluationInterval ?? 100
         c.testTasks = testTasks
         c.seed = seed
         return c
@@ -78,17 +78,23 @@ extension MSR {
     /// `msr train`: meta-train one model on one task family.
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Meta-train MSR or a MAML baseline on a 1-D synthetic task family.",
+            abstract: "Meta-train MSR or a baseline: 1-D and 2-D synthetic regression, or few-shot classification.",
             discussion: """
-            Example: msr train --problem rank1 --model msr-fc --steps 1000 --report run.json --checkpoint run/
+            Examples:
+              msr train --problem rank1 --model msr-fc --steps 1000 --report run.json --checkpoint run/
+              msr train --problem 2d_rot8 --model msr-conv
+              msr train --problem omniglot --method msr --ways 5 --shots 1 --augment-queries
             Ctrl-C stops after the current step, saves the checkpoint and the report, and exits.
             """)
 
-        @Option(help: "Task family: rank1 (convolutions) or rank2/rank5 (partial translation symmetry). With --data, names the file's family (it sets the default --latent-size).")
-        var problem: SyntheticProblem = .rank1
+        @Option(help: "Task family: rank1 (convolutions), rank2/rank5 (partial translation symmetry), 2d_rot8/2d_rot8_flip (rotation / rotation and flip equivariance), or omniglot/mini-imagenet (few-shot classification). With --data, names the file's family (it sets the default --latent-size).")
+        var problem: ProblemArgument = .synthetic(.rank1)
 
-        @Option(help: "Model: fc, lc, conv (MAML baselines) or msr-fc (MSR) in 1-D; conv or msr-conv in 2-D.")
-        var model: RegressionModel = .msrFC
+        @Option(help: "Model of the regression problems: fc, lc, conv (MAML baselines) or msr-fc (MSR) in 1-D (default msr-fc); conv or msr-conv in 2-D.")
+        var model: RegressionModel?
+
+        @OptionGroup(title: "Few-shot classification (--problem omniglot or mini-imagenet)")
+        var fewShot: FewShotOptions
 
         @Option(name: .customLong("latent-size"), help: "MSR's latent size K (default 3 / 6 / 30 for rank1 / 2 / 5).")
         var latentSize: Int?
@@ -123,12 +129,26 @@ extension MSR {
             }
             if let latentSize, latentSize < 1 { throw ValidationError("--latent-size must be at least 1, got \(latentSize).") }
             if let tasks, tasks < 3 { throw ValidationError("--tasks must be at least 3, got \(tasks).") }
-            guard problem.models.contains(model) else {
-                throw ValidationError("--model \(model.rawValue) does not fit --problem \(problem); use one of \(problem.models.map(\.rawValue).joined(separator: ", ")).")
+            switch problem {
+            case .fewShot:
+                if model != nil { throw ValidationError("--model is for the regression problems; few-shot problems take --method (maml, anil, protonets, msr).") }
+                if initSymmetry != nil || data != nil || tasks != nil || latentSize != nil {
+                    throw ValidationError("--init-symmetry, --data, --tasks and --latent-size are for the regression problems, not for --problem \(problem).")
+                }
+            case .synthetic(let problem):
+                let model = model ?? .msrFC
+                guard problem.models.contains(model) else {
+                    throw ValidationError("--model \(model.rawValue) does not fit --problem \(problem); use one of \(problem.models.map(\.rawValue).joined(separator: ", ")).")
+                }
+                try fewShot.validateUnused(problem: problem.rawValue)
             }
         }
 
         func run() throws {
+            if case .fewShot(let dataset) = problem { return try runFewShot(dataset: dataset) }
+            if resume, let checkpoint, isFewShotCheckpoint(checkpoint) { return try runFewShot(dataset: .omniglot) }
+            guard case .synthetic(let problem) = problem else { return }
+            let model = model ?? .msrFC
             var experiment = RegressionExperiment(problem: problem, model: model, latentSize: latentSize, taskCount: tasks,
                                                   dataSeed: dataSeed, dataFile: data, training: options.configuration)
             experiment.initialSymmetry = initSymmetry
