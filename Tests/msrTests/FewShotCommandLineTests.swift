@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import XCTest
 
@@ -48,6 +49,37 @@ final class FewShotCommandLineTests: CommandLineTestCase {
         XCTAssertTrue(r.out.contains("Omniglot 5-way 1-shot protonets"), r.out)
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any])
         XCTAssertEqual((json["runs"] as? [[String: Any]])?.count, 1)
+    }
+
+    /// mini-ImageNet in the users' layout (written here: 5 classes of 3 flat-coloured 84×84 JPEG images per
+    /// split) trains and evaluates through the same command.
+    func testMiniImageNetLayout() throws {
+        let root = directory.appendingPathComponent("mini")
+        let images = root.appendingPathComponent("images")
+        try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+        for split in MiniImageNet.Split.allCases {
+            var csv = "filename,label\n"
+            for c in 0..<5 {
+                for i in 0..<3 {
+                    let name = "\(split.rawValue)\(c)_\(i).jpg"
+                    let colour: [UInt8] = [UInt8(40 * c + 20), UInt8(60 * i + 20), 128]
+                    try JPEGImage(width: 84, height: 84, channels: 3, pixels: Array((0..<(84 * 84)).map { _ in colour }.joined()))
+                        .write(to: images.appendingPathComponent(name), quality: 90)
+                    csv += "\(name),\(split.rawValue)class\(c)\n"
+                }
+            }
+            try Data(csv.utf8).write(to: root.appendingPathComponent(split.fileName))
+        }
+        let report = path("mini.json")
+        let r = try msr(["train", "--problem", "mini-imagenet", "--mini-imagenet", root.path, "--method", "protonets", "--steps", "1",
+                         "--width", "4", "--queries", "2", "--test-episodes", "2", "--validation-episodes", "2", "--report", report])
+        XCTAssertEqual(r.status, 0, r.err + r.out)
+        XCTAssertTrue(r.out.contains("Aug-MiniImagenet 5-way 1-shot protonets"), r.out)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any])
+        XCTAssertNotNil(json["test_accuracy"] as? Double)
+        XCTAssertNil(json["one_shot_runs"], "the Omniglot one-shot runs are not for mini-ImageNet models")
+        try assertFails(["train", "--problem", "mini-imagenet", "--mini-imagenet", root.path, "--queries", "5", "--steps", "1"],
+                        mentioning: ["has only 3"])
     }
 
     func testFewShotBadFlags() throws {
