@@ -26,20 +26,23 @@ enum EngineBenchmark {
         let hasBLAS = MatmulConfiguration.blasLibraryName != nil
         var table = TextTable(header: ["matmul (Float32)", "built-in GFLOP/s", "BLAS GFLOP/s", "built-in / BLAS"])
         for (name, m, n, k) in shapes {
-            var g = SplitMix64(seed: 1)
-            let a = Tensor.randomNormal([m, k], using: &g), b = Tensor.randomNormal([k, n], using: &g)
-            let flops = 2.0 * Double(m * n * k)
-            func rate(_ backend: MatmulBackend) -> Double {
-                MatmulConfiguration.withBackend(backend) {
-                    flops / Measure.secondsPerCall(samples: samples) { _ = Tensor.matmul(a, b) } * 1e-9
-                }
-            }
-            let builtIn = rate(.builtIn)
-            let blas = hasBLAS ? rate(.blas) : .nan
+            let builtIn = matmulRate(m: m, n: n, k: k, backend: .builtIn, samples: samples)
+            let blas = hasBLAS ? matmulRate(m: m, n: n, k: k, backend: .blas, samples: samples) : .nan
             table.add([name, format(builtIn), hasBLAS ? format(blas) : "—", hasBLAS ? format(builtIn / blas, 2) : "—"])
         }
         print("\n" + table.rendered)
         print("(whole Tensor op: allocation of the result included; median of \(samples) samples)")
+    }
+
+    /// GFLOP/s of one `Tensor.matmul` of random m×k · k×n Float32 matrices on `backend` (the whole op,
+    /// allocation of the result included; median of `samples`).
+    static func matmulRate(m: Int, n: Int, k: Int, backend: MatmulBackend, samples: Int) -> Double {
+        var g = SplitMix64(seed: 1)
+        let a = Tensor.randomNormal([m, k], using: &g), b = Tensor.randomNormal([k, n], using: &g)
+        let flops = 2.0 * Double(m * n * k)
+        return MatmulConfiguration.withBackend(backend) {
+            flops / Measure.secondsPerCall(samples: samples) { _ = Tensor.matmul(a, b) } * 1e-9
+        }
     }
 
     // MARK: - Convolution
