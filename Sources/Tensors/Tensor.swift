@@ -15,6 +15,7 @@ public struct Tensor: @unchecked Sendable {
 
     @inline(__always)
     init(shape: [Int], storage: Storage, node: GraphNode? = nil) {
+        _ = AllocatorTuning.applied
         self.shape = shape
         self.storage = storage
         self.node = node
