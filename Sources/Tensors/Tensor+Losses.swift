@@ -112,19 +112,3 @@ func sumOfSquaredDifferences<T: BinaryFloatingPoint & SIMDScalar>(_ p: [T], _ t:
     } }
 }
 
-extension Tensor {
-
-    /// Batch normalisation with the batch's statistics: per channel (axis 1), subtract the mean and divide
-    /// by √(biased variance + ε) over every other axis, then scale by γ and shift by β (both (C)).
-    public static func batchNorm(_ x: Tensor, scale gamma: Tensor, shift beta: Tensor, epsilon: Double = 1e-5) -> Tensor {
-        guard x.rank >= 2, gamma.shape == [x.shape[1]], beta.shape == [x.shape[1]] else {
-            preconditionFailure("\(TensorError.shapeMismatch(op: "batchNorm", lhs: x.shape, rhs: gamma.shape, detail: "expected x (N, C, …) with scale and shift of shape (C)"))")
-        }
-        let axes = [0] + Array(2..<x.rank)
-        var paramShape = [Int](repeating: 1, count: x.rank)
-        paramShape[1] = x.shape[1]
-        let centred = x - x.mean(axes: axes, keepDims: true)
-        let variance = centred.squared().mean(axes: axes, keepDims: true)
-        return centred / (variance + epsilon).sqrt() * gamma.reshaped(paramShape) + beta.reshaped(paramShape)
-    }
-}

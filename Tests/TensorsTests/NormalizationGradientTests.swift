@@ -1,0 +1,38 @@
+import Tensors
+import TestSupport
+import XCTest
+
+/// The fused per-channel ops behind batch norm (`Tensor+Normalization.swift`): first and second
+/// derivatives by finite differences, and values against the composite formulas.
+final class NormalizationGradientTests: XCTestCase {
+    func testStandardizedPerChannel() {
+        let x = randn([3, 2, 2, 3], seed: 21)
+        checkGradients([x]) { $0[0].standardizedPerChannel() }
+        checkGradients([randn([4, 3], seed: 22)]) { $0[0].standardizedPerChannel(epsilon: 0.1).tanh() }
+        // x̂ = (x − μ)/√(σ² + ε) over axes 0, 2, 3.
+        let centred = x - x.mean(axes: [0, 2, 3], keepDims: true)
+        let expected = centred / (centred.squared().mean(axes: [0, 2, 3], keepDims: true) + 1e-5).sqrt()
+        assertClose(x.standardizedPerChannel(), expected, tolerance: 1e-12)
+    }
+
+    func testChannelAffineAndSum() {
+        let x = randn([2, 3, 5], seed: 23), gamma = randn([3], seed: 24), beta = randn([3], seed: 25)
+        checkGradients([x, gamma, beta]) { $0[0].channelAffine(scale: $0[1], shift: $0[2]).tanh() }
+        checkGradients([x, gamma]) { ($0[0].channelAffine(scale: $0[1]) * $0[0]).channelSum() }
+        // y = x·γ_c + β_c; Σ over axes 0 and 2.
+        let expected = x * gamma.reshaped([1, 3, 1]) + beta.reshaped([1, 3, 1])
+        assertClose(x.channelAffine(scale: gamma, shift: beta), expected, tolerance: 1e-12)
+        assertClose(x.channelSum(), x.sum(axes: [0, 2]), tolerance: 1e-12)
+    }
+
+    /// Third order through batch norm: the gradient of a Hessian–vector product stays exact because the
+    /// recorded backward rule is built from differentiable ops.
+    func testBatchNormSecondOrderInsideInnerLoop() {
+        let x = randn([4, 2, 3], seed: 26), gamma = randn([2], seed: 27), beta = randn([2], seed: 28)
+        checkGradients([x, gamma, beta]) { v in
+            let inner = (Tensor.batchNorm(v[0], scale: v[1], shift: v[2]).tanh() * v[0]).sum()
+            let g = gradients(of: inner, wrt: [v[1]], createGraph: true)[0]
+            return Tensor.batchNorm(v[0], scale: v[1] - 0.3 * g, shift: v[2]).squared()
+        }
+    }
+}
