@@ -109,9 +109,58 @@ extension Tensor {
     }
 
     /// Max-pooling over kh×kw windows (stride defaults to the kernel): (N, C, H, W) → (N, C, oh, ow).
+    ///
+    /// One pass that also records, for every output, the flat index of its window's maximum (the first
+    /// one in row-major window order on ties, as PyTorch's `max_pool2d`). Backward: the gradient is added
+    /// at those indices (`scatterAdding`), whose own backward gathers at them again (`gathering`), so
+    /// gradients of every order are exact.
     public func maxPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil) -> Tensor {
-        let (w, g) = poolingWindows(kernel: kernel, stride: stride ?? kernel, op: "maxPool2d")
-        return w.max(axis: 2).reshaped([shape[0], shape[1], g.outHeight, g.outWidth])
+        let g = mustSucceed { try Tensor.windowGeometry(input: shape, kernel: kernel, stride: stride ?? kernel, padding: (0, 0), op: "maxPool2d") }
+        let (n, c) = (shape[0], shape[1])
+        let outShape = [n, c, g.outHeight, g.outWidth]
+        let outCount = n * c * g.outHeight * g.outWidth
+        var indices = [Int32](repeating: 0, count: outCount)
+        precondition(count <= Int(Int32.max), "maxPool2d: input of \(count) elements is too large")
+        let storage = indices.withUnsafeMutableBufferPointer { idx in
+            self.storage.transform(count: outCount,
+                { maxPoolKernel($0, planes: n * c, g, into: $1, indices: idx.baseAddress!) },
+                { maxPoolKernel($0, planes: n * c, g, into: $1, indices: idx.baseAddress!) })
+        }
+        let inShape = shape
+        return Tensor.record("maxPool2d", shape: outShape, storage: storage, inputs: [self]) { grad, _ in
+            [grad.scatterAdding(at: indices, toShape: inShape)]
+        }
+    }
+
+    /// `out[indices[i]] += self[i]` into zeros of `target` (the adjoint of `gathering`).
+    func scatterAdding(at indices: [Int32], toShape target: [Int]) -> Tensor {
+        precondition(indices.count == count, "scatterAdding: \(indices.count) indices for \(count) elements")
+        let total = product(target)
+        func run<T: FloatingPoint>(_ x: UnsafeBufferPointer<T>, _ out: UnsafeMutableBufferPointer<T>) {
+            indices.withUnsafeBufferPointer { idx in
+                for i in 0..<x.count { out[Int(idx[i])] += x[i] }
+            }
+        }
+        let sourceShape = shape
+        let storage = self.storage.transformIntoZeros(count: total, run, run)
+        return Tensor.record("scatterAdd", shape: target, storage: storage, inputs: [self]) { grad, _ in
+            [grad.gathering(at: indices, shape: sourceShape)]
+        }
+    }
+
+    /// `out[i] = self[indices[i]]`, shaped `shape` (the adjoint of `scatterAdding`).
+    func gathering(at indices: [Int32], shape outShape: [Int]) -> Tensor {
+        precondition(indices.count == product(outShape), "gathering: \(indices.count) indices for shape \(outShape)")
+        func run<T>(_ x: UnsafeBufferPointer<T>, _ out: UnsafeMutableBufferPointer<T>) {
+            indices.withUnsafeBufferPointer { idx in
+                for i in 0..<idx.count { out[i] = x[Int(idx[i])] }
+            }
+        }
+        let sourceShape = shape
+        let storage = self.storage.transform(count: indices.count, run, run)
+        return Tensor.record("gather", shape: outShape, storage: storage, inputs: [self]) { grad, _ in
+            [grad.scatterAdding(at: indices, toShape: sourceShape)]
+        }
     }
 
     /// Average-pooling over kh×kw windows (stride defaults to the kernel): (N, C, H, W) → (N, C, oh, ow).

@@ -68,3 +68,31 @@ func col2im<T: FloatingPoint>(_ cols: UnsafePointer<T>, channels: Int, _ g: Wind
         }
     }
 }
+
+/// Max over each kh×kw window of `planes` planes of H×W: `out[p, oy, ox]` and the flat input index of
+/// the first maximum (row-major window order; a NaN wins, as `max` does).
+func maxPoolKernel<T: FloatingPoint>(_ x: UnsafeBufferPointer<T>, planes: Int, _ g: WindowGeometry,
+                                     into out: UnsafeMutableBufferPointer<T>, indices: UnsafeMutablePointer<Int32>) {
+    guard let xp = x.baseAddress, let op = out.baseAddress else { return }
+    let oh = g.outHeight, ow = g.outWidth, plane = g.height * g.width
+    var o = 0
+    for p in 0..<planes {
+        let base = p * plane
+        for oy in 0..<oh {
+            for ox in 0..<ow {
+                var best = base + oy * g.strideY * g.width + ox * g.strideX
+                var m = xp[best]
+                for i in 0..<g.kernelHeight {
+                    let row = base + (oy * g.strideY + i) * g.width + ox * g.strideX
+                    for j in 0..<g.kernelWidth where xp[row + j] > m || (xp[row + j].isNaN && !m.isNaN) {
+                        m = xp[row + j]
+                        best = row + j
+                    }
+                }
+                op[o] = m
+                indices[o] = Int32(truncatingIfNeeded: best)
+                o += 1
+            }
+        }
+    }
+}
