@@ -32,7 +32,10 @@ extension Tensor {
         let k = c * g.kernelHeight * g.kernelWidth, l = g.outHeight * g.outWidth
         let image = c * g.height * g.width
         func run<T: FloatingPoint>(_ x: UnsafeBufferPointer<T>, _ out: UnsafeMutableBufferPointer<T>) {
-            for i in 0..<n { im2col(x.baseAddress! + i * image, channels: c, g, into: out.baseAddress! + i * k * l) }
+            // Images are independent: split them across the intra-op threads.
+            IntraOp.forEachRange(items: n, parts: IntraOp.parts(items: n, work: n * k * l)) { images in
+                for i in images { im2col(x.baseAddress! + i * image, channels: c, g, into: out.baseAddress! + i * k * l) }
+            }
         }
         let storage = self.storage.transform(count: n * k * l, run, run)
         return Tensor.record("unfold", shape: [n, k, l], storage: storage, inputs: [self]) { grad, _ in
@@ -60,7 +63,9 @@ extension Tensor {
         let k = shape[1], l = shape[2]
         let image = c * g.height * g.width
         func run<T: FloatingPoint>(_ cols: UnsafeBufferPointer<T>, _ out: UnsafeMutableBufferPointer<T>) {
-            for i in 0..<n { col2im(cols.baseAddress! + i * k * l, channels: c, g, into: out.baseAddress! + i * image) }
+            IntraOp.forEachRange(items: n, parts: IntraOp.parts(items: n, work: n * k * l)) { images in
+                for i in images { col2im(cols.baseAddress! + i * k * l, channels: c, g, into: out.baseAddress! + i * image) }
+            }
         }
         let storage = self.storage.transformIntoZeros(count: n * image, run, run)
         return Tensor.record("fold", shape: [n, c, g.height, g.width], storage: storage, inputs: [self]) { grad, _ in
@@ -87,7 +92,7 @@ extension Tensor {
         let cols = x.unfolded(g)                                       // (N, K, L)
         var y = matmul(weight.reshaped([d, -1]), cols)                 // (N, D, L)
         y = y.reshaped([x.shape[0], d, g.outHeight, g.outWidth])
-        if let bias { y = y + bias.reshaped([1, d, 1, 1]) }
+        if let bias { y = y.addingChannelBias(bias) }
         return y
     }
 

@@ -56,10 +56,39 @@ extension Tensor {
         }
     }
 
-    /// max(x, 0).  d/dx = 1 where x > 0, else 0.
+    /// max(x, 0).  d/dx = 1 where x > 0, else 0: the backward keeps g where x > 0 (`keepingWherePositive`).
     public func relu() -> Tensor {
         Tensor.unary("relu", self, { Swift.max($0, 0) }, { Swift.max($0, 0) }) { g, node in
-            [g * node.inputs[0].constantMap({ $0 > 0 ? 1 : 0 }, { $0 > 0 ? 1 : 0 })]
+            [g.keepingWherePositive(node.inputs[0].storage)]
+        }
+    }
+
+    /// `self` where `mask > 0`, else 0, for a constant `mask` of the same element count and dtype: one
+    /// pass. Linear in `self`; backward: the gradient masked the same way.
+    func keepingWherePositive(_ mask: Storage) -> Tensor {
+        precondition(mask.count == count && mask.dtype == dtype, "keepingWherePositive: mask does not match \(shape)")
+        let storage: Storage
+        switch (self.storage, mask) {
+        case (.float32(let x), .float32(let m)):
+            storage = .float32([Float](unsafeUninitializedCapacity: x.count) { out, k in
+                x.withUnsafeBufferPointer { x in m.withUnsafeBufferPointer { m in
+                    guard let xp = x.baseAddress, let mp = m.baseAddress, let op = out.baseAddress else { return }
+                    for i in 0..<x.count { op[i] = mp[i] > 0 ? xp[i] : 0 }
+                } }
+                k = x.count
+            })
+        case (.float64(let x), .float64(let m)):
+            storage = .float64([Double](unsafeUninitializedCapacity: x.count) { out, k in
+                x.withUnsafeBufferPointer { x in m.withUnsafeBufferPointer { m in
+                    guard let xp = x.baseAddress, let mp = m.baseAddress, let op = out.baseAddress else { return }
+                    for i in 0..<x.count { op[i] = mp[i] > 0 ? xp[i] : 0 }
+                } }
+                k = x.count
+            })
+        default: preconditionFailure("keepingWherePositive: mask of dtype \(mask.dtype) for \(dtype)")
+        }
+        return Tensor.record("keepWherePositive", shape: shape, storage: storage, inputs: [self]) { g, _ in
+            [g.keepingWherePositive(mask)]
         }
     }
 

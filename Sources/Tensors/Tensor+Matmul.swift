@@ -1,10 +1,57 @@
 /// Element types with a matrix-multiply kernel (`MatrixMultiply.gemm`), so product kernels can be generic.
 protocol GemmScalar: TensorScalar {
+    /// The packed built-in kernel alone (for products `MatrixMultiply.runsPacked` accepts).
+    static func packedGemm(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Self>, _ lda: Int,
+                           _ b: UnsafePointer<Self>, _ ldb: Int, _ c: UnsafeMutablePointer<Self>, _ ldc: Int, _ accumulate: Bool)
     static func gemm(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Self>, _ lda: Int,
                      _ b: UnsafePointer<Self>, _ ldb: Int, _ c: UnsafeMutablePointer<Self>, _ ldc: Int, _ accumulate: Bool)
 }
 
+extension GemmScalar {
+    /// `gemm` split across the intra-op threads (`IntraOp`) when the product runs on the packed built-in
+    /// kernels, whose every element is accumulated in the same order however C is partitioned (so
+    /// results do not depend on the thread count); otherwise one `gemm`. The split is over columns of C
+    /// when it has at least as many columns as rows (each thread then packs its own columns of op(B)
+    /// and all of op(A), the smaller operand), else over rows. With `batch > 1`, C accumulates `batch`
+    /// products whose operands advance by `strideA` and `strideB` (C ← Σ_b op(A_b)·op(B_b) (+ C)),
+    /// each part running all of them for its block of C in batch order.
+    static func gemmSplittingRows(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Self>, _ lda: Int,
+                                  _ b: UnsafePointer<Self>, _ ldb: Int, _ c: UnsafeMutablePointer<Self>, _ ldc: Int,
+                                  _ accumulate: Bool, batch: Int = 1, strideA: Int = 0, strideB: Int = 0) {
+        let byColumns = n >= m
+        // Column blocks of 32 (a whole panel of every kernel), row blocks of 6 (a sliver).
+        let unit = byColumns ? 32 : 6
+        let blocks = ((byColumns ? n : m) + unit - 1) / unit
+        var parts = IntraOp.parts(items: blocks, work: batch * m * n * k)
+        if parts > 1 && !MatrixMultiply.runsPacked(m: m, n: n, k: k) { parts = 1 }
+        if parts == 1 {
+            for i in 0..<batch {
+                gemm(tA, tB, m, n, k, a + i * strideA, lda, b + i * strideB, ldb, c, ldc, accumulate || i > 0)
+            }
+            return
+        }
+        IntraOp.forEachRange(items: blocks, parts: parts, chunksPerPart: 1) { range in
+            let first = range.lowerBound * unit, count = Swift.min(range.upperBound * unit, byColumns ? n : m) - first
+            for i in 0..<batch {
+                if byColumns {
+                    packedGemm(tA, tB, m, count, k, a + i * strideA, lda, b + i * strideB + (tB ? first * ldb : first), ldb,
+                               c + first, ldc, accumulate || i > 0)
+                } else {
+                    packedGemm(tA, tB, count, n, k, a + i * strideA + (tA ? first : first * lda), lda, b + i * strideB, ldb,
+                               c + first * ldc, ldc, accumulate || i > 0)
+                }
+            }
+        }
+    }
+}
+
 extension Float: GemmScalar {
+    static func packedGemm(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Float>, _ lda: Int,
+                           _ b: UnsafePointer<Float>, _ ldb: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
+        GemmKernelSelection.float.gemm(m: m, n: n, k: k, a: StridedMatrix(a, ld: lda, transposed: tA),
+                                       b: StridedMatrix(b, ld: ldb, transposed: tB), c: c, ldc: ldc, accumulate: accumulate)
+    }
+
     static func gemm(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Float>, _ lda: Int,
                      _ b: UnsafePointer<Float>, _ ldb: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
         MatrixMultiply.gemm(transposeA: tA, transposeB: tB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
@@ -12,6 +59,12 @@ extension Float: GemmScalar {
 }
 
 extension Double: GemmScalar {
+    static func packedGemm(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Double>, _ lda: Int,
+                           _ b: UnsafePointer<Double>, _ ldb: Int, _ c: UnsafeMutablePointer<Double>, _ ldc: Int, _ accumulate: Bool) {
+        GemmKernelSelection.double.gemm(m: m, n: n, k: k, a: StridedMatrix(a, ld: lda, transposed: tA),
+                                        b: StridedMatrix(b, ld: ldb, transposed: tB), c: c, ldc: ldc, accumulate: accumulate)
+    }
+
     static func gemm(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Double>, _ lda: Int,
                      _ b: UnsafePointer<Double>, _ ldb: Int, _ c: UnsafeMutablePointer<Double>, _ ldc: Int, _ accumulate: Bool) {
         MatrixMultiply.gemm(transposeA: tA, transposeB: tB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
@@ -73,14 +126,22 @@ extension Tensor {
             x.withUnsafeBufferPointer { x in y.withUnsafeBufferPointer { y in
                 if aBatched && !bBatched && !transposeA {
                     // All batch elements of a share b: one product with batch·m rows.
-                    T.gemm(false, transposeB, batchCount * m, n, k, x.baseAddress!, lda, y.baseAddress!, ldb, out.baseAddress!, n, false)
+                    T.gemmSplittingRows(false, transposeB, batchCount * m, n, k, x.baseAddress!, lda, y.baseAddress!, ldb, out.baseAddress!, n, false)
                     return
                 }
-                for i in 0..<batchCount {
-                    T.gemm(transposeA, transposeB, m, n, k,
-                           x.baseAddress! + (aBatched ? i * m * k : 0), lda,
-                           y.baseAddress! + (bBatched ? i * k * n : 0), ldb,
-                           out.baseAddress! + i * m * n, n, false)
+                if batchCount == 1 {
+                    T.gemmSplittingRows(transposeA, transposeB, m, n, k, x.baseAddress!, lda, y.baseAddress!, ldb, out.baseAddress!, n, false)
+                    return
+                }
+                // Batch elements are independent products: split them across the intra-op threads.
+                let parts = IntraOp.parts(items: batchCount, work: batchCount * m * n * k)
+                IntraOp.forEachRange(items: batchCount, parts: parts) { range in
+                    for i in range {
+                        T.gemm(transposeA, transposeB, m, n, k,
+                               x.baseAddress! + (aBatched ? i * m * k : 0), lda,
+                               y.baseAddress! + (bBatched ? i * k * n : 0), ldb,
+                               out.baseAddress! + i * m * n, n, false)
+                    }
                 }
             } }
         }
@@ -125,13 +186,11 @@ extension Tensor {
             x.withUnsafeBufferPointer { x in y.withUnsafeBufferPointer { y in
                 if transposeA && !transposeB {
                     // Σ_b a_bᵀ b_b contracts the rows of both: one product with batch·k rows.
-                    T.gemm(true, false, m, n, batchCount * k, x.baseAddress!, lda, y.baseAddress!, ldb, out.baseAddress!, n, false)
+                    T.gemmSplittingRows(true, false, m, n, batchCount * k, x.baseAddress!, lda, y.baseAddress!, ldb, out.baseAddress!, n, false)
                     return
                 }
-                for i in 0..<batchCount {
-                    T.gemm(transposeA, transposeB, m, n, k, x.baseAddress! + i * m * k, lda, y.baseAddress! + i * k * n, ldb,
-                           out.baseAddress!, n, i > 0)
-                }
+                T.gemmSplittingRows(transposeA, transposeB, m, n, k, x.baseAddress!, lda, y.baseAddress!, ldb, out.baseAddress!, n, false,
+                                    batch: batchCount, strideA: m * k, strideB: k * n)
             } }
         }
         let count = m * n

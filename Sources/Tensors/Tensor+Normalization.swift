@@ -30,9 +30,11 @@ extension Tensor {
     public func standardizedPerChannel(epsilon: Double = 1e-5) -> Tensor {
         let (n, c, s) = channelLayout(op: "standardizedPerChannel")
         var inverseDeviation = [Double](repeating: 0, count: c)
-        let storage = self.storage.transform(count: count,
-            { standardizeKernel($0, n: n, c: c, s: s, epsilon: epsilon, into: $1, inverseDeviation: &inverseDeviation) },
-            { standardizeKernel($0, n: n, c: c, s: s, epsilon: epsilon, into: $1, inverseDeviation: &inverseDeviation) })
+        let storage = inverseDeviation.withUnsafeMutableBufferPointer { inv in
+            self.storage.transform(count: count,
+                { standardizeKernel($0, n: n, c: c, s: s, epsilon: epsilon, into: $1, inverseDeviation: inv.baseAddress!) },
+                { standardizeKernel($0, n: n, c: c, s: s, epsilon: epsilon, into: $1, inverseDeviation: inv.baseAddress!) })
+        }
         let shape = self.shape, inverseDeviations = inverseDeviation
         return Tensor.record("standardize", shape: shape, storage: storage, inputs: [self], saveOutput: true) { g, node in
             if GradientMode.isRecording {
@@ -101,6 +103,41 @@ extension Tensor {
         }
     }
 
+    /// y = x + b_c per channel c: x (N, C, …), `bias` (C) (a convolution's bias), in one pass.
+    /// Backward: ∂/∂x = g, ∂/∂b = Σ_{n,s} g (`channelSum`).
+    public func addingChannelBias(_ bias: Tensor) -> Tensor {
+        let (n, c, s) = channelLayout(op: "addingChannelBias")
+        guard bias.shape == [c], bias.dtype == dtype else {
+            preconditionFailure("\(TensorError.shapeMismatch(op: "addingChannelBias", lhs: shape, rhs: bias.shape, detail: "expected x (N, C, …) and a bias of shape (C) with the same dtype"))")
+        }
+        func run<T: BinaryFloatingPoint>(_ x: UnsafeBufferPointer<T>, _ b: UnsafeBufferPointer<T>, _ out: UnsafeMutableBufferPointer<T>) {
+            guard let xp = x.baseAddress, let op = out.baseAddress else { return }
+            for i in 0..<n {
+                for ch in 0..<c {
+                    let v = b[ch], src = xp + (i * c + ch) * s, dst = op + (i * c + ch) * s
+                    for j in 0..<s { dst[j] = src[j] + v }
+                }
+            }
+        }
+        let storage: Storage
+        switch (self.storage, bias.storage) {
+        case (.float32(let x), .float32(let b)):
+            storage = .float32([Float](unsafeUninitializedCapacity: x.count) { out, k in
+                x.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { b in run(x, b, out) } }
+                k = x.count
+            })
+        case (.float64(let x), .float64(let b)):
+            storage = .float64([Double](unsafeUninitializedCapacity: x.count) { out, k in
+                x.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { b in run(x, b, out) } }
+                k = x.count
+            })
+        default: preconditionFailure("unreachable")
+        }
+        return Tensor.record("addChannelBias", shape: shape, storage: storage, inputs: [self, bias]) { g, node in
+            [node.needsGradient(0) ? g : nil, node.needsGradient(1) ? g.channelSum() : nil]
+        }
+    }
+
     /// Σ over every axis but the channel axis 1: (N, C, …) → (C). Backward: g broadcast back.
     public func channelSum() -> Tensor {
         let (n, c, s) = channelLayout(op: "channelSum")
@@ -163,21 +200,23 @@ func contiguousDot<T: BinaryFloatingPoint & SIMDScalar>(_ p: UnsafePointer<T>, _
 /// `out = (x − μ_c)/√(σ²_c + ε)`, storing 1/√(σ²_c + ε) in `inverseDeviation`.
 func standardizeKernel<T: BinaryFloatingPoint & SIMDScalar>(
     _ x: UnsafeBufferPointer<T>, n: Int, c: Int, s: Int, epsilon: Double,
-    into out: UnsafeMutableBufferPointer<T>, inverseDeviation: inout [Double]
+    into out: UnsafeMutableBufferPointer<T>, inverseDeviation: UnsafeMutablePointer<Double>
 ) {
     guard let xp = x.baseAddress, let op = out.baseAddress, n * s > 0 else { return }
     let size = T(n * s)
-    for ch in 0..<c {
-        var total: T = 0
-        for i in 0..<n { total += contiguousSum(xp + (i * c + ch) * s, s) }
-        let mean = total / size
-        var squares: T = 0
-        for i in 0..<n { squares += contiguousSquaredDeviation(xp + (i * c + ch) * s, s, mean: mean) }
-        let inverse = 1 / (squares / size + T(epsilon)).squareRoot()
-        inverseDeviation[ch] = Double(inverse)
-        for i in 0..<n {
-            let src = xp + (i * c + ch) * s, dst = op + (i * c + ch) * s
-            for j in 0..<s { dst[j] = (src[j] - mean) * inverse }
+    IntraOp.forEachRange(items: c, parts: IntraOp.parts(items: c, work: n * c * s)) { channels in
+        for ch in channels {
+            var total: T = 0
+            for i in 0..<n { total += contiguousSum(xp + (i * c + ch) * s, s) }
+            let mean = total / size
+            var squares: T = 0
+            for i in 0..<n { squares += contiguousSquaredDeviation(xp + (i * c + ch) * s, s, mean: mean) }
+            let inverse = 1 / (squares / size + T(epsilon)).squareRoot()
+            inverseDeviation[ch] = Double(inverse)
+            for i in 0..<n {
+                let src = xp + (i * c + ch) * s, dst = op + (i * c + ch) * s
+                for j in 0..<s { dst[j] = (src[j] - mean) * inverse }
+            }
         }
     }
 }
@@ -189,19 +228,21 @@ func standardizeBackwardKernel<T: BinaryFloatingPoint & SIMDScalar>(
 ) {
     guard let gp = g.baseAddress, let yp = xHat.baseAddress, let op = out.baseAddress, n * s > 0 else { return }
     let size = T(n * s)
-    for ch in 0..<c {
-        var gSum: T = 0, gyDot: T = 0
-        for i in 0..<n {
-            let offset = (i * c + ch) * s
-            gSum += contiguousSum(gp + offset, s)
-            gyDot += contiguousDot(gp + offset, yp + offset, s)
-        }
-        let gMean = gSum / size, gyMean = gyDot / size
-        let inverse = T(inverseDeviation[ch])
-        for i in 0..<n {
-            let offset = (i * c + ch) * s
-            let gr = gp + offset, yr = yp + offset, dst = op + offset
-            for j in 0..<s { dst[j] = inverse * (gr[j] - gMean - yr[j] * gyMean) }
+    IntraOp.forEachRange(items: c, parts: IntraOp.parts(items: c, work: n * c * s)) { channels in
+        for ch in channels {
+            var gSum: T = 0, gyDot: T = 0
+            for i in 0..<n {
+                let offset = (i * c + ch) * s
+                gSum += contiguousSum(gp + offset, s)
+                gyDot += contiguousDot(gp + offset, yp + offset, s)
+            }
+            let gMean = gSum / size, gyMean = gyDot / size
+            let inverse = T(inverseDeviation[ch])
+            for i in 0..<n {
+                let offset = (i * c + ch) * s
+                let gr = gp + offset, yr = yp + offset, dst = op + offset
+                for j in 0..<s { dst[j] = inverse * (gr[j] - gMean - yr[j] * gyMean) }
+            }
         }
     }
 }
@@ -212,11 +253,13 @@ func channelAffineKernel<T: BinaryFloatingPoint>(
     into out: UnsafeMutableBufferPointer<T>
 ) {
     guard let xp = x.baseAddress, let op = out.baseAddress else { return }
-    for i in 0..<n {
-        for ch in 0..<c {
-            let a = scale[ch], b = shift?[ch] ?? 0
-            let src = xp + (i * c + ch) * s, dst = op + (i * c + ch) * s
-            for j in 0..<s { dst[j] = src[j] * a + b }
+    IntraOp.forEachRange(items: n, parts: IntraOp.parts(items: n, work: n * c * s)) { images in
+        for i in images {
+            for ch in 0..<c {
+                let a = scale[ch], b = shift?[ch] ?? 0
+                let src = xp + (i * c + ch) * s, dst = op + (i * c + ch) * s
+                for j in 0..<s { dst[j] = src[j] * a + b }
+            }
         }
     }
 }
@@ -227,9 +270,11 @@ func channelSumKernel<T: BinaryFloatingPoint & SIMDScalar>(
 ) {
     guard let op = out.baseAddress else { return }
     guard let xp = x.baseAddress else { op.update(repeating: 0, count: c); return }
-    for ch in 0..<c {
-        var total: T = 0
-        for i in 0..<n { total += contiguousSum(xp + (i * c + ch) * s, s) }
-        op[ch] = total
+    IntraOp.forEachRange(items: c, parts: IntraOp.parts(items: c, work: n * c * s)) { channels in
+        for ch in channels {
+            var total: T = 0
+            for i in 0..<n { total += contiguousSum(xp + (i * c + ch) * s, s) }
+            op[ch] = total
+        }
     }
 }

@@ -36,3 +36,22 @@ final class NormalizationGradientTests: XCTestCase {
         }
     }
 }
+
+/// The fused bias add of convolutions and the one-pass ReLU backward.
+final class FusedElementwiseGradientTests: XCTestCase {
+    func testAddingChannelBias() {
+        let x = randn([2, 3, 2, 2], seed: 51), b = randn([3], seed: 52)
+        checkGradients([x, b]) { $0[0].addingChannelBias($0[1]).tanh() }
+        assertClose(x.addingChannelBias(b), x + b.reshaped([1, 3, 1, 1]), tolerance: 0)
+    }
+
+    func testReluThirdOrderPath() {
+        // The ReLU backward is itself differentiable (a masked copy): an inner step through it.
+        let x = randn([4, 5], seed: 53), w = randn([5, 3], seed: 54)
+        checkGradients([x, w]) { v in
+            let inner = Tensor.matmul(v[0], v[1]).relu().squared().sum()
+            let g = gradients(of: inner, wrt: [v[1]], createGraph: true)[0]
+            return Tensor.matmul(v[0], v[1] - 0.1 * g).relu().squared()
+        }
+    }
+}

@@ -70,28 +70,49 @@ func col2im<T: FloatingPoint>(_ cols: UnsafePointer<T>, channels: Int, _ g: Wind
 }
 
 /// Max over each kh×kw window of `planes` planes of H×W: `out[p, oy, ox]` and the flat input index of
-/// the first maximum (row-major window order; a NaN wins, as `max` does).
+/// the first maximum (row-major window order; a NaN wins, as `max` does). Planes are split across the
+/// intra-op threads.
 func maxPoolKernel<T: FloatingPoint>(_ x: UnsafeBufferPointer<T>, planes: Int, _ g: WindowGeometry,
                                      into out: UnsafeMutableBufferPointer<T>, indices: UnsafeMutablePointer<Int32>) {
     guard let xp = x.baseAddress, let op = out.baseAddress else { return }
     let oh = g.outHeight, ow = g.outWidth, plane = g.height * g.width
-    var o = 0
-    for p in 0..<planes {
-        let base = p * plane
-        for oy in 0..<oh {
-            for ox in 0..<ow {
-                var best = base + oy * g.strideY * g.width + ox * g.strideX
-                var m = xp[best]
-                for i in 0..<g.kernelHeight {
-                    let row = base + (oy * g.strideY + i) * g.width + ox * g.strideX
-                    for j in 0..<g.kernelWidth where xp[row + j] > m || (xp[row + j].isNaN && !m.isNaN) {
-                        m = xp[row + j]
-                        best = row + j
+    let parts = IntraOp.parts(items: planes, work: planes * plane)
+    IntraOp.forEachRange(items: planes, parts: parts) { range in
+        for p in range {
+            let base = p * plane
+            var o = p * oh * ow
+            if g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideY == 2 && g.strideX == 2 {
+                for oy in 0..<oh {
+                    let top = base + 2 * oy * g.width, bottom = top + g.width
+                    for ox in 0..<ow {
+                        var best = top + 2 * ox
+                        var m = xp[best]
+                        let candidates = (best + 1, bottom + 2 * ox, bottom + 2 * ox + 1)
+                        if xp[candidates.0] > m || xp[candidates.0].isNaN { m = xp[candidates.0]; best = candidates.0 }
+                        if xp[candidates.1] > m || xp[candidates.1].isNaN { m = xp[candidates.1]; best = candidates.1 }
+                        if xp[candidates.2] > m || xp[candidates.2].isNaN { m = xp[candidates.2]; best = candidates.2 }
+                        op[o] = m
+                        indices[o] = Int32(truncatingIfNeeded: best)
+                        o += 1
                     }
                 }
-                op[o] = m
-                indices[o] = Int32(truncatingIfNeeded: best)
-                o += 1
+                continue
+            }
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    var best = base + oy * g.strideY * g.width + ox * g.strideX
+                    var m = xp[best]
+                    for i in 0..<g.kernelHeight {
+                        let row = base + (oy * g.strideY + i) * g.width + ox * g.strideX
+                        for j in 0..<g.kernelWidth where xp[row + j] > m || xp[row + j].isNaN {
+                            m = xp[row + j]
+                            best = row + j
+                        }
+                    }
+                    op[o] = m
+                    indices[o] = Int32(truncatingIfNeeded: best)
+                    o += 1
+                }
             }
         }
     }

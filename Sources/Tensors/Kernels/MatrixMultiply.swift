@@ -118,6 +118,12 @@ public enum MatrixMultiply {
         }
     }
 
+    /// Whether `gemm` runs this product on the packed built-in kernels (not BLAS, not `SmallGemm`).
+    static func runsPacked(m: Int, n: Int, k: Int) -> Bool {
+        m > 0 && n > 0 && k > 0 && MatmulConfiguration.backend(m: m, n: n, k: k) == .builtIn
+            && !prefersSmallGemm(m: m, n: n, k: k)
+    }
+
     /// Products the unpacked `SmallGemm` loops beat packing (and BLAS) on: tiny ones, matrix·vector,
     /// vector·matrix, outer products (k = 1) and thin products with n, k ≤ 8 (g·vᵀ of an MSR layer).
     @inline(__always)
