@@ -58,9 +58,14 @@ public var availableProcessorCount: Int { ProcessInfo.processInfo.activeProcesso
 /// unsplit, so results are bitwise the same for every thread count.
 public var intraOpThreads: Int { IntraOp.threads }
 
-/// Runs `body` with `intraOpThreads` set to `threads` (at least 1) on this thread.
-public func withIntraOpThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
-    try IntraOp.with(threads: threads, body)
+/// Runs `body` with `intraOpThreads` set to `threads` (at least 1) on this thread. `minimumWork`, when
+/// given, replaces the size below which kernels never split (tests use 0 to split small tensors).
+public func withIntraOpThreads<R>(_ threads: Int, minimumWork: Int? = nil, _ body: () throws -> R) rethrows -> R {
+    guard let minimumWork else { return try IntraOp.with(threads: threads, body) }
+    let saved = pthread_getspecific(IntraOp.minimumWorkKey)
+    pthread_setspecific(IntraOp.minimumWorkKey, UnsafeRawPointer(bitPattern: Swift.max(0, minimumWork) + 1))
+    defer { pthread_setspecific(IntraOp.minimumWorkKey, saved) }
+    return try IntraOp.with(threads: threads, body)
 }
 
 enum IntraOp {
@@ -71,9 +76,20 @@ enum IntraOp {
     }()
 
     /// Multiply-adds (or element visits, for memory-bound kernels) below which a kernel never splits:
-    /// dispatching to a second thread costs some 10–20 µs.
-    /// (A variable so that tests can force splits on small tensors.)
-    nonisolated(unsafe) static var minimumWork = 1 << 20
+    /// dispatching to a second thread costs some 10–20 µs. `withIntraOpThreads(_:minimumWork:)`
+    /// overrides it per thread (stored + 1; 0 means unset).
+    static let defaultMinimumWork = 1 << 20
+
+    static let minimumWorkKey: pthread_key_t = {
+        var k = pthread_key_t()
+        pthread_key_create(&k, nil)
+        return k
+    }()
+
+    static var minimumWork: Int {
+        let stored = Int(bitPattern: pthread_getspecific(minimumWorkKey))
+        return stored == 0 ? defaultMinimumWork : stored - 1
+    }
 
     static var threads: Int {
         @inline(__always) get { Swift.max(1, Int(bitPattern: pthread_getspecific(key))) }

@@ -1,23 +1,14 @@
-@testable import Tensors
+import Tensors
 import TestSupport
 import XCTest
 
 /// Kernels that split across intra-op threads give bitwise the same values and gradients (first and
 /// second order) on 1, 2 and 3 threads. The split threshold is lowered so that small tensors split.
 final class IntraOpThreadsTests: XCTestCase {
-    var savedMinimumWork = 0
-
-    override func setUp() {
-        savedMinimumWork = IntraOp.minimumWork
-        IntraOp.minimumWork = 0
-    }
-
-    override func tearDown() { IntraOp.minimumWork = savedMinimumWork }
-
     /// conv → batch norm → ReLU → max-pool → a product with a matrix; the loss, its gradients, and the
     /// gradient of a Hessian–vector product, all as Float32 scalars.
     func block(_ threads: Int) -> [[Float]] {
-        withIntraOpThreads(threads) {
+        withIntraOpThreads(threads, minimumWork: 0) {
             var g = SplitMix64(seed: 41)
             let x = Tensor.randomNormal([6, 3, 12, 12], using: &g)
             let w = Tensor.randomNormal([40, 3, 3, 3], using: &g).requiringGradient()
@@ -56,7 +47,7 @@ final class IntraOpThreadsTests: XCTestCase {
         let tall = Tensor.randomNormal([150, 70], using: &g), wide = Tensor.randomNormal([70, 130], using: &g)
         let batchA = Tensor.randomNormal([5, 40, 30], using: &g), batchB = Tensor.randomNormal([5, 90, 30], using: &g)
         func products(_ threads: Int) -> [[Float]] {
-            withIntraOpThreads(threads) {
+            withIntraOpThreads(threads, minimumWork: 0) {
                 [Tensor.matmul(tall, wide).floats, Tensor.matmul(tall.transposed(), tall).floats,
                  Tensor.matmul(wide.transposed(), wide, transposeB: false).floats,
                  Tensor.matmulSummedOverBatch(batchA, batchB, transposeB: true).floats,

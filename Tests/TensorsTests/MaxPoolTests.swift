@@ -14,6 +14,22 @@ final class MaxPoolTests: XCTestCase {
         XCTAssertEqual(g.scalars, [0, 2, 3, 0, 0, 0, 0, 0])
     }
 
+    /// The eight-wide Float32 path (rows of at least 16) agrees with the scalar Float64 path, ties and
+    /// NaN included.
+    func testFloatFastPathMatchesScalarPath() {
+        var values = randn([2, 3, 6, 38], seed: 33).scalars.map { ($0 * 2).rounded() / 2 }   // many ties
+        values[5] = .nan
+        let x64 = Tensor(shape: [2, 3, 6, 38], values: values, dtype: .float64).requiringGradient()
+        let x32 = Tensor(shape: [2, 3, 6, 38], values: values, dtype: .float32).requiringGradient()
+        let y64 = x64.maxPool2d(kernel: (2, 2)), y32 = x32.maxPool2d(kernel: (2, 2))
+        XCTAssertEqual(y64.shape, [2, 3, 3, 19])
+        XCTAssertEqual(y32.scalars.map { $0.isNaN ? 12345 : $0 }, y64.scalars.map { $0.isNaN ? 12345 : $0 })
+        let w = randn([2, 3, 3, 19], seed: 34)
+        let g64 = gradients(of: (y64 * w).sum(), wrt: [x64])[0]
+        let g32 = gradients(of: (y32 * w.to(.float32)).sum(), wrt: [x32])[0]
+        XCTAssertEqual(g32.scalars, g64.scalars.map { Double(Float($0)) })
+    }
+
     func testHigherOrder() {
         let x = randn([2, 2, 4, 5], seed: 31)
         checkGradients([x]) { $0[0].maxPool2d(kernel: (2, 2)).squared() }

@@ -84,7 +84,35 @@ func maxPoolKernel<T: FloatingPoint>(_ x: UnsafeBufferPointer<T>, planes: Int, _
             if g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideY == 2 && g.strideX == 2 {
                 for oy in 0..<oh {
                     let top = base + 2 * oy * g.width, bottom = top + g.width
-                    for ox in 0..<ow {
+                    var ox = 0
+                    if T.self == Float.self {
+                        // Eight windows at a time: even and odd columns of both rows, the same comparisons
+                        // in the same order as the scalar loop below.
+                        let xf = UnsafeRawPointer(xp).assumingMemoryBound(to: Float.self)
+                        let of = UnsafeMutableRawPointer(op).assumingMemoryBound(to: Float.self)
+                        let lane = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
+                        while ox + 8 <= ow {
+                            let t = UnsafeRawPointer(xf + top + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
+                            let b = UnsafeRawPointer(xf + bottom + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
+                            let first = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: top + 2 * ox)) &+ lane
+                            let below = Int32(truncatingIfNeeded: g.width)
+                            var m = t.evenHalf, best = first
+                            @inline(__always) func consider(_ v: SIMD8<Float>, _ offset: Int32) {
+                                let take = (v .> m) .| (v .!= v)
+                                m.replace(with: v, where: take)
+                                best.replace(with: first &+ SIMD8(repeating: offset), where: take)
+                            }
+                            consider(t.oddHalf, 1)
+                            consider(b.evenHalf, below)
+                            consider(b.oddHalf, below + 1)
+                            UnsafeMutableRawPointer(of + o).storeBytes(of: m, as: SIMD8<Float>.self)
+                            UnsafeMutableRawPointer(indices + o).storeBytes(of: best, as: SIMD8<Int32>.self)
+                            o += 8
+                            ox += 8
+                        }
+                    }
+                    while ox < ow {
+                        defer { ox += 1 }
                         var best = top + 2 * ox
                         var m = xp[best]
                         let candidates = (best + 1, bottom + 2 * ox, bottom + 2 * ox + 1)
