@@ -1,0 +1,53 @@
+import Foundation
+import XCTest
+
+/// `msr bench fewshot` end to end with tiny settings, so the benchmark keeps running as the code changes.
+final class FewShotBenchmarkTests: XCTestCase {
+    static let executable: URL = {
+        let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [bundleDirectory, Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()] {
+            let url = candidate.appendingPathComponent("msr")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        return bundleDirectory.appendingPathComponent("msr")
+    }()
+
+    func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: Self.executable.path), "msr not built at \(Self.executable.path)")
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    func testTinyRunPrintsTheTable() throws {
+        let r = try run(["bench", "fewshot", "--methods", "protonets", "maml-fo", "msr", "--width", "4", "--queries", "2",
+                         "--steps", "1", "--repeats", "1", "--warmup", "0", "--threads", "2"])
+        XCTAssertEqual(r.status, 0, r.output)
+        for part in ["tasks/s", "PyTorch tasks/s", "GFLOP/task", "of matmul ceiling", "measured matmul rate"] {
+            XCTAssertTrue(r.output.contains(part), "missing ‘\(part)’ in:\n\(r.output)")
+        }
+        let rows = r.output.split(separator: "\n").filter { line in
+            ["protonets ", "maml-fo ", "msr "].contains { line.hasPrefix($0) }
+        }
+        XCTAssertEqual(rows.count, 3, r.output)
+        // ProtoNets has a PyTorch figure (15.3 tasks/s), MSR none.
+        XCTAssertTrue(rows[0].contains("15.3"), String(rows[0]))
+        XCTAssertTrue(rows[2].contains("—"), String(rows[2]))
+    }
+
+    func testBadSettingsAreRejected() throws {
+        let r = try run(["bench", "fewshot", "--threads", "0"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.output.contains("--threads must be at least 1"), r.output)
+        let m = try run(["bench", "fewshot", "--methods", "reptile"])
+        XCTAssertNotEqual(m.status, 0)
+        XCTAssertTrue(m.output.contains("maml-fo"), m.output)
+    }
+}
