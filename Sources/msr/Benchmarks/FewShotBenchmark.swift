@@ -65,7 +65,7 @@ enum FewShotBenchmark {
         print("measured matmul rate (built-in path, 1 thread, \(matmul.shape)): \(format(matmul.gflops)) GFLOP/s; "
               + "ceiling for \(s.threads) thread(s): \(format(matmul.gflops * Double(s.threads)))")
 
-        var table = TextTable(header: ["method", "tasks/s", "min–max", "PyTorch tasks/s", "ratio",
+        var table = TextTable(header: ["method", "tasks/s", "min–max", "CPU ms/task", "PyTorch tasks/s", "ratio",
                                        "GFLOP/task", "GFLOP/s", "of matmul ceiling"])
         for m in s.methods {
             var c = FewShotConfiguration(method: m.method, ways: 5, shots: 1, queries: s.queries)
@@ -83,24 +83,30 @@ enum FewShotBenchmark {
                 threads: s.threads)
             var state = trainer.initialState()
             for _ in 0..<warmup { try trainer.step(&state) }
-            var rates: [Double] = []
+            var rates: [Double] = [], cpuPerTask: [Double] = []
             for _ in 0..<s.repeats {
                 var failure: Error?
+                let cpu0 = Measure.processCPUSeconds()
                 let t = Measure.time {
                     do { for _ in 0..<stepsPerSample { try trainer.step(&state) } } catch { failure = error }
                 }
                 if let failure { throw failure }
-                rates.append(Double(stepsPerSample * c.metaBatchSize) / t)
+                let tasks = Double(stepsPerSample * c.metaBatchSize)
+                rates.append(tasks / t)
+                cpuPerTask.append((Measure.processCPUSeconds() - cpu0) / tasks)
             }
             let rate = Measure.median(rates)
             let flop = flopPerTask(m, width: s.width, queries: s.queries)
             let gflops = rate * flop * 1e-9
             let reference = m.pytorchTasksPerSecond
             table.add([m.rawValue, format(rate, 2), "\(format(rates.min()!, 1))–\(format(rates.max()!, 1))",
+                       format(Measure.median(cpuPerTask) * 1e3, 0),
                        reference.map { format($0) } ?? "—", reference.map { format(rate / $0, 2) + "×" } ?? "—",
                        format(flop * 1e-9, 2), format(gflops), format(100 * gflops / (matmul.gflops * Double(s.threads)), 0) + "%"])
         }
         print("\n" + table.rendered)
+        print("(CPU ms/task: user + system time of this process per task, all threads; less sensitive than tasks/s to "
+              + "other processes on a busy machine.)")
         print("(GFLOP/task: conv and linear multiply-adds counted from the shapes — forward, backward, and the second-order "
               + "part for MAML and MSR; elementwise ops, batch norm and pooling not counted. PyTorch figures: "
               + "shared/paper/fewshot-protocol.md, ±15%.)")
