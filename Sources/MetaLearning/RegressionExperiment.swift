@@ -80,14 +80,31 @@ public struct RegressionExperiment: Codable, Sendable, Equatable {
 
 extension RegressionExperiment {
     /// The symmetry priors `initialSymmetry` can name.
-    public static let initialSymmetries = ["translation"]
+    public static let initialSymmetries = ["translation"] + FilterBankSymmetry.groupNames
 
     /// Fresh meta-parameters for `trainer`, with U replaced by the prior when `initialSymmetry` is set:
     /// for `translation`, the first three columns of MSR-FC's U become the one-hot patterns of a 3-tap
-    /// convolution (the rest keep their random values).
+    /// convolution (the rest keep their random values); for a filter-bank group (`c4`, `c8-ring`, `flip`,
+    /// `d4`, `d8-ring`), the first columns of msr-conv-full's U become the group's orthonormal orbit
+    /// indicators (`FilterBankSymmetry.symmetryMatrix`, so U·Uᵀ starts as the group-average projector) and
+    /// any further columns start at zero.
     public func initialState(_ trainer: MetaTrainer) throws -> MetaTrainingState {
         var state = trainer.initialState()
         guard let prior = initialSymmetry else { return state }
+        if let layer = trainer.model as? DenseSymmetricConv2d, FilterBankSymmetry.groupNames.contains(prior),
+           let fieldSize = problem.rotation?.groupOrder {
+            let u = state.metaParameters[DenseSymmetricConv2d.symmetryMatrixKey]
+            let pattern = try FilterBankSymmetry.symmetryMatrix(named: prior, channels: layer.outputChannels, fieldSize: fieldSize,
+                                                                dtype: u.dtype)
+            let columns = pattern.shape[1]
+            guard columns <= layer.latentSize else {
+                throw ExperimentError.priorNeedsLatentSize(prior: prior, columns: columns, latentSize: layer.latentSize)
+            }
+            let rest = layer.latentSize - columns
+            state.metaParameters[DenseSymmetricConv2d.symmetryMatrixKey] = rest == 0 ? pattern
+                : Tensor.concatenate([pattern, Tensor.zeros([u.shape[0], rest], dtype: u.dtype)], axis: 1)
+            return state
+        }
         guard prior == "translation", let layer = trainer.model as? SymmetricLinear else {
             throw ExperimentError.unsupportedPrior(prior: prior, model: model.rawValue)
         }
@@ -109,12 +126,17 @@ public enum ExperimentError: Error, CustomStringConvertible, Equatable {
     case episodeTooLarge(support: Int, query: Int, examples: Int)
     case modelDoesNotFit(model: String, problem: String, models: [String])
     case unsupportedPrior(prior: String, model: String)
+    case priorNeedsLatentSize(prior: String, columns: Int, latentSize: Int)
 
     public var description: String {
         switch self {
         case .unknownProblem(let p): return "unknown problem ‘\(p)’; expected one of \(SyntheticProblem.allCases.map(\.rawValue).joined(separator: ", "))"
         case let .unsupportedPrior(prior, model):
-            return "--init-symmetry \(prior) is not available for \(model); available: translation (msr-fc)"
+            return "--init-symmetry \(prior) is not available for \(model); available: translation (msr-fc), "
+                + "\(FilterBankSymmetry.groupNames.joined(separator: ", ")) (msr-conv-full; flip, d4, d8-ring on 2d_rot8_flip)"
+        case let .priorNeedsLatentSize(prior, columns, latentSize):
+            return "--init-symmetry \(prior) needs \(columns) columns of U (the dimension of its equivariant filter banks); "
+                + "--latent-size is \(latentSize): give at least \(columns)"
         case let .modelDoesNotFit(model, problem, models):
             return "model \(model) does not fit \(problem); use one of \(models.joined(separator: ", "))"
         case .tooFewTasks(let n): return "the family has \(n) tasks; the 80/20 split needs at least 1 training and 2 held-out tasks"

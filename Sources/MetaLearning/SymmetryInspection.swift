@@ -31,6 +31,12 @@ public struct SymmetryInspection: Codable, Sendable {
     public var rotatedCopiesError: Double? = nil
     /// For MSR-Conv: spectra and channel coupling of the learned factors.
     public var factors: FactorStructure? = nil
+    /// For msr-conv-full: what the learned dense symmetry matrix U looks like.
+    public var symmetryMatrix: SymmetryMatrixStructure? = nil
+    /// For convolutions: the inner step as a preconditioned gradient step ΔW = −α·P·∇_W L (P = I for
+    /// MAML-Conv, K·Kᵀ with K = A ⊗ B ⊗ C for MSR-Conv, U·Uᵀ for msr-conv-full), and how it treats the
+    /// tasks' filter space.
+    public var innerStep: InnerStepStructure? = nil
 
     public var model: String
     public var problem: String
@@ -68,8 +74,8 @@ public struct SymmetryInspection: Codable, Sendable {
         } else if let layer = trainer.model as? Linear {
             weight = { $0["weight"].detached() }
             (outputs, inputs) = (layer.outputFeatures, layer.inputFeatures)
-        } else if trainer.model is Conv2d || trainer.model is SymmetricConv2d {
-            return inspectConvolution(trainer, frozen, model: model, problem: problem, tasks: tasks)
+        } else if trainer.model is Conv2d || trainer.model is SymmetricConv2d || trainer.model is DenseSymmetricConv2d {
+            return inspectConvolution(trainer, frozen, model: model, problem: problem, tasks: tasks, samples: samples)
         } else {
             return nil
         }
@@ -89,11 +95,14 @@ public struct SymmetryInspection: Codable, Sendable {
     }
 
     /// Filter-bank candidates (c4, c8-ring, flip) on the effective 3×3 filters, initial and adapted to
-    /// held-out tasks, and on the inner step's update.
+    /// held-out tasks, and on the inner step's update; for msr-conv-full also over W = reshape(U·v) with
+    /// random v.
     static func inspectConvolution(_ trainer: MetaTrainer, _ frozen: Parameters, model: String, problem: String,
-                                   tasks: Int) -> SymmetryInspection? {
+                                   tasks: Int, samples: Int = 50) -> SymmetryInspection? {
         let effective: (Parameters) -> Tensor
+        let dense = trainer.model as? DenseSymmetricConv2d
         if let layer = trainer.model as? SymmetricConv2d { effective = { layer.effectiveWeight($0).detached() } }
+        else if let dense { effective = { dense.effectiveWeight($0).detached() } }
         else { effective = { $0["weight"].detached() } }
         let initial = effective(frozen)
         let channels = initial.shape[0]
@@ -111,30 +120,171 @@ public struct SymmetryInspection: Codable, Sendable {
             updates.append(withoutGradients { w - initial })
         }
         func mean(_ ws: [Tensor], _ f: (Tensor) -> Double) -> Double { ws.map(f).reduce(0, +) / Double(max(ws.count, 1)) }
-        // Inner-step directions for random gradients g of the effective filters: K·Kᵀ·g (K = A ⊗ B ⊗ C).
-        var rg = SplitMix64(seed: 0x6A)
-        let directions = (0..<20).map { _ -> Tensor in
-            let g = Tensor.randomNormal(initial.shape, dtype: initial.dtype, using: &rg)
-            guard let layer = trainer.model as? SymmetricConv2d else { return g }
-            return withoutGradients {
+        // The inner step's preconditioner P: ΔW = −α·P·∇_W L. K·Kᵀ·g for K = A ⊗ B ⊗ C, U·Uᵀ·g, or g.
+        let preconditioner: (Tensor) -> Tensor
+        if let layer = trainer.model as? SymmetricConv2d {
+            preconditioner = { g in withoutGradients {
                 let a = frozen[SymmetricConv2d.outputChannelsKey], b = frozen[SymmetricConv2d.inputChannelsKey]
                 let c = frozen[SymmetricConv2d.kernelTapsKey]
                 let v = g.reshaped([layer.outputChannels, layer.inputChannels, layer.taps])
                     .contracted(axis: 0, with: a.transposed()).contracted(axis: 1, with: b.transposed()).contracted(axis: 2, with: c.transposed())
                     .contracted(axis: 0, with: a).contracted(axis: 1, with: b).contracted(axis: 2, with: c)
                 return v.reshaped(initial.shape)
+            } }
+        } else if dense != nil {
+            let u = frozen[DenseSymmetricConv2d.symmetryMatrixKey]
+            preconditioner = { g in withoutGradients {
+                Tensor.matmul(u, Tensor.matmul(u, g.reshaped([g.count, 1]), transposeA: true)).reshaped(initial.shape)
+            } }
+        } else {
+            preconditioner = { $0 }
+        }
+        // Inner-step directions for random gradients g of the effective filters: P·g.
+        var rg = SplitMix64(seed: 0x6A)
+        let directions = (0..<20).map { _ in preconditioner(Tensor.randomNormal(initial.shape, dtype: initial.dtype, using: &rg)) }
+        // W = reshape(U·v) for random v ~ N(0, I): what the learned U can express.
+        var randomBanks: [Tensor]? = nil
+        if let dense {
+            var vg = SplitMix64(seed: 99)
+            randomBanks = (0..<samples).map { _ in
+                var p = frozen
+                p[DenseSymmetricConv2d.filterParametersKey] = Tensor.randomNormal([dense.latentSize], dtype: initial.dtype, using: &vg)
+                return effective(p)
             }
         }
         var measures: [String: Measure] = [:]
         for (name, action) in candidates {
             let defect = { (w: Tensor) in (try? FilterBankSymmetry.defect(w, action)) ?? .nan }
-            measures[name] = Measure(randomV: nil, initial: defect(initial), adapted: mean(adapted, defect), update: mean(updates, defect),
-                                     randomGradientUpdate: mean(directions, defect))
+            measures[name] = Measure(randomV: randomBanks.map { mean($0, defect) }, initial: defect(initial), adapted: mean(adapted, defect),
+                                     update: mean(updates, defect), randomGradientUpdate: mean(directions, defect))
         }
         var result = SymmetryInspection(model: model, problem: problem, measures: measures)
         result.rotatedCopiesError = mean(adapted) { FilterBankSymmetry.rotatedCopiesError($0, fieldSize: fieldSize) }
         if trainer.model is SymmetricConv2d { result.factors = FactorStructure(frozen, fieldSize: fieldSize) }
+        let rateKey = InnerLoop.learningRateKey(dense != nil ? DenseSymmetricConv2d.filterParametersKey : "weight")
+        if let problem = SyntheticRotationProblem.allCases.first(where: { $0.outputChannels == channels && $0.groupOrder == fieldSize }),
+           frozen.contains(rateKey) {
+            let taskSpace = TaskFilterSpace(problem)
+            result.innerStep = InnerStepStructure(learningRate: frozen[rateKey].item, taskSpace: taskSpace, dtype: initial.dtype,
+                                                  shape: initial.shape, preconditioner: preconditioner)
+            if dense != nil {
+                result.symmetryMatrix = SymmetryMatrixStructure(frozen[DenseSymmetricConv2d.symmetryMatrixKey], candidates: candidates,
+                                                                taskSpace: taskSpace)
+            }
+        }
         return result
+    }
+}
+
+/// The filter banks the rotation tasks are made of: for each field f and steerable basis function i, the bank
+/// whose field-f channels hold bᵢ moved by each group element (and whose other channels are 0). Every task's
+/// true bank lies in their span, 3 × 6 = 18 dimensions of the D·9.
+public struct TaskFilterSpace: Sendable {
+    /// An orthonormal basis of the span, one bank (D·9 values, channel·9 + tap) per element.
+    public let basis: [[Double]]
+
+    public init(_ problem: SyntheticRotationProblem) {
+        let d = problem.outputChannels, n = problem.groupOrder, taps = 9
+        let sampled = (0..<n).map { k -> [Double] in
+            let e = problem.element(ofChannel: k)
+            return SteerableBasis.sampled(eighthTurns: e.eighthTurns, mirrored: e.mirrored)
+        }
+        var basis: [[Double]] = []
+        for f in 0..<SyntheticRotationProblem.fieldCount {
+            for i in 0..<SteerableBasis.count {
+                var bank = [Double](repeating: 0, count: d * taps)
+                for k in 0..<n { for t in 0..<taps { bank[(f * n + k) * taps + t] = sampled[k][i * taps + t] } }
+                // Gram–Schmidt against the banks so far (twice, for rounding).
+                for _ in 0..<2 {
+                    for q in basis {
+                        let dot = zip(bank, q).reduce(0) { $0 + $1.0 * $1.1 }
+                        for j in bank.indices { bank[j] -= dot * q[j] }
+                    }
+                }
+                let norm = bank.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                if norm > 1e-9 { basis.append(bank.map { $0 / norm }) }
+            }
+        }
+        self.basis = basis
+    }
+
+    /// ‖Q·Qᵀ·x‖² / ‖x‖²: the share of a bank's energy inside the task space.
+    public func share(_ x: [Double]) -> Double {
+        let total = x.reduce(0) { $0 + $1 * $1 }
+        guard total > 0 else { return 0 }
+        let inside = basis.reduce(0.0) { s, q in let d = zip(x, q).reduce(0) { $0 + $1.0 * $1.1 }; return s + d * d }
+        return inside / total
+    }
+}
+
+/// The inner step ΔW = −α·P·∇_W L of a convolution's effective filter bank, measured on the tasks' filter
+/// space Q (`TaskFilterSpace`): with white-noise inputs ∇_W L is proportional to W − W*, and W* lies in Q.
+public struct InnerStepStructure: Codable, Sendable {
+    /// α, the learned inner learning rate.
+    public var learningRate: Double
+    /// α · mean over an orthonormal basis q of the task space of qᵀ·P·q: the step size along the directions
+    /// tasks differ in (α for MAML-Conv).
+    public var taskSpaceRate: Double
+    /// α · tr(P)/(D·9): the mean step size over all directions of the bank.
+    public var meanRate: Double
+    /// Share of the energy of P·g, for random g, that lies in the task space (18/216 ≈ 0.083 for P = I).
+    public var randomGradientTaskShare: Double
+
+    public init(learningRate: Double, taskSpace: TaskFilterSpace, dtype: DType, shape: [Int], preconditioner: (Tensor) -> Tensor) {
+        self.learningRate = learningRate
+        let r = shape.reduce(1, *)
+        func apply(_ x: [Double]) -> [Double] { preconditioner(Tensor(shape: shape, values: x, dtype: dtype)).scalars }
+        var inside = 0.0
+        for q in taskSpace.basis { inside += zip(q, apply(q)).reduce(0) { $0 + $1.0 * $1.1 } }
+        taskSpaceRate = learningRate * inside / Double(max(taskSpace.basis.count, 1))
+        // tr(P) by a Hutchinson estimate with ±1 probes (exact enough for a mean rate).
+        var g = SplitMix64(seed: 0x7A)
+        var trace = 0.0, share = 0.0
+        let probes = 32
+        for _ in 0..<probes {
+            let z = (0..<r).map { _ in g.next() & 1 == 0 ? -1.0 : 1.0 }
+            let pz = apply(z)
+            trace += zip(z, pz).reduce(0) { $0 + $1.0 * $1.1 }
+            share += taskSpace.share(pz)
+        }
+        meanRate = learningRate * trace / Double(probes) / Double(r)
+        randomGradientTaskShare = share / Double(probes)
+    }
+}
+
+/// What msr-conv-full's learned dense symmetry matrix U (D·9, K) looks like.
+public struct SymmetryMatrixStructure: Codable, Sendable {
+    /// Singular values of U, largest first.
+    public var singularValues: [Double]
+    /// For each candidate group, ‖P_G·U‖²/‖U‖²: the share of U's energy inside the G-equivariant banks
+    /// (1 = every column equivariant; about 1/|G|·(fixed points) for random U: 0.25 for c4).
+    public var equivariantFraction: [String: Double]
+    /// ‖Q·Qᵀ·U‖²/‖U‖²: the share of U's energy inside the tasks' filter space (18/216 ≈ 0.083 at random).
+    public var taskSpaceFraction: Double
+
+    public init(_ u: Tensor, candidates: [(name: String, action: PermutationGroup)], taskSpace: TaskFilterSpace) {
+        let (rows, k) = (u.shape[0], u.shape[1])
+        let x = u.scalars
+        var utu = [Double](repeating: 0, count: k * k)
+        for i in 0..<k { for j in i..<k {
+            var s = 0.0
+            for r in 0..<rows { s += x[r * k + i] * x[r * k + j] }
+            utu[i * k + j] = s; utu[j * k + i] = s
+        } }
+        singularValues = MatrixStructure.symmetricEigenvalues(utu, n: k).map { max($0, 0).squareRoot() }
+        var fractions: [String: Double] = [:]
+        for (name, action) in candidates {
+            fractions[name] = EquivarianceDefect.equivariantFraction(symmetryMatrix: u, input: .trivial(order: action.order), output: action)
+        }
+        equivariantFraction = fractions
+        var inside = 0.0, total = 0.0
+        for c in 0..<k {
+            let column = (0..<rows).map { x[$0 * k + c] }
+            let norm = column.reduce(0) { $0 + $1 * $1 }
+            inside += taskSpace.share(column) * norm
+            total += norm
+        }
+        taskSpaceFraction = total > 0 ? inside / total : 0
     }
 }
 

@@ -21,7 +21,7 @@ public enum SyntheticProblem: String, CaseIterable, Codable, Sendable, CustomStr
     public var defaultTaskCount: Int { self == .rotation8Flip ? 2000 : 10_000 }
 
     /// The models that fit this family's shapes.
-    public var models: [RegressionModel] { isTwoDimensional ? [.conv, .msrConv] : [.fc, .lc, .conv, .msrFC] }
+    public var models: [RegressionModel] { isTwoDimensional ? [.conv, .msrConv, .msrConvFull] : [.fc, .lc, .conv, .msrFC] }
 
     /// MSR-FC's latent size K in the reference code: 3 / 6 / 30 for rank1 / 2 / 5 (unused in 2-D).
     public var defaultLatentSize: Int {

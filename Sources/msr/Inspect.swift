@@ -38,10 +38,12 @@ extension MSR {
             if json {
                 struct Output: Encodable { var model: String; var problem: String; var defects: [String: Double]
                     var measures: [String: SymmetryInspection.Measure]; var rotatedCopiesError: Double?
-                    var factors: FactorStructure?; var baseline: Baseline? }
+                    var factors: FactorStructure?; var symmetryMatrix: SymmetryMatrixStructure?; var innerStep: InnerStepStructure?
+                    var baseline: Baseline? }
                 struct Baseline: Encodable { var model: String; var defects: [String: Double] }
                 let output = Output(model: main.0.model, problem: main.0.problem, defects: main.0.defects, measures: main.0.measures,
-                                    rotatedCopiesError: main.0.rotatedCopiesError, factors: main.0.factors, baseline: base.map { Baseline(model: $0.0.model, defects: $0.0.defects) })
+                                    rotatedCopiesError: main.0.rotatedCopiesError, factors: main.0.factors,
+                                    symmetryMatrix: main.0.symmetryMatrix, innerStep: main.0.innerStep, baseline: base.map { Baseline(model: $0.0.model, defects: $0.0.defects) })
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 print(String(decoding: try encoder.encode(output), as: UTF8.self))
@@ -83,6 +85,16 @@ extension MSR {
                               + "coupling within fields \(format(f.withinFieldCoupling, 2))"
                               + (f.circulantDefect.map { ", circulant defect of the field blocks \(format($0, 2))" } ?? ""))
                     }
+                    if let u = r.symmetryMatrix {
+                        print("\(r.model) U: singular values \(u.singularValues.prefix(24).map { format($0, 2) }.joined(separator: " "))"
+                              + (u.singularValues.count > 24 ? " …" : "") + "; share of ‖U‖² in the tasks' 18-dim filter space "
+                              + "\(format(u.taskSpaceFraction, 3)) (18/(D·9) for random U); "
+                              + "equivariant share " + u.equivariantFraction.keys.sorted().map { "\($0) \(format(u.equivariantFraction[$0]!, 3))" }.joined(separator: ", "))
+                    }
+                    if let i = r.innerStep {
+                        print("\(r.model) inner step ΔW = −α·P·∇W: α \(format(i.learningRate, 3)); α·qᵀPq on the task space \(format(i.taskSpaceRate, 3)), "
+                              + "α·tr(P)/n \(format(i.meanRate, 3)); share of P·g in the task space for random g \(format(i.randomGradientTaskShare, 3))")
+                    }
                 }
             }
             let directory = URL(fileURLWithPath: pictures ?? (checkpoint as NSString).appendingPathComponent("pictures"))
@@ -101,10 +113,23 @@ extension MSR {
             let trainer = try reduced.trainer(threads: availableProcessorCount)
             guard let result = SymmetryInspection.inspect(trainer, saved.state.metaParameters, model: e.model.rawValue,
                                                          problem: e.problem.rawValue, samples: samples, tasks: samples) else {
-                throw ValidationError("inspect supports fc and msr-fc (1-D) and conv and msr-conv (2-D); \(path) holds \(e.model.rawValue) on \(e.problem)")
+                throw ValidationError("inspect supports fc and msr-fc (1-D) and conv, msr-conv and msr-conv-full (2-D); \(path) holds \(e.model.rawValue) on \(e.problem)")
             }
             var pictures: [(String, PNGImage)] = []
             let p = saved.state.metaParameters.detached()
+            if let layer = trainer.model as? DenseSymmetricConv2d {
+                // The bank W = reshape(U·v) for four random v, a row per field.
+                var g = SplitMix64(seed: 5)
+                let channels = layer.outputChannels, perField = channels / 3
+                var rows: [PNGImage] = []
+                for _ in 0..<4 {
+                    var q = p
+                    q[DenseSymmetricConv2d.filterParametersKey] = Tensor.randomNormal([layer.latentSize], dtype: p[DenseSymmetricConv2d.filterParametersKey].dtype, using: &g)
+                    let w = layer.effectiveWeight(q)
+                    rows += (0..<3).map { f in HeatMap.filterRow(w.sliced(axis: 0, (f * perField)..<((f + 1) * perField)).reshaped([perField, 3, 3])) }
+                }
+                pictures.append(("filters-random-v", HeatMap.stacked(rows)))
+            }
             if let layer = trainer.model as? SymmetricLinear {
                 var g = SplitMix64(seed: 5)
                 let ws = (0..<4).map { _ -> Tensor in
@@ -115,13 +140,14 @@ extension MSR {
                 pictures.append(("W-random-v", HeatMap.picture(ws, scale: 3)))
             } else if trainer.model is Linear {
                 pictures.append(("W-initial", HeatMap.picture([p["weight"]], scale: 3)))
-            } else if trainer.model is Conv2d || trainer.model is SymmetricConv2d {
+            } else if trainer.model is Conv2d || trainer.model is SymmetricConv2d || trainer.model is DenseSymmetricConv2d {
                 // The effective 3×3 filters adapted to one held-out task, a row per field.
                 let c = trainer.configuration
                 var g = SplitMix64(seed: 1)
                 let episode = trainer.testTasks.episode(at: 0, supportCount: c.supportCount, queryCount: 0, using: &g)
                 let fast = trainer.innerLoop.adapt(trainer.model, p.requiringGradient(), on: episode.support, createGraph: false)
-                let w = (trainer.model as? SymmetricConv2d)?.effectiveWeight(fast) ?? fast["weight"]
+                let w = (trainer.model as? SymmetricConv2d)?.effectiveWeight(fast)
+                    ?? (trainer.model as? DenseSymmetricConv2d)?.effectiveWeight(fast) ?? fast["weight"]
                 let channels = w.shape[0], perField = channels / 3
                 let fields = (0..<3).map { f in
                     HeatMap.filterRow(w.detached().sliced(axis: 0, (f * perField)..<((f + 1) * perField)).reshaped([perField, 3, 3]))
