@@ -80,7 +80,7 @@ extension MSR.Reproduce {
     struct Table2: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "table2",
-            abstract: "Both 2-D families × MAML-Conv and MSR-Conv, with test MSE ± 95% interval.")
+            abstract: "Both 2-D families × MAML-Conv and MSR-Conv (and optionally msr-conv-full), with test MSE ± 95% interval.")
 
         @OptionGroup var options: MetaLearningOptions
 
@@ -93,19 +93,23 @@ extension MSR.Reproduce {
         @Option(help: "Write every run's figures to this JSON file.")
         var report: String?
 
+        @Flag(name: .customLong("include-full"), help: "Also train msr-conv-full (one dense U over the filter bank, K = D·9/4; about as fast as MAML-Conv).")
+        var includeFull = false
+
         func run() throws {
             let start = Date()
             let configuration = options.configuration
             print("Table 2: test MSE on \(configuration.testTasks) held-out tasks after \(configuration.steps) outer steps "
                   + "(meta-batch \(configuration.metaBatchSize), \(configuration.firstOrder ? "first" : "second") order), "
                   + "\(options.threads) threads; tasks generated on demand with data seed \(dataSeed)\n")
-            var table = TextTable(header: ["problem", "MAML-Conv", "MSR-Conv", "ratio"])
+            let models: [RegressionModel] = [.conv, .msrConv] + (includeFull ? [.msrConvFull] : [])
+            var table = TextTable(header: ["problem", "MAML-Conv", "MSR-Conv"] + (includeFull ? ["MSR-Conv (full U)"] : []) + ["ratio"])
             var entries: [TableEntry] = []
             let problems = SyntheticProblem.allCases.filter(\.isTwoDimensional)
             for (i, problem) in problems.enumerated() {
                 var row = [problem.rawValue]
                 var means: [Double] = []
-                for model in problem.models {
+                for model in models {
                     let experiment = RegressionExperiment(problem: problem, model: model, taskCount: i < tasks.count ? tasks[i] : nil,
                                                           dataSeed: dataSeed, training: configuration)
                     let trainer = try experiment.trainer(threads: options.threads)
@@ -115,12 +119,12 @@ extension MSR.Reproduce {
                     row.append(String(format: "%.4f ± %.4f", result.mean, result.halfWidth95) + "  [\(entry.reference)]")
                     entries.append(entry)
                 }
-                row.append(String(format: "%.0f×", means[0] / means[1]))
+                row.append(means.dropFirst().map { String(format: "%.0f×", means[0] / $0) }.joined(separator: " / "))
                 table.add(row)
             }
             let wall = Date().timeIntervalSince(start)
             print("\n" + table.rendered)
-            print("MAML-Conv MSE / MSR-Conv MSE in the last column; [the reference code at 1000 steps on 1,500 tasks made with "
+            print("MAML-Conv MSE / MSR-Conv MSE\(includeFull ? " (/ full U)" : "") in the last column; [the reference code at 1000 steps on 1,500 tasks made with "
                   + "e2cnn, from the paper's README]. Whole table: \(String(format: "%.1f", wall)) s.")
             if let report {
                 try TableReport(steps: configuration.steps, threads: options.threads, wall_seconds: wall, runs: entries).write(to: report)
