@@ -60,7 +60,13 @@ func col2im<T: FloatingPoint>(_ cols: UnsafePointer<T>, channels: Int, _ g: Wind
                         if iy < 0 || iy >= g.height { continue }
                         let s = srcRow + oy * ow
                         let d = plane + iy * g.width - g.padX + j
-                        for ox in lo..<hi { d[ox * g.strideX] += s[ox] }
+                        if g.strideX == 1 {
+                            // Contiguous on both sides: a loop the compiler vectorises.
+                            let (dst, src) = (d + lo, s + lo)
+                            for t in 0..<(hi - lo) { dst[t] += src[t] }
+                        } else {
+                            for ox in lo..<hi { d[ox * g.strideX] += s[ox] }
+                        }
                     }
                 }
                 row += 1
