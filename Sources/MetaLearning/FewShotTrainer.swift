@@ -71,13 +71,17 @@ public struct FewShotTrainer: Sendable {
     public var trainEpisodes: FewShotEpisodeSampler
     public var testEpisodes: FewShotEpisodeSampler
     public var threads: Int
+    /// The ranks that share each meta-batch and each evaluation (data-parallel; see `GradientCommunicator`).
+    public var communicator: any GradientCommunicator
 
     public init(configuration: FewShotConfiguration, trainEpisodes: FewShotEpisodeSampler,
-                testEpisodes: FewShotEpisodeSampler, threads: Int = availableProcessorCount) {
+                testEpisodes: FewShotEpisodeSampler, threads: Int = availableProcessorCount,
+                communicator: any GradientCommunicator = SingleProcess()) {
         self.learner = FewShotLearner(configuration: configuration)
         self.trainEpisodes = trainEpisodes
         self.testEpisodes = testEpisodes
         self.threads = threads
+        self.communicator = communicator
     }
 
     public var configuration: FewShotConfiguration { learner.configuration }
@@ -108,33 +112,60 @@ public struct FewShotTrainer: Sendable {
     /// accuracy. Episodes are drawn and augmented inside the parallel part.
     public func metaGradient(_ metaParameters: Parameters, step: Int) throws
         -> (gradient: Parameters, meanQueryLoss: Double, meanQueryAccuracy: Double) {
+        let r = try metaGradient(metaParameters, step: step, stopRequested: false)
+        return (r.gradient, r.meanQueryLoss, r.meanQueryAccuracy)
+    }
+
+    /// The meta-gradient of one meta-batch. With several ranks, this rank computes the episodes it owns and
+    /// one all-reduce (`MetaBatchExchange`) gives every rank the whole batch's sum in task order; `stop` is
+    /// true when any rank passed `stopRequested`.
+    func metaGradient(_ metaParameters: Parameters, step: Int, stopRequested: Bool) throws
+        -> (gradient: Parameters, meanQueryLoss: Double, meanQueryAccuracy: Double, stop: Bool) {
         var g = generator(1, step)
         let seeds = (0..<configuration.metaBatchSize).map { _ in g.next() }
         let keys = metaParameters.keys
-        let perTask = parallelMap(seeds.count, threads: threads) { i -> Result<([Tensor], Double, Double), Error> in
+        let owned = communicator.ownedTasks(of: seeds.count)
+        let perTask = parallelMap(owned.count, threads: threads) { o -> Result<([Tensor], Double, Double), Error> in
             Result {
-                var eg = SplitMix64(seed: seeds[i])
+                var eg = SplitMix64(seed: seeds[owned[o]])
                 let episode = try trainEpisodes.episode(using: &eg)
                 let leaves = metaParameters.requiringGradient()
                 let (loss, accuracy) = learner.queryLoss(leaves, episode)
                 return (gradients(of: loss, wrt: keys.map { leaves[$0] }), loss.item, accuracy)
             }
         }
+        // A rank whose episode failed (e.g. an unreadable image) ends the job: the others wait in the all-reduce.
         let results = try perTask.map { try $0.get() }
-        // Sum in task order (independent of the thread count).
-        let total = keys.indices.map { j in MetaTrainer.sumInOrder(results.map { $0.0[j] }) }
-        let count = Double(results.count)
+        let total: [Tensor], metrics: [[Double]], stop: Bool
+        if communicator.size == 1 {
+            // Sum in task order (independent of the thread count).
+            total = keys.indices.map { j in MetaTrainer.sumInOrder(results.map { $0.0[j] }) }
+            (metrics, stop) = (results.map { [$0.1, $0.2] }, stopRequested)
+        } else {
+            let exchange = MetaBatchExchange(template: keys.map { metaParameters[$0] }, taskCount: seeds.count, metricCount: 2,
+                                             limitBytes: communicator.exactExchangeLimitBytes)
+            let r = exchange.combine(zip(owned, results).map { (task: $0, gradients: $1.0, metrics: [$1.1, $1.2]) },
+                                     stopRequested: stopRequested, communicator: communicator)
+            (total, metrics, stop) = (r.gradient, r.metrics, r.stop)
+        }
+        let count = Double(metrics.count)
         return (Parameters(Dictionary(uniqueKeysWithValues: zip(keys, total))),
-                results.map(\.1).reduce(0, +) / count, results.map(\.2).reduce(0, +) / count)
+                metrics.map { $0[0] }.reduce(0, +) / count, metrics.map { $0[1] }.reduce(0, +) / count, stop)
     }
 
     /// One outer step: meta-gradient, then Adam. Returns the meta-batch's mean query loss and accuracy.
     @discardableResult
     public func step(_ state: inout MetaTrainingState) throws -> (loss: Double, accuracy: Double) {
-        let (gradient, loss, accuracy) = try metaGradient(state.metaParameters, step: state.step)
+        let r = try step(&state, stopRequested: false)
+        return (r.loss, r.accuracy)
+    }
+
+    /// One outer step that also tells whether any rank asked to stop (carried by the step's all-reduce).
+    func step(_ state: inout MetaTrainingState, stopRequested: Bool) throws -> (loss: Double, accuracy: Double, stop: Bool) {
+        let (gradient, loss, accuracy, stop) = try metaGradient(state.metaParameters, step: state.step, stopRequested: stopRequested)
         optimizer.update(&state.metaParameters, gradients: gradient, state: &state.optimizer)
         state.step += 1
-        return (loss, accuracy)
+        return (loss, accuracy, stop)
     }
 
     /// Mean query accuracy over `episodeCount` meta-test episodes (default `configuration.testEpisodes`),
@@ -143,13 +174,20 @@ public struct FewShotTrainer: Sendable {
     public func evaluate(_ metaParameters: Parameters, episodeCount: Int? = nil) throws -> MeanWithInterval {
         let count = episodeCount ?? configuration.testEpisodes
         let frozen = metaParameters.detached()
-        let results = parallelMap(count, threads: threads) { i -> Result<Double, Error> in
-            Result {
+        var failure: Error?
+        let lock = NSLock()
+        // Each rank adapts to the episodes it owns; one all-reduce gathers the accuracies (exactly).
+        let accuracies = communicator.distributedMap(count, threads: threads) { i -> Double in
+            do {
                 var g = generator(2, i)
                 return learner.testAccuracy(frozen, try testEpisodes.episode(using: &g))
+            } catch {
+                lock.withLock { if failure == nil { failure = error } }
+                return .nan
             }
         }
-        return MeanWithInterval(try results.map { try $0.get() })
+        if let failure { throw failure }
+        return MeanWithInterval(accuracies)
     }
 
     /// Accuracy on the given episodes, e.g. the 20 official one-shot runs (`OmniglotOneShotRuns.runs`).
@@ -157,7 +195,7 @@ public struct FewShotTrainer: Sendable {
     /// `FewShotLearner.metaParameters(_:forWays:)`).
     public func evaluate(_ metaParameters: Parameters, on episodes: [FewShotEpisode]) -> [Double] {
         let frozen = metaParameters.detached()
-        return parallelMap(episodes.count, threads: threads) { learner.testAccuracy(frozen, episodes[$0]) }
+        return communicator.distributedMap(episodes.count, threads: threads) { learner.testAccuracy(frozen, episodes[$0]) }
     }
 
     /// Accuracy on Lake et al.'s 20 one-shot runs (20-way 1-shot) beside the human 95.5%.
@@ -188,9 +226,14 @@ public struct FewShotTrainer: Sendable {
         var history = FewShotTrainingHistory()
         let start = Date()
         var lossSum = 0.0, accuracySum = 0.0, count = 0
+        let distributed = communicator.size > 1
         while state.step < configuration.steps {
-            if shouldStop() { history.interrupted = true; break }
-            let (loss, accuracy) = try step(&state)
+            // One process stops before the step; several agree through the step's own all-reduce and stop
+            // after it, all at the same step.
+            let stopHere = shouldStop()
+            if stopHere && !distributed { history.interrupted = true; break }
+            let (loss, accuracy, stopAll) = try step(&state, stopRequested: stopHere)
+            DeadRankTestHook.afterStep(state.step, rank: communicator.rank)
             history.stepsRun += 1
             history.tasksRun += configuration.metaBatchSize
             lossSum += loss; accuracySum += accuracy; count += 1
@@ -207,6 +250,7 @@ public struct FewShotTrainer: Sendable {
                 history.evaluations.append(e)
                 onEvaluation(state, e)
             }
+            if stopAll { history.interrupted = true; break }
         }
         history.wallSeconds = Date().timeIntervalSince(start)
         return history

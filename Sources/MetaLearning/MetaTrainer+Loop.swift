@@ -53,7 +53,8 @@ extension MetaTrainer {
     /// - Parameters:
     ///   - onStep: called after every step with the state and the meta-batch's mean query loss.
     ///   - onEvaluation: called after every evaluation (write reports and checkpoints here).
-    ///   - shouldStop: polled before every step; returning true ends the loop (e.g. on SIGINT).
+    ///   - shouldStop: polled before every step; returning true ends the loop (e.g. on SIGINT). With several
+    ///     ranks the answer rides on the step's all-reduce, and every rank stops after that step.
     public func train(_ state: inout MetaTrainingState,
                       onStep: (MetaTrainingState, Double) -> Void = { _, _ in },
                       onEvaluation: (MetaTrainingState, Evaluation) -> Void = { _, _ in },
@@ -61,9 +62,14 @@ extension MetaTrainer {
         var history = TrainingHistory()
         let start = Date()
         var lossSum = 0.0, lossCount = 0
+        let distributed = communicator.size > 1
         while state.step < configuration.steps {
-            if shouldStop() { history.interrupted = true; break }
-            let loss = step(&state)
+            // One process stops before the step; several agree through the step's own all-reduce and stop
+            // after it, all at the same step.
+            let stopHere = shouldStop()
+            if stopHere && !distributed { history.interrupted = true; break }
+            let (loss, stopAll) = step(&state, stopRequested: stopHere)
+            DeadRankTestHook.afterStep(state.step, rank: communicator.rank)
             history.stepsRun += 1
             lossSum += loss
             lossCount += 1
@@ -78,6 +84,7 @@ extension MetaTrainer {
                 history.evaluations.append(e)
                 onEvaluation(state, e)
             }
+            if stopAll { history.interrupted = true; break }
         }
         history.wallSeconds = Date().timeIntervalSince(start)
         return history

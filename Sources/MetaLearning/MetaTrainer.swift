@@ -52,14 +52,19 @@ public struct MetaTrainer: Sendable {
     public var trainTasks: any TaskFamily
     public var testTasks: any TaskFamily
     public var threads: Int
+    /// The ranks that share each meta-batch (data-parallel; see `GradientCommunicator`). Results equal the
+    /// single-process run's bitwise while the per-step buffer fits `exactExchangeLimitBytes`.
+    public var communicator: any GradientCommunicator
 
     public init(model: any Layer, configuration: MetaTrainingConfiguration, trainTasks: any TaskFamily,
-                testTasks: any TaskFamily, threads: Int = availableProcessorCount) {
+                testTasks: any TaskFamily, threads: Int = availableProcessorCount,
+                communicator: any GradientCommunicator = SingleProcess()) {
         self.model = model
         self.configuration = configuration
         self.trainTasks = trainTasks
         self.testTasks = testTasks
         self.threads = threads
+        self.communicator = communicator
     }
 
     public var innerLoop: InnerLoop {
@@ -93,12 +98,23 @@ public struct MetaTrainer: Sendable {
 
     /// The meta-gradient of the summed query losses of one meta-batch, and their mean.
     public func metaGradient(_ metaParameters: Parameters, step: Int) -> (gradient: Parameters, meanQueryLoss: Double) {
+        let r = metaGradient(metaParameters, step: step, stopRequested: false)
+        return (r.gradient, r.meanQueryLoss)
+    }
+
+    /// The meta-gradient of one meta-batch. With several ranks, this rank computes the tasks it owns and one
+    /// all-reduce (`MetaBatchExchange`) gives every rank the whole batch's sum; `stop` is true when any rank
+    /// passed `stopRequested`.
+    func metaGradient(_ metaParameters: Parameters, step: Int, stopRequested: Bool)
+        -> (gradient: Parameters, meanQueryLoss: Double, stop: Bool) {
         var g = generator(1, step)
         let tasks = Self.sample(configuration.metaBatchSize, of: trainTasks.count, using: &g)
         let episodeSeeds = tasks.map { _ in g.next() }
         let keys = metaParameters.keys
         let inner = innerLoop
-        let perTask = parallelMap(tasks.count, threads: threads) { i -> ([Tensor], Double) in
+        let owned = communicator.ownedTasks(of: tasks.count)
+        let perTask = parallelMap(owned.count, threads: threads) { o -> ([Tensor], Double) in
+            let i = owned[o]
             var eg = SplitMix64(seed: episodeSeeds[i])
             let episode = trainTasks.episode(at: tasks[i], supportCount: configuration.supportCount,
                                              queryCount: configuration.queryCount, using: &eg)
@@ -106,10 +122,20 @@ public struct MetaTrainer: Sendable {
             let loss = inner.queryLoss(model, leaves, episode: episode, createGraph: !configuration.firstOrder)
             return (gradients(of: loss, wrt: keys.map { leaves[$0] }), loss.item)
         }
-        // Sum in task order (independent of the thread count), as the reference sums per-task backward passes.
-        let total = keys.indices.map { j in Self.sumInOrder(perTask.map { $0.0[j] }) }
-        let meanLoss = perTask.map(\.1).reduce(0, +) / Double(perTask.count)
-        return (Parameters(Dictionary(uniqueKeysWithValues: zip(keys, total))), meanLoss)
+        let total: [Tensor], losses: [Double], stop: Bool
+        if communicator.size == 1 {
+            // Sum in task order (independent of the thread count), as the reference sums per-task backward passes.
+            total = keys.indices.map { j in Self.sumInOrder(perTask.map { $0.0[j] }) }
+            (losses, stop) = (perTask.map(\.1), stopRequested)
+        } else {
+            let exchange = MetaBatchExchange(template: keys.map { metaParameters[$0] }, taskCount: tasks.count, metricCount: 1,
+                                             limitBytes: communicator.exactExchangeLimitBytes)
+            let r = exchange.combine(zip(owned, perTask).map { (task: $0, gradients: $1.0, metrics: [$1.1]) },
+                                     stopRequested: stopRequested, communicator: communicator)
+            (total, losses, stop) = (r.gradient, r.metrics.map { $0[0] }, r.stop)
+        }
+        let meanLoss = losses.reduce(0, +) / Double(losses.count)
+        return (Parameters(Dictionary(uniqueKeysWithValues: zip(keys, total))), meanLoss, stop)
     }
 
     /// Σ of equally shaped tensors in the given order, into one buffer (no intermediate tensors).
@@ -128,21 +154,27 @@ public struct MetaTrainer: Sendable {
     /// One outer step: meta-gradient, then Adam. Returns the meta-batch's mean query loss.
     @discardableResult
     public func step(_ state: inout MetaTrainingState) -> Double {
-        let (gradient, loss) = metaGradient(state.metaParameters, step: state.step)
+        step(&state, stopRequested: false).loss
+    }
+
+    /// One outer step that also tells whether any rank asked to stop (carried by the step's all-reduce).
+    func step(_ state: inout MetaTrainingState, stopRequested: Bool) -> (loss: Double, stop: Bool) {
+        let (gradient, loss, stop) = metaGradient(state.metaParameters, step: state.step, stopRequested: stopRequested)
         optimizer.update(&state.metaParameters, gradients: gradient, state: &state.optimizer)
         state.step += 1
-        return loss
+        return (loss, stop)
     }
 
     /// Mean query loss on held-out tasks after adapting on each one's support set (symmetry matrices and
-    /// the initial parameters frozen), with its 95% interval. The same tasks and episodes every time.
+    /// the initial parameters frozen), with its 95% interval. The same tasks and episodes every time. With
+    /// several ranks, each adapts to the tasks it owns and one all-reduce gathers the losses (exactly).
     public func evaluate(_ metaParameters: Parameters, taskCount: Int? = nil) -> MeanWithInterval {
         var g = generator(2, 0)
         let tasks = Self.sample(taskCount ?? configuration.testTasks, of: testTasks.count, using: &g)
         let episodeSeeds = tasks.map { _ in g.next() }
         let inner = innerLoop
         let frozen = metaParameters.detached()
-        let losses = parallelMap(tasks.count, threads: threads) { i -> Double in
+        let losses = communicator.distributedMap(tasks.count, threads: threads) { i -> Double in
             var eg = SplitMix64(seed: episodeSeeds[i])
             let episode = testTasks.episode(at: tasks[i], supportCount: configuration.supportCount,
                                             queryCount: configuration.queryCount, using: &eg)
