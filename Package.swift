@@ -8,6 +8,7 @@
 //   Symmetry      groups, symmetry matrices built from them, and how far a weight is from equivariance
 //   Datasets      task families (synthetic and files), .npy/.npz and safetensors formats
 //   MetaLearning  inner loops, meta-gradients, outer optimisers, evaluation, checkpoints
+//   Distributed   data-parallel meta-training over MPI (Open MPI, loaded at run time: no build dependency)
 //   msr           the command-line tool
 import PackageDescription
 
@@ -19,6 +20,7 @@ let package = Package(
         .library(name: "Symmetry", targets: ["Symmetry"]),
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "MetaLearning", targets: ["MetaLearning"]),
+        .library(name: "Distributed", targets: ["Distributed"]),
         .executable(name: "msr", targets: ["msr"]),
     ],
     dependencies: [
@@ -35,10 +37,11 @@ let package = Package(
             dependencies: ["Tensors", "CLibPNG", "CLibJPEG", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             resources: [.copy("Resources/omniglot")]),
         .target(name: "MetaLearning", dependencies: ["Tensors", "NeuralNets", "Symmetry", "Datasets"]),
+        .target(name: "Distributed", dependencies: ["MetaLearning"]),
         .executableTarget(
             name: "msr",
             dependencies: [
-                "Tensors", "NeuralNets", "Symmetry", "Datasets", "MetaLearning",
+                "Tensors", "NeuralNets", "Symmetry", "Datasets", "MetaLearning", "Distributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -59,6 +62,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"], resources: [.copy("Resources")]),
         .testTarget(name: "MetaLearningTests", dependencies: ["MetaLearning", "TestSupport"]),
         .testTarget(name: "msrTests", dependencies: ["msr", "Datasets", "Tensors"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "MetaLearning", "msr", "Datasets", "Tensors", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

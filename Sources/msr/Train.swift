@@ -1,11 +1,13 @@
 import ArgumentParser
 import Datasets
+import Distributed
 import Foundation
 import MetaLearning
 import Tensors
 
 extension RegressionModel: ExpressibleByArgument {}
 extension SyntheticProblem: ExpressibleByArgument {}
+extension DistributedBackend: ExpressibleByArgument {}
 
 /// Flags shared by `train` and `reproduce`: the meta-learning hyper-parameters (defaults: the reference code).
 struct MetaLearningOptions: ParsableArguments {
@@ -44,6 +46,9 @@ struct MetaLearningOptions: ParsableArguments {
 
     @Option(help: "Threads for the tasks of a meta-batch (default: all cores). Results do not depend on it.")
     var threads: Int = availableProcessorCount
+
+    @Option(help: "Spread each meta-batch's tasks over the ranks of an MPI job: mpi (start with mpirun -np P msr train …; needs Open MPI). The parameters equal one process's.")
+    var distributed: DistributedBackend?
 
     func validate() throws {
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps).") }
@@ -145,8 +150,12 @@ extension MSR {
         }
 
         func run() throws {
-            if case .fewShot(let dataset) = problem { return try runFewShot(dataset: dataset) }
-            if resume, let checkpoint, isFewShotCheckpoint(checkpoint) { return try runFewShot(dataset: .omniglot) }
+            try DistributedBackend.run(options.distributed) { try run(communicator: $0) }
+        }
+
+        func run(communicator: any GradientCommunicator) throws {
+            if case .fewShot(let dataset) = problem { return try runFewShot(dataset: dataset, communicator: communicator) }
+            if resume, let checkpoint, isFewShotCheckpoint(checkpoint) { return try runFewShot(dataset: .omniglot, communicator: communicator) }
             guard case .synthetic(let problem) = problem else { return }
             let model = model ?? .msrFC
             var experiment = RegressionExperiment(problem: problem, model: model, latentSize: latentSize, taskCount: tasks,
@@ -158,9 +167,10 @@ extension MSR {
                 experiment = saved.experiment
                 if let steps = options.steps { experiment.training.steps = steps }
                 state = saved.state
-                print("resuming \(experiment.problem) \(experiment.model.rawValue) from step \(saved.state.step) of \(checkpoint)")
+                if communicator.isLead { print("resuming \(experiment.problem) \(experiment.model.rawValue) from step \(saved.state.step) of \(checkpoint)") }
             }
-            try runExperiment(experiment, state: state, threads: options.threads, report: report, checkpoint: checkpoint)
+            try runExperiment(experiment, state: state, threads: options.threads, report: report, checkpoint: checkpoint,
+                              communicator: communicator)
         }
     }
 }
@@ -168,8 +178,13 @@ extension MSR {
 /// Trains (or continues) one experiment with progress output, periodic checkpoints and a final report.
 @discardableResult
 func runExperiment(_ experiment: RegressionExperiment, state initial: MetaTrainingState?, threads: Int,
-                   report: String?, checkpoint: String?, quiet: Bool = false) throws -> (MeanWithInterval, TrainingHistory) {
-    let trainer = try experiment.trainer(threads: threads)
+                   report: String?, checkpoint: String?, quiet: Bool = false,
+                   communicator: any GradientCommunicator = SingleProcess()) throws -> (MeanWithInterval, TrainingHistory) {
+    var trainer = try experiment.trainer(threads: threads)
+    trainer.communicator = communicator
+    // With several ranks, rank 0 alone prints, checkpoints and reports.
+    let (quiet, report, checkpoint) = communicator.isLead ? (quiet, report, checkpoint) : (true, nil, nil)
+    if !quiet && communicator.size > 1 { print("data-parallel over \(communicator.summary): rank r computes tasks r, r + P, … of each meta-batch") }
     let c = experiment.training
     var state = try initial ?? experiment.initialState(trainer)
     if let checkpointPath = checkpoint, initial == nil {

@@ -148,7 +148,7 @@ struct FewShotOptions: ParsableArguments {
 
 extension MSR.Train {
     /// `msr train --problem omniglot|mini-imagenet`: few-shot meta-training.
-    func runFewShot(dataset: FewShotExperiment.Dataset) throws {
+    func runFewShot(dataset: FewShotExperiment.Dataset, communicator: any GradientCommunicator = SingleProcess()) throws {
         var experiment = try fewShot.experiment(dataset: dataset, options: options)
         var state: MetaTrainingState?
         if resume, let checkpoint {
@@ -156,9 +156,10 @@ extension MSR.Train {
             experiment = saved.experiment
             if let steps = options.steps { experiment.training.steps = steps }
             state = saved.state
-            print("resuming \(experiment.title) from step \(saved.state.step) of \(checkpoint)")
+            if communicator.isLead { print("resuming \(experiment.title) from step \(saved.state.step) of \(checkpoint)") }
         }
-        try runFewShotExperiment(experiment, state: state, threads: options.threads, report: report, checkpoint: checkpoint)
+        try runFewShotExperiment(experiment, state: state, threads: options.threads, report: report, checkpoint: checkpoint,
+                                 communicator: communicator)
     }
 }
 
@@ -180,8 +181,13 @@ struct FewShotOutcome {
 /// meta-test evaluation (and, on Omniglot, Lake et al.'s 20 one-shot runs), and a report.
 @discardableResult
 func runFewShotExperiment(_ experiment: FewShotExperiment, state initial: MetaTrainingState?, threads: Int,
-                          report: String?, checkpoint: String?, quiet: Bool = false) throws -> FewShotOutcome {
-    let trainer = try experiment.trainer(threads: threads)
+                          report: String?, checkpoint: String?, quiet: Bool = false,
+                          communicator: any GradientCommunicator = SingleProcess()) throws -> FewShotOutcome {
+    var trainer = try experiment.trainer(threads: threads)
+    trainer.communicator = communicator
+    // With several ranks, rank 0 alone prints, checkpoints and reports.
+    let (quiet, report, checkpoint) = communicator.isLead ? (quiet, report, checkpoint) : (true, nil, nil)
+    if !quiet && communicator.size > 1 { print("data-parallel over \(communicator.summary): rank r computes episodes r, r + P, … of each meta-batch") }
     let c = experiment.training
     var state = initial ?? trainer.initialState()
     if let checkpointPath = checkpoint, initial == nil,
