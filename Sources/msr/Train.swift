@@ -95,7 +95,7 @@ extension MSR {
         @Option(help: "Task family: rank1 (convolutions), rank2/rank5 (partial translation symmetry), 2d_rot8/2d_rot8_flip (rotation / rotation and flip equivariance), or omniglot/mini-imagenet (few-shot classification). With --data, names the file's family (it sets the default --latent-size).")
         var problem: ProblemArgument = .synthetic(.rank1)
 
-        @Option(help: "Model of the regression problems: fc, lc, conv (MAML baselines) or msr-fc (MSR) in 1-D (default msr-fc); conv or msr-conv in 2-D.")
+        @Option(help: "Model of the regression problems: fc, lc, conv (MAML baselines) or msr-fc (MSR) in 1-D (default msr-fc); conv, msr-conv (Kronecker-factored U) or msr-conv-full (one dense U) in 2-D.")
         var model: RegressionModel?
 
         @OptionGroup(title: "Few-shot classification (--problem omniglot or mini-imagenet)")
@@ -113,7 +113,7 @@ extension MSR {
         @Option(help: "Read the family from this .npz file (arrays x (tasks, 20, 1, 70) and y (tasks, 20, 1, 68)) instead of generating it.")
         var data: String?
 
-        @Option(name: .customLong("init-symmetry"), help: "Start MSR's U from a constructed symmetry instead of random values: translation (msr-fc).")
+        @Option(name: .customLong("init-symmetry"), help: "Start MSR's U from a constructed symmetry instead of random values (a prior the outer loop can still change): translation (msr-fc); c4, d4, flip, c8-ring, d8-ring (msr-conv-full).")
         var initSymmetry: String?
 
         @OptionGroup var options: MetaLearningOptions
