@@ -167,6 +167,21 @@ final class MPITrainingTests: XCTestCase {
         try assertBitwiseEqual(one.checkpoint, path("b"), "one process then 4 ranks")
     }
 
+    /// Few-shot meta-training (MAML, second order, augmented queries) over 2 ranks gives the single process's
+    /// checkpoint bit for bit and the same meta-test accuracy (episodes and one-shot runs split over ranks).
+    func testFewShotOverTwoRanksEqualsOneProcess() throws {
+        let tiny = ["train", "--problem", "omniglot", "--method", "maml", "--width", "4", "--queries", "2", "--meta-batch", "4",
+                    "--steps", "2", "--test-episodes", "6", "--validation-episodes", "4", "--threads", "1"]
+        var r = try msr(tiny + ["--checkpoint", path("fs1"), "--report", path("fs1.json")])
+        XCTAssertEqual(r.status, 0, r.out)
+        r = try mpi(2, tiny + ["--checkpoint", path("fs2"), "--report", path("fs2.json")])
+        XCTAssertEqual(r.status, 0, r.out)
+        try assertBitwiseEqual(path("fs1"), path("fs2"), "few-shot, 2 ranks")
+        let a = try report(path("fs1.json")), b = try report(path("fs2.json"))
+        XCTAssertEqual(a["test_accuracy"] as? Double, b["test_accuracy"] as? Double)
+        XCTAssertEqual((a["one_shot_runs"] as? [String: Any])?["accuracy"] as? Double, (b["one_shot_runs"] as? [String: Any])?["accuracy"] as? Double)
+    }
+
     func testADeadRankStopsTheJobAndTheLastCheckpointResumes() throws {
         let one = try reference()
         // Rank 1 vanishes (SIGKILL) after step 30; checkpoints were written after steps 1 and 25.
