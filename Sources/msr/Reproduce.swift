@@ -154,15 +154,9 @@ struct TableEntry: Encodable {
     var steps_per_second: Double, wall_seconds: Double, training_tasks: Int
 }
 
-struct TableReport: Encodable {
+struct TableReport: JSONReport {
     var steps: Int, threads: Int, wall_seconds: Double
     var runs: [TableEntry]
-
-    func write(to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(self), to: URL(fileURLWithPath: path))
-    }
 }
 
 /// Meta-trains one cell of a table from scratch with a progress bar, prints its line, and returns the final

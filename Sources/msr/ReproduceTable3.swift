@@ -172,14 +172,7 @@ struct Table3Entry: Encodable {
     var training_tasks: Int, tasks_per_second: Double, wall_seconds: Double
 }
 
-struct Table3Report: Encodable {
+struct Table3Report: JSONReport {
     var budget: String, threads: Int, wall_seconds: Double
     var runs: [Table3Entry]
-
-    func write(to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        try AtomicFile.write(try encoder.encode(self), to: URL(fileURLWithPath: path))
-    }
 }

@@ -252,7 +252,7 @@ func formatAccuracy(_ m: MeanWithInterval) -> String {
 
 /// The JSON report of a few-shot run: final figures at the top level (accuracies as fractions), then the
 /// experiment and every evaluation. Written atomically.
-struct FewShotReport: Encodable {
+struct FewShotReport: JSONReport {
     struct EvaluationEntry: Encodable {
         var step: Int
         var test_accuracy: Double
@@ -310,12 +310,5 @@ struct FewShotReport: Encodable {
                             episodes: $0.testAccuracy.count, train_loss: $0.trainLoss, train_accuracy: $0.trainAccuracy,
                             elapsed_seconds: $0.elapsedSeconds)
         }
-    }
-
-    func write(to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        try AtomicFile.write(try encoder.encode(self), to: URL(fileURLWithPath: path))
     }
 }

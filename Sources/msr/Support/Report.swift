@@ -5,7 +5,7 @@ import Tensors
 
 /// The JSON report of a run (`--report FILE.json`): final figures at the top level, then the configuration
 /// and every evaluation. Written atomically.
-struct TrainingReport: Encodable {
+struct TrainingReport: JSONReport {
     struct EvaluationEntry: Encodable {
         var step: Int
         var test_mse: Double
@@ -54,7 +54,13 @@ struct TrainingReport: Encodable {
                             train_loss: $0.trainLoss, elapsed_seconds: $0.elapsedSeconds)
         }
     }
+}
 
+/// A report written as pretty-printed JSON with sorted keys (non-finite numbers as "inf", "-inf", "nan"),
+/// atomically: a temporary file renamed over the old one.
+protocol JSONReport: Encodable {}
+
+extension JSONReport {
     func write(to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
