@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import Tensors
+import TestSupport
 import XCTest
 
 /// Runs the built `msr` under `mpirun` on this machine (loopback) and compares with one process: parameters
@@ -9,14 +10,7 @@ import XCTest
 final class MPITrainingTests: XCTestCase {
     struct Result { var status: Int32; var out: String; var seconds: Double; var timedOut: Bool }
 
-    static let executable: URL = {
-        let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [bundleDirectory, Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()] {
-            let url = candidate.appendingPathComponent("msr")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        return bundleDirectory.appendingPathComponent("msr")
-    }()
+    static let executable = builtExecutable(named: "msr")
 
     static let mpirun: URL? = {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Runs the built `msr` executable (beside the test bundle) with real arguments, in a fresh temporary
@@ -6,14 +7,7 @@ import XCTest
 class CommandLineTestCase: XCTestCase {
     struct Result { var status: Int32; var out: String; var err: String }
 
-    static let executable: URL = {
-        let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [bundleDirectory, Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()] {
-            let url = candidate.appendingPathComponent("msr")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        return bundleDirectory.appendingPathComponent("msr")
-    }()
+    static let executable = builtExecutable(named: "msr")
 
     func msr(_ arguments: [String]) throws -> Result {
         let process = Process()

@@ -1,16 +1,10 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// `msr bench fewshot` end to end with tiny settings, so the benchmark keeps running as the code changes.
 final class FewShotBenchmarkTests: XCTestCase {
-    static let executable: URL = {
-        let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [bundleDirectory, Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()] {
-            let url = candidate.appendingPathComponent("msr")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
-        }
-        return bundleDirectory.appendingPathComponent("msr")
-    }()
+    static let executable = builtExecutable(named: "msr")
 
     func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: Self.executable.path), "msr not built at \(Self.executable.path)")
