@@ -300,6 +300,14 @@ public struct FactorStructure: Codable, Sendable {
     /// How far A·Aᵀ's field blocks are from circulant (the coupling a cyclic group's regular representation
     /// allows); C8 only.
     public var circulantDefect: Double?
+    /// The gain of A·Aᵀ's field blocks along each cyclic Fourier mode m = 0 … 4 of a field's 8 channels (C8
+    /// only): a field of rotated copies of a filter whose outer ring has angular harmonics k ≤ 2 varies
+    /// only in channel modes m ≤ 2, so a learned A that keeps those and suppresses m = 3, 4 has learned
+    /// which rotations the tasks contain.
+    public var channelModeGains: [Double]?
+    /// The gain of C·Cᵀ along the centre tap and each angular harmonic of the outer ring
+    /// (`MatrixStructure.tapHarmonics`: the tasks' filters use the centre and k ≤ 2).
+    public var tapHarmonicGains: [String: Double]
 
     public init(_ p: Parameters, fieldSize: Int) {
         let a = p[SymmetricConv2d.outputChannelsKey], c = p[SymmetricConv2d.kernelTapsKey]
@@ -309,5 +317,7 @@ public struct FactorStructure: Codable, Sendable {
         kernelTapSpectrum = MatrixStructure.symmetricEigenvalues(cc, n: t)
         withinFieldCoupling = MatrixStructure.withinBlockShare(aa, n: d, block: fieldSize)
         circulantDefect = fieldSize == 8 ? MatrixStructure.blockCirculantDefect(aa, n: d, block: 8) : nil
+        channelModeGains = fieldSize == 8 ? MatrixStructure.blockModeGains(aa, n: d, block: 8) : nil
+        tapHarmonicGains = t == 9 ? Dictionary(uniqueKeysWithValues: MatrixStructure.tapHarmonicGains(cc).map { ($0.name, $0.gain) }) : [:]
     }
 }

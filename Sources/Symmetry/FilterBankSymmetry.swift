@@ -1,3 +1,4 @@
+import Foundation
 import Tensors
 
 /// Group actions on a bank of 3×3 filters (D output channels × 9 taps, one input channel) made of fields
@@ -205,6 +206,55 @@ public enum MatrixStructure {
             if i / block == j / block { inside += e }
         } }
         return total > 0 ? inside / total : 1
+    }
+
+    /// The gain of each cyclic Fourier mode m = 0 … block/2 in the diagonal blocks of a symmetric matrix:
+    /// the mean over blocks of uₘᴴ·B·uₘ with uₘ = (e^{2πi·m·j/block})ⱼ/√block. For a circulant block these
+    /// are its eigenvalues (modes m and block − m share one); which modes a learned A·Aᵀ keeps says which
+    /// angular frequencies of a field of rotated copies it lets the inner step change.
+    public static func blockModeGains(_ m: [Double], n: Int, block: Int) -> [Double] {
+        let blocks = n / block
+        return (0...(block / 2)).map { mode in
+            var sum = 0.0
+            for b in 0..<blocks {
+                for i in 0..<block { for j in 0..<block {
+                    let phase = 2 * Double.pi * Double(mode * (j - i)) / Double(block)
+                    sum += m[(b * block + i) * n + b * block + j] * cos(phase)
+                } }
+            }
+            return sum / Double(block * blocks)
+        }
+    }
+
+    /// An orthonormal basis of the 9 taps of a 3×3 kernel by angular frequency: the centre tap, then the
+    /// outer ring's harmonics k = 0 … 4 (cos kθ and sin kθ at the ring's eight angles; k = 4 has only the
+    /// cosine). The tasks' steerable filters use the centre and harmonics k ≤ 2.
+    public static let tapHarmonics: [(name: String, vectors: [[Double]])] = {
+        let ring = [5, 2, 1, 0, 3, 6, 7, 8]
+        func ringVector(_ f: (Double) -> Double) -> [Double] {
+            var v = [Double](repeating: 0, count: 9)
+            for (j, t) in ring.enumerated() { v[t] = f(Double(j) * Double.pi / 4) }
+            let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            return v.map { $0 / norm }
+        }
+        var centre = [Double](repeating: 0, count: 9); centre[4] = 1
+        var result: [(String, [[Double]])] = [("centre", [centre]), ("ring k=0", [ringVector { _ in 1 }])]
+        for k in 1...3 {
+            result.append(("ring k=\(k)", [ringVector { cos(Double(k) * $0) }, ringVector { sin(Double(k) * $0) }]))
+        }
+        result.append(("ring k=4", [ringVector { cos(4 * $0) }]))
+        return result
+    }()
+
+    /// The gain qᵀ·M·q of a symmetric 9×9 tap matrix (a learned C·Cᵀ) along each entry of `tapHarmonics`,
+    /// averaged over the cosine and sine of a harmonic.
+    public static func tapHarmonicGains(_ m: [Double]) -> [(name: String, gain: Double)] {
+        tapHarmonics.map { h in
+            let gains = h.vectors.map { q in
+                (0..<9).reduce(0.0) { s, i in s + q[i] * (0..<9).reduce(0.0) { $0 + m[i * 9 + $1] * q[$1] } }
+            }
+            return (h.name, gains.reduce(0, +) / Double(gains.count))
+        }
     }
 
     /// How circulant the diagonal blocks are: the relative distance of each block from its average along

@@ -3,6 +3,7 @@ import Datasets
 import Foundation
 import MetaLearning
 import NeuralNets
+import Symmetry
 import Tensors
 
 extension MSR {
@@ -84,6 +85,12 @@ extension MSR {
                               + "C·Cᵀ eigenvalues \(f.kernelTapSpectrum.map { format($0, 2) }.joined(separator: " ")); "
                               + "coupling within fields \(format(f.withinFieldCoupling, 2))"
                               + (f.circulantDefect.map { ", circulant defect of the field blocks \(format($0, 2))" } ?? ""))
+                        if let modes = f.channelModeGains {
+                            print("\(r.model) A·Aᵀ gain by channel Fourier mode m = 0…4 of a field: "
+                                  + modes.map { format($0, 2) }.joined(separator: " "))
+                        }
+                        let harmonics = MatrixStructure.tapHarmonics.compactMap { h in f.tapHarmonicGains[h.name].map { "\(h.name) \(format($0, 2))" } }
+                        if !harmonics.isEmpty { print("\(r.model) C·Cᵀ gain by tap harmonic: " + harmonics.joined(separator: ", ")) }
                     }
                     if let u = r.symmetryMatrix {
                         print("\(r.model) U: singular values \(u.singularValues.prefix(24).map { format($0, 2) }.joined(separator: " "))"

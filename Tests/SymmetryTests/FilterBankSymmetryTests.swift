@@ -42,4 +42,30 @@ final class FilterBankSymmetryTests: XCTestCase {
         XCTAssertEqual(MatrixStructure.blockCirculantDefect(circ, n: 8, block: 4), 0, accuracy: 1e-12)
         XCTAssertGreaterThan(MatrixStructure.blockCirculantDefect(randn([8, 8], seed: 1).scalars, n: 8, block: 4), 0.3)
     }
+
+    /// The mode gains of a block-circulant matrix built from known eigenvalues per Fourier mode are those
+    /// eigenvalues; the tap-harmonic gains of the projector onto the centre and ring harmonics k ≤ 2 are 1
+    /// there and 0 elsewhere, and the harmonics form an orthonormal basis of the 9 taps.
+    func testModeAndHarmonicGains() {
+        let gains = [5.0, 4.0, 3.0, 0.5, 0.25]            // m = 0…4; m and 8 − m share one
+        var m = [Double](repeating: 0, count: 16 * 16)
+        for b in 0..<2 { for i in 0..<8 { for j in 0..<8 {
+            var x = 0.0
+            for mode in 0..<8 { x += gains[min(mode, 8 - mode)] * cos(2 * Double.pi * Double(mode * (j - i)) / 8) / 8 }
+            m[(b * 8 + i) * 16 + b * 8 + j] = x
+        } } }
+        let measured = MatrixStructure.blockModeGains(m, n: 16, block: 8)
+        for (a, e) in zip(measured, gains) { XCTAssertEqual(a, e, accuracy: 1e-12) }
+
+        let basis = MatrixStructure.tapHarmonics.flatMap(\.vectors)
+        XCTAssertEqual(basis.count, 9)
+        for (i, p) in basis.enumerated() { for (j, q) in basis.enumerated() {
+            XCTAssertEqual(zip(p, q).reduce(0) { $0 + $1.0 * $1.1 }, i == j ? 1 : 0, accuracy: 1e-12)
+        } }
+        var projector = [Double](repeating: 0, count: 81)
+        for h in MatrixStructure.tapHarmonics.prefix(4) { for q in h.vectors { for i in 0..<9 { for j in 0..<9 { projector[i * 9 + j] += q[i] * q[j] } } } }
+        let tap = MatrixStructure.tapHarmonicGains(projector)
+        XCTAssertEqual(tap.map(\.name), ["centre", "ring k=0", "ring k=1", "ring k=2", "ring k=3", "ring k=4"])
+        for (k, g) in tap.enumerated() { XCTAssertEqual(g.gain, k < 4 ? 1 : 0, accuracy: 1e-12) }
+    }
 }
