@@ -116,6 +116,9 @@ extension MSR.Reproduce {
             for method in methods {
                 for (dataset, setting) in columns {
                     let experiment = experiment(method, setting, dataset: dataset)
+                    // A cell trains quietly for minutes: say what is running (stdout is block-buffered in a pipe).
+                    print("training \(experiment.title) on \(experiment.training.trainingTasks) tasks …")
+                    fflush(stdout)
                     let outcome = try runFewShotExperiment(experiment, state: nil, threads: threads, report: nil, checkpoint: nil, quiet: true)
                     let reference = Table3Reference.figure(method, dataset, setting)
                     let key = "\(method.rawValue) \(dataset.rawValue) \(setting)"

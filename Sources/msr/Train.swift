@@ -233,7 +233,7 @@ func runExperiment(_ experiment: RegressionExperiment, state initial: MetaTraini
                                               problem: experiment.problem.rawValue)
     if let report {
         try TrainingReport(experiment: experiment, state: state, history: history, final: final, threads: threads,
-                           resumedFrom: resumedFrom, symmetry: symmetry).write(to: report)
+                           ranks: communicator.size, resumedFrom: resumedFrom, symmetry: symmetry).write(to: report)
     }
     if !quiet {
         print("test mse \(formatLoss(final)) on \(final.count) held-out tasks after \(state.step) steps; "

@@ -232,7 +232,7 @@ func runFewShotExperiment(_ experiment: FewShotExperiment, state initial: MetaTr
     history.wallSeconds += Date().timeIntervalSince(t0)
     if let report {
         try FewShotReport(experiment: experiment, state: state, history: history, final: final, oneShotRuns: oneShot,
-                          threads: threads, resumedFrom: resumedFrom).write(to: report)
+                          threads: threads, ranks: communicator.size, resumedFrom: resumedFrom).write(to: report)
     }
     if !quiet {
         print("meta-test accuracy \(formatAccuracy(final)) on \(final.count) episodes after \(state.step) steps; "
@@ -281,13 +281,15 @@ struct FewShotReport: JSONReport {
     var resumed_from_step: Int?
     var interrupted: Bool
     var threads: Int
+    /// Processes the meta-batch was split over (`--distributed mpi`; 1 otherwise).
+    var ranks: Int
     var peak_memory_mib: Double
     var matmul: String
     var config: FewShotExperiment
     var evaluations: [EvaluationEntry]
 
     init(experiment: FewShotExperiment, state: MetaTrainingState, history: FewShotTrainingHistory, final: MeanWithInterval,
-         oneShotRuns: OneShotRunsResult?, threads: Int, resumedFrom: Int?) {
+         oneShotRuns: OneShotRunsResult?, threads: Int, ranks: Int, resumedFrom: Int?) {
         test_accuracy = final.mean
         test_accuracy_ci95 = final.halfWidth95
         test_episodes = final.count
@@ -302,6 +304,7 @@ struct FewShotReport: JSONReport {
         resumed_from_step = resumedFrom
         interrupted = history.interrupted
         self.threads = threads
+        self.ranks = ranks
         peak_memory_mib = peakResidentMiB()
         matmul = "built-in \(MatmulConfiguration.builtInKernelNames); BLAS \(MatmulConfiguration.blasLibraryName ?? "none")"
         config = experiment

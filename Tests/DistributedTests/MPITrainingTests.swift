@@ -123,6 +123,7 @@ final class MPITrainingTests: XCTestCase {
             XCTAssertEqual(r.status, 0, r.out)
             try assertBitwiseEqual(one.checkpoint, path("p\(ranks)"), "P = \(ranks)")
             XCTAssertEqual(try report(path("p\(ranks).json"))["test_mse"] as? Double, mse, "P = \(ranks): test_mse")
+            XCTAssertEqual(try report(path("p\(ranks).json"))["ranks"] as? Int, ranks, "P = \(ranks): ranks in the report")
             if ranks > 1 { XCTAssertTrue(r.out.contains("data-parallel over MPI, \(ranks) ranks"), r.out) }
             // Rank 0 alone prints: one final line, not P.
             XCTAssertEqual(r.out.components(separatedBy: "held-out tasks after 50 steps").count - 1, 1, r.out)
@@ -173,6 +174,8 @@ final class MPITrainingTests: XCTestCase {
         try assertBitwiseEqual(path("fs1"), path("fs2"), "few-shot, 2 ranks")
         let a = try report(path("fs1.json")), b = try report(path("fs2.json"))
         XCTAssertEqual(a["test_accuracy"] as? Double, b["test_accuracy"] as? Double)
+        XCTAssertEqual(a["ranks"] as? Int, 1)
+        XCTAssertEqual(b["ranks"] as? Int, 2)
         XCTAssertEqual((a["one_shot_runs"] as? [String: Any])?["accuracy"] as? Double, (b["one_shot_runs"] as? [String: Any])?["accuracy"] as? Double)
     }
 

@@ -95,6 +95,7 @@ extension CommandLineTests {
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("d8.json"))) as! [String: Any]
         XCTAssertNotNil(report["test_mse"])
         XCTAssertNotNil(report["peak_memory_mib"])
+        XCTAssertEqual(report["ranks"] as? Int, 1)
         let inspect = try msr(["inspect", "--checkpoint", path("d8run"), "--json", "--samples", "2"])
         XCTAssertEqual(inspect.status, 0, inspect.err)
         let object = try JSONSerialization.jsonObject(with: Data(inspect.out.utf8)) as! [String: Any]

@@ -25,6 +25,8 @@ struct TrainingReport: JSONReport {
     var resumed_from_step: Int?
     var interrupted: Bool
     var threads: Int
+    /// Processes the meta-batch was split over (`--distributed mpi`; 1 otherwise).
+    var ranks: Int
     /// Peak resident memory of the process (getrusage), MiB.
     var peak_memory_mib: Double
     var matmul: String
@@ -33,7 +35,7 @@ struct TrainingReport: JSONReport {
     var evaluations: [EvaluationEntry]
 
     init(experiment: RegressionExperiment, state: MetaTrainingState, history: TrainingHistory, final: MeanWithInterval,
-         threads: Int, resumedFrom: Int?, symmetry: SymmetryInspection?) {
+         threads: Int, ranks: Int, resumedFrom: Int?, symmetry: SymmetryInspection?) {
         test_mse = final.mean
         test_mse_ci95 = final.halfWidth95
         test_tasks_used = final.count
@@ -45,6 +47,7 @@ struct TrainingReport: JSONReport {
         resumed_from_step = resumedFrom
         interrupted = history.interrupted
         self.threads = threads
+        self.ranks = ranks
         peak_memory_mib = peakResidentMiB()
         matmul = "built-in \(MatmulConfiguration.builtInKernelNames); BLAS \(MatmulConfiguration.blasLibraryName ?? "none")"
         config = experiment
