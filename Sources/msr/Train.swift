@@ -232,8 +232,9 @@ func runExperiment(_ experiment: RegressionExperiment, state initial: MetaTraini
     let symmetry = SymmetryInspection.inspect(trainer, state.metaParameters, model: experiment.model.rawValue,
                                               problem: experiment.problem.rawValue)
     if let report {
-        try TrainingReport(experiment: experiment, state: state, history: history, final: final, threads: threads,
-                           ranks: communicator.size, resumedFrom: resumedFrom, symmetry: symmetry).write(to: report)
+        try TrainingReport(experiment: experiment, history: history, final: final, symmetry: symmetry).write(
+            to: report, run: RunFacts(wallSeconds: history.wallSeconds, stepsCompleted: state.step, stepsRun: history.stepsRun,
+                                      resumedFrom: resumedFrom, interrupted: history.interrupted, threads: threads, ranks: communicator.size))
     }
     if !quiet {
         print("test mse \(formatLoss(final)) on \(final.count) held-out tasks after \(state.step) steps; "

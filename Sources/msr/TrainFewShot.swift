@@ -231,8 +231,9 @@ func runFewShotExperiment(_ experiment: FewShotExperiment, state initial: MetaTr
     history.evaluationSeconds += Date().timeIntervalSince(t0)
     history.wallSeconds += Date().timeIntervalSince(t0)
     if let report {
-        try FewShotReport(experiment: experiment, state: state, history: history, final: final, oneShotRuns: oneShot,
-                          threads: threads, ranks: communicator.size, resumedFrom: resumedFrom).write(to: report)
+        try FewShotReport(experiment: experiment, history: history, final: final, oneShotRuns: oneShot).write(
+            to: report, run: RunFacts(wallSeconds: history.wallSeconds, stepsCompleted: state.step, stepsRun: history.stepsRun,
+                                      resumedFrom: resumedFrom, interrupted: history.interrupted, threads: threads, ranks: communicator.size))
     }
     if !quiet {
         print("meta-test accuracy \(formatAccuracy(final)) on \(final.count) episodes after \(state.step) steps; "
@@ -275,21 +276,10 @@ struct FewShotReport: JSONReport {
     var one_shot_runs: OneShotEntry?
     var tasks_per_second: Double
     var steps_per_second: Double
-    var wall_seconds: Double
-    var steps_completed: Int
-    var steps_run: Int
-    var resumed_from_step: Int?
-    var interrupted: Bool
-    var threads: Int
-    /// Processes the meta-batch was split over (`--distributed mpi`; 1 otherwise).
-    var ranks: Int
-    var peak_memory_mib: Double
-    var matmul: String
     var config: FewShotExperiment
     var evaluations: [EvaluationEntry]
 
-    init(experiment: FewShotExperiment, state: MetaTrainingState, history: FewShotTrainingHistory, final: MeanWithInterval,
-         oneShotRuns: OneShotRunsResult?, threads: Int, ranks: Int, resumedFrom: Int?) {
+    init(experiment: FewShotExperiment, history: FewShotTrainingHistory, final: MeanWithInterval, oneShotRuns: OneShotRunsResult?) {
         test_accuracy = final.mean
         test_accuracy_ci95 = final.halfWidth95
         test_episodes = final.count
@@ -298,15 +288,6 @@ struct FewShotReport: JSONReport {
         }
         tasks_per_second = history.tasksPerSecond
         steps_per_second = history.wallSeconds > 0 ? Double(history.stepsRun) / history.wallSeconds : 0
-        wall_seconds = history.wallSeconds
-        steps_completed = state.step
-        steps_run = history.stepsRun
-        resumed_from_step = resumedFrom
-        interrupted = history.interrupted
-        self.threads = threads
-        self.ranks = ranks
-        peak_memory_mib = peakResidentMiB()
-        matmul = "built-in \(MatmulConfiguration.builtInKernelNames); BLAS \(MatmulConfiguration.blasLibraryName ?? "none")"
         config = experiment
         evaluations = history.evaluations.map {
             EvaluationEntry(step: $0.step, test_accuracy: $0.testAccuracy.mean, test_accuracy_ci95: $0.testAccuracy.halfWidth95,

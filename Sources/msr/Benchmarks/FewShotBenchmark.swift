@@ -56,7 +56,7 @@ enum FewShotBenchmark {
         print("few-shot meta-training speed: 5-way 1-shot Aug Omniglot (shipped subset), Conv4 width \(s.width), "
               + "\(s.queries) queries/class, \(s.threads) thread(s); \(s.repeats) timed samples of \(s.steps) outer steps "
               + "(ProtoNets: \(s.steps * 8) one-episode steps) after \(s.warmupSteps) warm-up steps; median")
-        print("matmul: built-in \(MatmulConfiguration.builtInKernelNames); BLAS \(MatmulConfiguration.blasLibraryName ?? "none")")
+        print("matmul: \(matmulSummary())")
         #if DEBUG
         print("warning: debug build; figures are meaningless. Use -c release (and -Xswiftc -target-cpu -Xswiftc native).")
         #endif

@@ -22,7 +22,7 @@ enum TrainingBenchmark {
     static func run(problem: SyntheticProblem, models: [RegressionModel], steps: Int, repeats: Int, threadCounts: [Int]) throws {
         print("meta-training speed: \(problem), \(steps) outer steps per sample (after 10 warm-up steps), median of \(repeats); "
               + "defaults otherwise (meta-batch 32, 1 support / 19 query, second order)")
-        print("matmul: built-in \(MatmulConfiguration.builtInKernelNames); BLAS \(MatmulConfiguration.blasLibraryName ?? "none")")
+        print("matmul: \(matmulSummary())")
         #if DEBUG
         print("warning: debug build; use -c release")
         #endif

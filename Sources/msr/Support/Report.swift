@@ -19,37 +19,16 @@ struct TrainingReport: JSONReport {
     var test_tasks_used: Int
     var steps_per_second: Double
     var training_steps_per_second: Double
-    var wall_seconds: Double
-    var steps_completed: Int
-    var steps_run: Int
-    var resumed_from_step: Int?
-    var interrupted: Bool
-    var threads: Int
-    /// Processes the meta-batch was split over (`--distributed mpi`; 1 otherwise).
-    var ranks: Int
-    /// Peak resident memory of the process (getrusage), MiB.
-    var peak_memory_mib: Double
-    var matmul: String
     var config: RegressionExperiment
     var symmetry: SymmetryInspection?
     var evaluations: [EvaluationEntry]
 
-    init(experiment: RegressionExperiment, state: MetaTrainingState, history: TrainingHistory, final: MeanWithInterval,
-         threads: Int, ranks: Int, resumedFrom: Int?, symmetry: SymmetryInspection?) {
+    init(experiment: RegressionExperiment, history: TrainingHistory, final: MeanWithInterval, symmetry: SymmetryInspection?) {
         test_mse = final.mean
         test_mse_ci95 = final.halfWidth95
         test_tasks_used = final.count
         steps_per_second = history.stepsPerSecond
         training_steps_per_second = history.trainingStepsPerSecond
-        wall_seconds = history.wallSeconds
-        steps_completed = state.step
-        steps_run = history.stepsRun
-        resumed_from_step = resumedFrom
-        interrupted = history.interrupted
-        self.threads = threads
-        self.ranks = ranks
-        peak_memory_mib = peakResidentMiB()
-        matmul = "built-in \(MatmulConfiguration.builtInKernelNames); BLAS \(MatmulConfiguration.blasLibraryName ?? "none")"
         config = experiment
         self.symmetry = symmetry
         evaluations = history.evaluations.map {
@@ -64,12 +43,58 @@ struct TrainingReport: JSONReport {
 protocol JSONReport: Encodable {}
 
 extension JSONReport {
-    func write(to path: String) throws {
+    /// Writes the report, with `run`'s keys beside its own at the top level when given.
+    func write(to path: String, run: RunFacts? = nil) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        try AtomicFile.write(try encoder.encode(self), to: URL(fileURLWithPath: path))
+        try AtomicFile.write(try encoder.encode(TopLevel(report: self, run: run)), to: URL(fileURLWithPath: path))
     }
+}
+
+/// A report and its run facts encoded into one JSON object (two keyed containers on one encoder merge).
+private struct TopLevel<Report: Encodable>: Encodable {
+    let report: Report
+    let run: RunFacts?
+
+    func encode(to encoder: any Encoder) throws {
+        try report.encode(to: encoder)
+        try run?.encode(to: encoder)
+    }
+}
+
+/// What every training report says about the run itself, beside its figures: the same keys, at the top
+/// level, for regression and few-shot runs.
+struct RunFacts: Encodable {
+    var wall_seconds: Double
+    var steps_completed: Int
+    var steps_run: Int
+    var resumed_from_step: Int?
+    var interrupted: Bool
+    var threads: Int
+    /// Processes the meta-batch was split over (`--distributed mpi`; 1 otherwise).
+    var ranks: Int
+    /// Peak resident memory of the process (getrusage), MiB.
+    var peak_memory_mib: Double
+    /// The matrix-multiply kernels that ran.
+    var matmul: String
+
+    init(wallSeconds: Double, stepsCompleted: Int, stepsRun: Int, resumedFrom: Int?, interrupted: Bool, threads: Int, ranks: Int) {
+        wall_seconds = wallSeconds
+        steps_completed = stepsCompleted
+        steps_run = stepsRun
+        resumed_from_step = resumedFrom
+        self.interrupted = interrupted
+        self.threads = threads
+        self.ranks = ranks
+        peak_memory_mib = peakResidentMiB()
+        matmul = matmulSummary()
+    }
+}
+
+/// `built-in <kernels>; BLAS <library or none>`: which matrix-multiply code a run or benchmark used.
+func matmulSummary() -> String {
+    "built-in \(MatmulConfiguration.builtInKernelNames); BLAS \(MatmulConfiguration.blasLibraryName ?? "none")"
 }
 
 func formatLoss(_ m: MeanWithInterval) -> String {
