@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import Distributed
 import Foundation
 import MetaLearning
 import Tensors
@@ -32,6 +33,10 @@ extension MSR {
             var report: String?
 
             func run() throws {
+                try runOnRanks(options.distributed) { try run(communicator: $0) }
+            }
+
+            func run(communicator: any GradientCommunicator) throws {
                 let start = Date()
                 let configuration = options.configuration
                 print((dataDirectory.map { "families read from \($0)\n" } ?? "families generated with data seed \(dataSeed)\n")
@@ -50,8 +55,9 @@ extension MSR {
                         let experiment = RegressionExperiment(problem: problem, model: model, taskCount: family.count, dataSeed: dataSeed,
                                                               dataFile: dataDirectory.map { "\($0)/\(problem).npz" },
                                                               training: configuration)
-                        let trainer = MetaTrainer(model: try experiment.layer(), configuration: configuration, trainTasks: train,
+                        var trainer = MetaTrainer(model: try experiment.layer(), configuration: configuration, trainTasks: train,
                                                   testTasks: test, threads: options.threads)
+                        trainer.communicator = communicator
                         let (result, entry) = runTableCell(trainer, problem: problem, model: model,
                                                            reference: Table1Reference.figure(problem, model))
                         row.append("\(formatLoss(result))  [\(entry.reference)]")
@@ -67,8 +73,9 @@ extension MSR {
                 print("\n" + table.rendered)
                 print("ours: mean ± half-width of the 95% Student-t interval; [the reference code at its budget of 1000 steps, "
                       + "from the paper's README]. Whole table: \(String(format: "%.1f", wall)) s.")
-                if let report {
-                    try TableReport(steps: configuration.steps, threads: options.threads, wall_seconds: wall, runs: entries).write(to: report)
+                if let report, communicator.isLead {
+                    try TableReport(steps: configuration.steps, threads: options.threads, ranks: communicator.size, wall_seconds: wall,
+                                    runs: entries).write(to: report)
                 }
             }
         }
@@ -97,6 +104,10 @@ extension MSR.Reproduce {
         var includeFull = false
 
         func run() throws {
+            try runOnRanks(options.distributed) { try run(communicator: $0) }
+        }
+
+        func run(communicator: any GradientCommunicator) throws {
             let start = Date()
             let configuration = options.configuration
             print("Table 2: test MSE on \(configuration.testTasks) held-out tasks after \(configuration.steps) outer steps "
@@ -112,7 +123,8 @@ extension MSR.Reproduce {
                 for model in models {
                     let experiment = RegressionExperiment(problem: problem, model: model, taskCount: i < tasks.count ? tasks[i] : nil,
                                                           dataSeed: dataSeed, training: configuration)
-                    let trainer = try experiment.trainer(threads: options.threads)
+                    var trainer = try experiment.trainer(threads: options.threads)
+                    trainer.communicator = communicator
                     let (result, entry) = runTableCell(trainer, problem: problem, model: model,
                                                        reference: Table2Reference.figure(problem, model))
                     means.append(result.mean)
@@ -126,8 +138,9 @@ extension MSR.Reproduce {
             print("\n" + table.rendered)
             print("MAML-Conv MSE / MSR-Conv MSE\(includeFull ? " (/ full U)" : "") in the last column; [the reference code at 1000 steps on 1,500 tasks made with "
                   + "e2cnn, from the paper's README]. Whole table: \(String(format: "%.1f", wall)) s.")
-            if let report {
-                try TableReport(steps: configuration.steps, threads: options.threads, wall_seconds: wall, runs: entries).write(to: report)
+            if let report, communicator.isLead {
+                try TableReport(steps: configuration.steps, threads: options.threads, ranks: communicator.size, wall_seconds: wall,
+                                runs: entries).write(to: report)
             }
         }
     }
@@ -155,7 +168,7 @@ struct TableEntry: Encodable {
 }
 
 struct TableReport: JSONReport {
-    var steps: Int, threads: Int, wall_seconds: Double
+    var steps: Int, threads: Int, ranks: Int, wall_seconds: Double
     var runs: [TableEntry]
 }
 

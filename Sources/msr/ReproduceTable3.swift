@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import Distributed
 import Foundation
 import MetaLearning
 import Tensors
@@ -80,6 +81,9 @@ extension MSR.Reproduce {
         @Option(help: "Write every cell's figures to this JSON file (rewritten after each cell).")
         var report: String?
 
+        @Option(help: "Spread each meta-batch's episodes over the ranks of an MPI job: mpi (start with mpirun -np P msr reproduce table3 …; needs Open MPI).")
+        var distributed: DistributedBackend?
+
         func validate() throws {
             guard !methods.isEmpty, !settings.isEmpty else { throw ValidationError("--methods and --settings must not be empty.") }
             if let steps, steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps).") }
@@ -102,6 +106,10 @@ extension MSR.Reproduce {
         }
 
         func run() throws {
+            try runOnRanks(distributed) { try run(communicator: $0) }
+        }
+
+        func run(communicator: any GradientCommunicator) throws {
             let start = Date()
             var columns: [(FewShotExperiment.Dataset, FewShotSetting)] = settings.map { (.omniglot, $0) }
             if miniImageNet != nil {
@@ -119,7 +127,8 @@ extension MSR.Reproduce {
                     // A cell trains quietly for minutes: say what is running (stdout is block-buffered in a pipe).
                     print("training \(experiment.title) on \(experiment.training.trainingTasks) tasks …")
                     fflush(stdout)
-                    let outcome = try runFewShotExperiment(experiment, state: nil, threads: threads, report: nil, checkpoint: nil, quiet: true)
+                    let outcome = try runFewShotExperiment(experiment, state: nil, threads: threads, report: nil, checkpoint: nil, quiet: true,
+                                                           communicator: communicator)
                     let reference = Table3Reference.figure(method, dataset, setting)
                     let key = "\(method.rawValue) \(dataset.rawValue) \(setting)"
                     cells[key] = formatAccuracy(outcome.testAccuracy) + (augmentQueries ? "  [\(reference ?? "—")]" : "")
@@ -135,8 +144,8 @@ extension MSR.Reproduce {
                                                one_shot_runs_accuracy: outcome.oneShotRuns?.accuracy.mean,
                                                training_tasks: experiment.training.trainingTasks,
                                                tasks_per_second: outcome.history.tasksPerSecond, wall_seconds: outcome.history.wallSeconds))
-                    if let report {
-                        try Table3Report(budget: budget.rawValue, threads: threads, wall_seconds: Date().timeIntervalSince(start), runs: entries).write(to: report)
+                    if let report, communicator.isLead {
+                        try Table3Report(budget: budget.rawValue, threads: threads, ranks: communicator.size, wall_seconds: Date().timeIntervalSince(start), runs: entries).write(to: report)
                     }
                 }
             }
@@ -176,6 +185,6 @@ struct Table3Entry: Encodable {
 }
 
 struct Table3Report: JSONReport {
-    var budget: String, threads: Int, wall_seconds: Double
+    var budget: String, threads: Int, ranks: Int, wall_seconds: Double
     var runs: [Table3Entry]
 }

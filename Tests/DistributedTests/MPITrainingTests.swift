@@ -179,6 +179,23 @@ final class MPITrainingTests: XCTestCase {
         XCTAssertEqual((a["one_shot_runs"] as? [String: Any])?["accuracy"] as? Double, (b["one_shot_runs"] as? [String: Any])?["accuracy"] as? Double)
     }
 
+    /// `msr reproduce table1 --distributed mpi`: every cell's figure equals one process's, and rank 0 alone
+    /// prints the table and writes the report.
+    func testReproducedTableOverTwoRanksEqualsOneProcess() throws {
+        let tiny = ["reproduce", "table1", "--tasks", "40", "--steps", "3", "--meta-batch", "4", "--test-tasks", "4", "--threads", "1"]
+        var r = try msr(tiny + ["--report", path("t1.json")])
+        XCTAssertEqual(r.status, 0, r.out)
+        r = try mpi(2, tiny + ["--report", path("t2.json")])
+        XCTAssertEqual(r.status, 0, r.out)
+        XCTAssertEqual(r.out.components(separatedBy: "Whole table").count - 1, 1, r.out)
+        let one = try report(path("t1.json")), two = try report(path("t2.json"))
+        XCTAssertEqual(one["ranks"] as? Int, 1)
+        XCTAssertEqual(two["ranks"] as? Int, 2)
+        let a = one["runs"] as! [[String: Any]], b = two["runs"] as! [[String: Any]]
+        XCTAssertEqual(a.count, 12)
+        XCTAssertEqual(a.map { $0["test_mse"] as! Double }, b.map { $0["test_mse"] as! Double })
+    }
+
     func testADeadRankStopsTheJobAndTheLastCheckpointResumes() throws {
         let one = try reference()
         // Rank 1 vanishes (SIGKILL) after step 30; checkpoints were written after steps 1 and 25.
