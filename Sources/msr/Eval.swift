@@ -1,5 +1,6 @@
 import ArgumentParser
 import Datasets
+import Distributed
 import Foundation
 import MetaLearning
 import Tensors
@@ -19,12 +20,19 @@ extension MSR {
         @Option(help: "Threads (default: all cores).")
         var threads: Int = availableProcessorCount
 
+        @Option(help: "Spread the held-out tasks over the ranks of an MPI job: mpi (start with mpirun -np P msr eval …; needs Open MPI).")
+        var distributed: DistributedBackend?
+
         func validate() throws {
             if let testTasks, testTasks < 1 { throw ValidationError("--test-tasks must be at least 1, got \(testTasks).") }
             guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads).") }
         }
 
         func run() throws {
+            try runOnRanks(distributed) { try run(communicator: $0) }
+        }
+
+        func run(communicator: any GradientCommunicator) throws {
             let directory = URL(fileURLWithPath: checkpoint)
             let saved: Checkpoint<RegressionExperiment>
             do {
@@ -34,11 +42,12 @@ extension MSR {
                 guard let fewShot = try? Checkpoint<FewShotExperiment>(contentsOf: directory) else {
                     throw CheckpointError.malformed(path, why)
                 }
-                return try evaluate(fewShot)
+                return try evaluate(fewShot, communicator: communicator)
             }
             var experiment = saved.experiment
             if let testTasks { experiment.training.testTasks = testTasks }
-            let trainer = try experiment.trainer(threads: threads)
+            var trainer = try experiment.trainer(threads: threads)
+            trainer.communicator = communicator
             let result = trainer.evaluate(saved.state.metaParameters)
             print("\(experiment.problem) \(experiment.model.rawValue) after \(saved.state.step) steps: "
                   + "test mse \(formatLoss(result)) on \(result.count) held-out tasks")
@@ -47,10 +56,11 @@ extension MSR {
 
         /// A few-shot checkpoint: accuracy on meta-test episodes (`--test-tasks` of them, default the run's
         /// 600) and, on Omniglot, on Lake et al.'s 20 one-shot runs.
-        func evaluate(_ saved: Checkpoint<FewShotExperiment>) throws {
+        func evaluate(_ saved: Checkpoint<FewShotExperiment>, communicator: any GradientCommunicator) throws {
             var experiment = saved.experiment
             if let testTasks { experiment.training.testEpisodes = testTasks }
-            let trainer = try experiment.trainer(threads: threads)
+            var trainer = try experiment.trainer(threads: threads)
+            trainer.communicator = communicator
             let result = try trainer.evaluate(saved.state.metaParameters)
             print("\(experiment.title) after \(saved.state.step) steps: meta-test accuracy \(formatAccuracy(result)) on \(result.count) episodes")
             if experiment.dataset == .omniglot && experiment.training.imageSize == 28 {

@@ -179,6 +179,18 @@ final class MPITrainingTests: XCTestCase {
         XCTAssertEqual((a["one_shot_runs"] as? [String: Any])?["accuracy"] as? Double, (b["one_shot_runs"] as? [String: Any])?["accuracy"] as? Double)
     }
 
+    /// `msr eval --distributed mpi` splits the held-out tasks and prints one process's figure, once.
+    func testEvaluationOverTwoRanksEqualsOneProcess() throws {
+        let one = try reference()
+        let single = try msr(["eval", "--checkpoint", one.checkpoint, "--threads", "1"])
+        XCTAssertEqual(single.status, 0, single.out)
+        let spread = try mpi(2, ["eval", "--checkpoint", one.checkpoint, "--threads", "1"])
+        XCTAssertEqual(spread.status, 0, spread.out)
+        func resultLines(_ out: String) -> [String] { out.split(separator: "\n").map(String.init).filter { $0.contains("test mse") } }
+        XCTAssertEqual(resultLines(single.out).count, 1, single.out)
+        XCTAssertEqual(resultLines(spread.out), resultLines(single.out), spread.out)
+    }
+
     /// `msr reproduce table1 --distributed mpi`: every cell's figure equals one process's, and rank 0 alone
     /// prints the table and writes the report.
     func testReproducedTableOverTwoRanksEqualsOneProcess() throws {
