@@ -146,19 +146,11 @@ public enum MatrixMultiply {
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
     ) -> Bool {
-        guard let blas = BLASLibrary.shared else { return false }
-        guard m > 0, n > 0 else { return true }
-        if k == 0 {
-            if !accumulate { clear(c, m: m, n: n, ldc: ldc) }
-            return true
+        blasCall(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, lda: lda, ldb: ldb, c: c, ldc: ldc,
+                 accumulate: accumulate) { blas, tA, tB in
+            blas.sgemm(BLASLibrary.rowMajor, tA, tB, Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb),
+                       accumulate ? 1 : 0, c, Int32(ldc))
         }
-        guard BLASLibrary.accepts(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                                  lda: lda, ldb: ldb, ldc: ldc) else { return false }
-        blas.sgemm(BLASLibrary.rowMajor, transposeA ? BLASLibrary.trans : BLASLibrary.noTrans,
-                   transposeB ? BLASLibrary.trans : BLASLibrary.noTrans,
-                   Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb),
-                   accumulate ? 1 : 0, c, Int32(ldc))
-        return true
     }
 
     /// `gemm` through the loaded CBLAS library (see the `Float` overload).
@@ -168,6 +160,21 @@ public enum MatrixMultiply {
         a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
         c: UnsafeMutablePointer<Double>, ldc: Int, accumulate: Bool
     ) -> Bool {
+        blasCall(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, lda: lda, ldb: ldb, c: c, ldc: ldc,
+                 accumulate: accumulate) { blas, tA, tB in
+            blas.dgemm(BLASLibrary.rowMajor, tA, tB, Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb),
+                       accumulate ? 1 : 0, c, Int32(ldc))
+        }
+    }
+
+    /// What both `blasGemm` overloads check before calling CBLAS: a library is loaded, empty products
+    /// (C cleared unless accumulating), sizes CBLAS accepts. `call` gets the library and the two
+    /// transposition flags in CBLAS's encoding.
+    private static func blasCall<T: BinaryFloatingPoint>(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, lda: Int, ldb: Int,
+        c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool,
+        _ call: (BLASLibrary, Int32, Int32) -> Void
+    ) -> Bool {
         guard let blas = BLASLibrary.shared else { return false }
         guard m > 0, n > 0 else { return true }
         if k == 0 {
@@ -176,10 +183,7 @@ public enum MatrixMultiply {
         }
         guard BLASLibrary.accepts(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                                   lda: lda, ldb: ldb, ldc: ldc) else { return false }
-        blas.dgemm(BLASLibrary.rowMajor, transposeA ? BLASLibrary.trans : BLASLibrary.noTrans,
-                   transposeB ? BLASLibrary.trans : BLASLibrary.noTrans,
-                   Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb),
-                   accumulate ? 1 : 0, c, Int32(ldc))
+        call(blas, transposeA ? BLASLibrary.trans : BLASLibrary.noTrans, transposeB ? BLASLibrary.trans : BLASLibrary.noTrans)
         return true
     }
 }
