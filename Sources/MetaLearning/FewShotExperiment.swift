@@ -80,7 +80,7 @@ public struct FewShotExperiment: Codable, Sendable, Equatable {
 
     /// The trainer: episodes of `training.ways`-way `training.shots`-shot with `training.queries` queries per
     /// class from the two class sources, queries augmented by `queryAugmentation`.
-    public func trainer(threads: Int) throws -> FewShotTrainer {
+    public func trainer(threads: Int, communicator: any GradientCommunicator = SingleProcess()) throws -> FewShotTrainer {
         let (metaTrain, metaTest) = try classSources()
         let c = training
         return FewShotTrainer(
@@ -89,7 +89,7 @@ public struct FewShotExperiment: Codable, Sendable, Equatable {
                                                      queryAugmentation: queryAugmentation),
             testEpisodes: try FewShotEpisodeSampler(classes: metaTest, ways: c.ways, shots: c.shots, queries: c.queries,
                                                     queryAugmentation: queryAugmentation),
-            threads: threads)
+            threads: threads, communicator: communicator)
     }
 }
 

@@ -67,14 +67,14 @@ public struct RegressionExperiment: Codable, Sendable, Equatable {
         return try split(SyntheticTranslationTasks(problem: translation, count: taskCount, seed: dataSeed).materialized())
     }
 
-    public func trainer(threads: Int) throws -> MetaTrainer {
+    public func trainer(threads: Int, communicator: any GradientCommunicator = SingleProcess()) throws -> MetaTrainer {
         let (train, test) = try taskFamilies()
         let examples = train.task(at: 0).exampleCount
         guard training.supportCount + training.queryCount <= examples else {
             throw ExperimentError.episodeTooLarge(support: training.supportCount, query: training.queryCount, examples: examples)
         }
         return MetaTrainer(model: try layer(outputChannels: train.targetShape.first), configuration: training,
-                           trainTasks: train, testTasks: test, threads: threads)
+                           trainTasks: train, testTasks: test, threads: threads, communicator: communicator)
     }
 }
 

@@ -46,8 +46,7 @@ extension MSR {
             }
             var experiment = saved.experiment
             if let testTasks { experiment.training.testTasks = testTasks }
-            var trainer = try experiment.trainer(threads: threads)
-            trainer.communicator = communicator
+            let trainer = try experiment.trainer(threads: threads, communicator: communicator)
             let result = trainer.evaluate(saved.state.metaParameters)
             print("\(experiment.problem) \(experiment.model.rawValue) after \(saved.state.step) steps: "
                   + "test mse \(formatLoss(result)) on \(result.count) held-out tasks")
@@ -59,8 +58,7 @@ extension MSR {
         func evaluate(_ saved: Checkpoint<FewShotExperiment>, communicator: any GradientCommunicator) throws {
             var experiment = saved.experiment
             if let testTasks { experiment.training.testEpisodes = testTasks }
-            var trainer = try experiment.trainer(threads: threads)
-            trainer.communicator = communicator
+            let trainer = try experiment.trainer(threads: threads, communicator: communicator)
             let result = try trainer.evaluate(saved.state.metaParameters)
             print("\(experiment.title) after \(saved.state.step) steps: meta-test accuracy \(formatAccuracy(result)) on \(result.count) episodes")
             if experiment.dataset == .omniglot && experiment.training.imageSize == 28 {

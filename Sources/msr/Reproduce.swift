@@ -55,9 +55,8 @@ extension MSR {
                         let experiment = RegressionExperiment(problem: problem, model: model, taskCount: family.count, dataSeed: dataSeed,
                                                               dataFile: dataDirectory.map { "\($0)/\(problem).npz" },
                                                               training: configuration)
-                        var trainer = MetaTrainer(model: try experiment.layer(), configuration: configuration, trainTasks: train,
-                                                  testTasks: test, threads: options.threads)
-                        trainer.communicator = communicator
+                        let trainer = MetaTrainer(model: try experiment.layer(), configuration: configuration, trainTasks: train,
+                                                  testTasks: test, threads: options.threads, communicator: communicator)
                         let (result, entry) = runTableCell(trainer, problem: problem, model: model,
                                                            reference: Table1Reference.figure(problem, model))
                         row.append("\(formatLoss(result))  [\(entry.reference)]")
@@ -123,8 +122,7 @@ extension MSR.Reproduce {
                 for model in models {
                     let experiment = RegressionExperiment(problem: problem, model: model, taskCount: i < tasks.count ? tasks[i] : nil,
                                                           dataSeed: dataSeed, training: configuration)
-                    var trainer = try experiment.trainer(threads: options.threads)
-                    trainer.communicator = communicator
+                    let trainer = try experiment.trainer(threads: options.threads, communicator: communicator)
                     let (result, entry) = runTableCell(trainer, problem: problem, model: model,
                                                        reference: Table2Reference.figure(problem, model))
                     means.append(result.mean)

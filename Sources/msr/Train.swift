@@ -180,8 +180,7 @@ extension MSR {
 func runExperiment(_ experiment: RegressionExperiment, state initial: MetaTrainingState?, threads: Int,
                    report: String?, checkpoint: String?, quiet: Bool = false,
                    communicator: any GradientCommunicator = SingleProcess()) throws -> (MeanWithInterval, TrainingHistory) {
-    var trainer = try experiment.trainer(threads: threads)
-    trainer.communicator = communicator
+    let trainer = try experiment.trainer(threads: threads, communicator: communicator)
     // With several ranks, rank 0 alone prints, checkpoints and reports.
     let (quiet, report, checkpoint) = communicator.isLead ? (quiet, report, checkpoint) : (true, nil, nil)
     if !quiet && communicator.size > 1 { print("data-parallel over \(communicator.summary): rank r computes tasks r, r + P, … of each meta-batch") }

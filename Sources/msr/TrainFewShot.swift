@@ -183,8 +183,7 @@ struct FewShotOutcome {
 func runFewShotExperiment(_ experiment: FewShotExperiment, state initial: MetaTrainingState?, threads: Int,
                           report: String?, checkpoint: String?, quiet: Bool = false,
                           communicator: any GradientCommunicator = SingleProcess()) throws -> FewShotOutcome {
-    var trainer = try experiment.trainer(threads: threads)
-    trainer.communicator = communicator
+    let trainer = try experiment.trainer(threads: threads, communicator: communicator)
     // With several ranks, rank 0 alone prints, checkpoints and reports.
     let (quiet, report, checkpoint) = communicator.isLead ? (quiet, report, checkpoint) : (true, nil, nil)
     if !quiet && communicator.size > 1 { print("data-parallel over \(communicator.summary): rank r computes episodes r, r + P, … of each meta-batch") }
