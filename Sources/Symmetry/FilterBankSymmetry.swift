@@ -91,9 +91,8 @@ public enum FilterBankSymmetry {
             }
             return p
         }
-        // Taps of a 3×3 kernel, index y·3 + x; the ring in counter-clockwise order from (1, 2).
         let rotate90 = PermutationGroup.rotateGrid90(3), mirror = PermutationGroup.flipGrid(3)
-        let ring = [5, 2, 1, 0, 3, 6, 7, 8]          // (1,2), (0,2), (0,1), (0,0), (1,0), (2,0), (2,1), (2,2)
+        let ring = outerRing
         var ringShift = Array(0..<9)
         for (k, t) in ring.enumerated() { ringShift[t] = ring[(k + 1) % 8] }
         func combined(_ channelPermutation: [Int], _ taps: [Int]) -> [Int] {
@@ -105,6 +104,10 @@ public enum FilterBankSymmetry {
                 combined(channelPermutation(rotate: 1, flip: false), ringShift),
                 fieldSize == 16 ? combined(channelPermutation(rotate: 0, flip: true), mirror) : nil)
     }
+
+    /// The outer ring of a 3×3 kernel's taps (index y·3 + x) in counter-clockwise order from (1, 2), one
+    /// eighth-turn apart: (1,2), (0,2), (0,1), (0,0), (1,0), (2,0), (2,1), (2,2).
+    public static let outerRing = [5, 2, 1, 0, 3, 6, 7, 8]
 
     /// The defect ‖w − w̄‖/‖w‖ of a filter bank (D, 1, 3, 3) under one candidate action.
     public static func defect(_ bank: Tensor, _ action: PermutationGroup) throws -> Double {
@@ -230,7 +233,7 @@ public enum MatrixStructure {
     /// outer ring's harmonics k = 0 … 4 (cos kθ and sin kθ at the ring's eight angles; k = 4 has only the
     /// cosine). The tasks' steerable filters use the centre and harmonics k ≤ 2.
     public static let tapHarmonics: [(name: String, vectors: [[Double]])] = {
-        let ring = [5, 2, 1, 0, 3, 6, 7, 8]
+        let ring = FilterBankSymmetry.outerRing
         func ringVector(_ f: (Double) -> Double) -> [Double] {
             var v = [Double](repeating: 0, count: 9)
             for (j, t) in ring.enumerated() { v[t] = f(Double(j) * Double.pi / 4) }
