@@ -232,8 +232,7 @@ func runExperiment(_ experiment: RegressionExperiment, state initial: MetaTraini
                                               problem: experiment.problem.rawValue)
     if let report {
         try TrainingReport(experiment: experiment, history: history, final: final, symmetry: symmetry).write(
-            to: report, run: RunFacts(wallSeconds: history.wallSeconds, stepsCompleted: state.step, stepsRun: history.stepsRun,
-                                      resumedFrom: resumedFrom, interrupted: history.interrupted, threads: threads, ranks: communicator.size))
+            to: report, run: RunFacts(history, stepsCompleted: state.step, resumedFrom: resumedFrom, threads: threads, ranks: communicator.size))
     }
     if !quiet {
         print("test mse \(formatLoss(final)) on \(final.count) held-out tasks after \(state.step) steps; "

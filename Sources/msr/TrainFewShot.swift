@@ -231,8 +231,7 @@ func runFewShotExperiment(_ experiment: FewShotExperiment, state initial: MetaTr
     history.wallSeconds += Date().timeIntervalSince(t0)
     if let report {
         try FewShotReport(experiment: experiment, history: history, final: final, oneShotRuns: oneShot).write(
-            to: report, run: RunFacts(wallSeconds: history.wallSeconds, stepsCompleted: state.step, stepsRun: history.stepsRun,
-                                      resumedFrom: resumedFrom, interrupted: history.interrupted, threads: threads, ranks: communicator.size))
+            to: report, run: RunFacts(history, stepsCompleted: state.step, resumedFrom: resumedFrom, threads: threads, ranks: communicator.size))
     }
     if !quiet {
         print("meta-test accuracy \(formatAccuracy(final)) on \(final.count) episodes after \(state.step) steps; "

@@ -79,18 +79,28 @@ struct RunFacts: Encodable {
     /// The matrix-multiply kernels that ran.
     var matmul: String
 
-    init(wallSeconds: Double, stepsCompleted: Int, stepsRun: Int, resumedFrom: Int?, interrupted: Bool, threads: Int, ranks: Int) {
-        wall_seconds = wallSeconds
+    init(_ history: some TrainingRecord, stepsCompleted: Int, resumedFrom: Int?, threads: Int, ranks: Int) {
+        wall_seconds = history.wallSeconds
         steps_completed = stepsCompleted
-        steps_run = stepsRun
+        steps_run = history.stepsRun
         resumed_from_step = resumedFrom
-        self.interrupted = interrupted
+        interrupted = history.interrupted
         self.threads = threads
         self.ranks = ranks
         peak_memory_mib = peakResidentMiB()
         matmul = matmulSummary()
     }
 }
+
+/// What a training loop's history records about the run, for `RunFacts`: regression and few-shot alike.
+protocol TrainingRecord {
+    var wallSeconds: Double { get }
+    var stepsRun: Int { get }
+    var interrupted: Bool { get }
+}
+
+extension TrainingHistory: TrainingRecord {}
+extension FewShotTrainingHistory: TrainingRecord {}
 
 /// `built-in <kernels>; BLAS <library or none>`: which matrix-multiply code a run or benchmark used.
 func matmulSummary() -> String {
