@@ -4,7 +4,10 @@ import Foundation
 /// One few-shot run: which images, which classes meta-train and meta-test, which augmentation, and the
 /// method with its hyper-parameters (`FewShotConfiguration`). Stored in checkpoints and reports, so a run can
 /// be resumed or evaluated from its checkpoint alone.
-public struct FewShotExperiment: Codable, Sendable, Equatable {
+public struct FewShotExperiment: Experiment, Equatable {
+    public typealias Problem = FewShotProblem
+    public static var kind: ExperimentKind { .fewShot }
+
     /// Where the images come from.
     public enum Dataset: String, Codable, Sendable, CaseIterable {
         /// Omniglot: the built-in subset, or the user's zips / folders in Omniglot's layout.
@@ -52,6 +55,16 @@ public struct FewShotExperiment: Codable, Sendable, Equatable {
         let prefix = queryAugmentation.isNone ? "" : "Aug-"
         return "\(prefix)\(data) \(training.ways)-way \(training.shots)-shot \(training.method.rawValue)"
             + (training.firstOrder && training.method.hasInnerLoop ? " (first order)" : "")
+    }
+
+    public var steps: Int {
+        get { training.steps }
+        set { training.steps = newValue }
+    }
+
+    public var testEpisodes: Int {
+        get { training.testEpisodes }
+        set { training.testEpisodes = newValue }
     }
 
     /// The meta-training and meta-test class sources.

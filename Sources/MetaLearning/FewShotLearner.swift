@@ -46,18 +46,6 @@ public struct FewShotLearner: Sendable {
         return p
     }
 
-    /// `steps` SGD steps on `loss` for the tensors `keys` of `parameters`, with their learned rates.
-    /// With `createGraph`, the inner gradients stay on the graph (second-order meta-gradients).
-    func adapt(_ parameters: Parameters, keys: [String], steps: Int, createGraph: Bool,
-               loss: (Parameters) -> Tensor) -> Parameters {
-        var fast = parameters
-        for _ in 0..<steps {
-            let g = gradients(of: loss(fast), wrt: keys.map { fast[$0] }, createGraph: createGraph)
-            for (key, gi) in zip(keys, g) { fast[key] = fast[key] - fast[InnerLoop.learningRateKey(key)] * gi }
-        }
-        return fast
-    }
-
     /// The query logits (N·Q, N) of `episode` after adapting on its support set with `innerSteps` steps.
     ///
     /// - Parameters:
@@ -78,13 +66,13 @@ public struct FewShotLearner: Sendable {
             // The body is not adapted, so the support features are computed once.
             let p = self.metaParameters(metaParameters, forWays: ways)
             let support = network.embed(p, episode.supportImages)
-            let fast = adapt(p, keys: innerKeys, steps: innerSteps, createGraph: createGraph) {
+            let fast = InnerLoop.adapt(p, keys: innerKeys, steps: innerSteps, createGraph: createGraph) {
                 Tensor.crossEntropy(logits: network.head($0, support), labels: episode.supportLabels)
             }
             return network.head(fast, network.embed(p, episode.queryImages))
         case .maml, .msr:
             let p = self.metaParameters(metaParameters, forWays: ways)
-            let fast = adapt(p, keys: innerKeys, steps: innerSteps, createGraph: createGraph) {
+            let fast = InnerLoop.adapt(p, keys: innerKeys, steps: innerSteps, createGraph: createGraph) {
                 Tensor.crossEntropy(logits: network.apply($0, episode.supportImages), labels: episode.supportLabels)
             }
             return network.apply(fast, episode.queryImages)

@@ -72,6 +72,14 @@ public struct FewShotConfiguration: Codable, Sendable, Equatable {
         steps = method == .protonets ? 5600 : 700
     }
 
+    /// The trainer's schedule: evaluations every `evaluationInterval` steps and after the last, each on
+    /// `validationEpisodes` meta-test episodes; the final evaluation uses `testEpisodes`.
+    public var schedule: TrainingSchedule {
+        TrainingSchedule(metaBatchSize: metaBatchSize, steps: steps, outerLearningRate: outerLearningRate,
+                         evaluationInterval: evaluationInterval, evaluatesAfterFirstStep: false,
+                         evaluationEpisodes: validationEpisodes, finalEvaluationEpisodes: testEpisodes, seed: seed)
+    }
+
     /// Meta-training tasks (episodes) in all: steps × meta-batch.
     public var trainingTasks: Int { steps * metaBatchSize }
 

@@ -51,7 +51,7 @@ public struct SingleProcess: GradientCommunicator {
 /// scalar (4 for Float32 models, 8 for Float64):
 /// - **task slots** (`exact`): a B × N buffer, zero except in the slots of the tasks this rank owns. After the
 ///   all-reduce (sum) every slot holds its task's gradient exactly (x + 0 + … + 0 = x), and every rank sums
-///   the slots in task order as a single process does (`MetaTrainer.sumInOrder`): the parameters stay
+///   the slots in task order as a single process does (`Tensor.sumInOrder`): the parameters stay
 ///   bitwise equal to the single-process run's. Buffer: s·(B·N + 3·B·m + 1) bytes (a Float64 metric travels
 ///   as three Float32 parts that add back exactly; in Float64 buffers as one).
 /// - **partial sums** (above `exactExchangeLimitBytes`): each rank sums its own tasks in order and the
@@ -121,7 +121,7 @@ public struct MetaBatchExchange {
             for r in ordered { write(r.gradients, at: r.task * n) }
         case .partialSums:
             if !ordered.isEmpty {
-                write(shapes.indices.map { j in MetaTrainer.sumInOrder(ordered.map { $0.gradients[j] }) }, at: 0)
+                write(shapes.indices.map { j in Tensor.sumInOrder(ordered.map { $0.gradients[j] }) }, at: 0)
             }
         }
         let metricBase = gradientScalars, parts = metricParts
@@ -145,7 +145,7 @@ public struct MetaBatchExchange {
         switch mode {
         case .taskSlots:
             let perTask = (0..<taskCount).map { tensors(at: $0 * n) }
-            gradient = shapes.indices.map { j in MetaTrainer.sumInOrder(perTask.map { $0[j] }) }
+            gradient = shapes.indices.map { j in Tensor.sumInOrder(perTask.map { $0[j] }) }
         case .partialSums:
             gradient = tensors(at: 0)
         }

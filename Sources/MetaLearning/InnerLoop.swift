@@ -2,17 +2,14 @@ import Datasets
 import NeuralNets
 import Tensors
 
-/// The task loss a model is adapted and evaluated with.
+/// The task loss a regression model is adapted and evaluated with (stored in checkpoints as `"mse"`).
+/// Classification forms its losses in `FewShotProblem`, on labels rather than target tensors.
 public enum TaskLoss: String, Sendable, Codable, CaseIterable {
     case meanSquaredError = "mse"
-    case crossEntropy = "cross-entropy"
 
     public func callAsFunction(_ prediction: Tensor, _ targets: Tensor) -> Tensor {
         switch self {
-        case .meanSquaredError:
-            return Tensor.meanSquaredError(prediction, targets)
-        case .crossEntropy:
-            return Tensor.crossEntropy(logits: prediction, labels: targets.scalars.map { Int($0) })
+        case .meanSquaredError: return Tensor.meanSquaredError(prediction, targets)
         }
     }
 }
@@ -47,14 +44,20 @@ public struct InnerLoop: Sendable {
     ///     passes false; meta-training passes `!firstOrder`.
     public func adapt(_ model: some Layer, _ metaParameters: Parameters, on support: TaskExamples,
                       createGraph: Bool) -> Parameters {
-        let innerKeys = model.innerParameterKeys.sorted()
-        var fast = metaParameters
+        Self.adapt(metaParameters, keys: model.innerParameterKeys.sorted(), steps: steps, createGraph: createGraph) {
+            loss(model.apply($0, support.inputs), support.targets)
+        }
+    }
+
+    /// `steps` SGD steps on `supportLoss` for the tensors `keys` of `parameters`, each with its learned rate
+    /// `innerLearningRate.<key>`: the one inner loop of every method (regression, MAML, ANIL, MSR). With
+    /// `createGraph`, the inner gradients stay on the graph (second-order meta-gradients).
+    public static func adapt(_ parameters: Parameters, keys: [String], steps: Int, createGraph: Bool,
+                             supportLoss: (Parameters) -> Tensor) -> Parameters {
+        var fast = parameters
         for _ in 0..<steps {
-            let supportLoss = loss(model.apply(fast, support.inputs), support.targets)
-            let g = gradients(of: supportLoss, wrt: innerKeys.map { fast[$0] }, createGraph: createGraph)
-            for (key, gi) in zip(innerKeys, g) {
-                fast[key] = fast[key] - fast[Self.learningRateKey(key)] * gi
-            }
+            let g = gradients(of: supportLoss(fast), wrt: keys.map { fast[$0] }, createGraph: createGraph)
+            for (key, gi) in zip(keys, g) { fast[key] = fast[key] - fast[learningRateKey(key)] * gi }
         }
         return fast
     }

@@ -6,7 +6,10 @@ import Tensors
 
 /// One run of the paper's 1-D synthetic experiment: which task family, which model, which budget.
 /// Stored in checkpoints and reports, so a run can be resumed or evaluated from its checkpoint alone.
-public struct RegressionExperiment: Codable, Sendable, Equatable {
+public struct RegressionExperiment: Experiment, Equatable {
+    public typealias Problem = RegressionProblem
+    public static var kind: ExperimentKind { .regression }
+
     public var problem: SyntheticProblem
     public var model: RegressionModel
     /// MSR's K (columns of the symmetry matrix); the reference uses 3 / 6 / 30 for rank1 / 2 / 5.
@@ -32,6 +35,19 @@ public struct RegressionExperiment: Codable, Sendable, Equatable {
         self.dataSeed = dataSeed
         self.dataFile = dataFile
         self.training = training
+    }
+
+    /// `rank1 msr-fc`: the family and the model.
+    public var title: String { "\(problem) \(model.rawValue)" }
+
+    public var steps: Int {
+        get { training.steps }
+        set { training.steps = newValue }
+    }
+
+    public var testEpisodes: Int {
+        get { training.testTasks }
+        set { training.testTasks = newValue }
     }
 
     /// The model's layer; throws when the model does not fit the problem.

@@ -34,36 +34,13 @@ extension MSR {
 
         func run(communicator: any GradientCommunicator) throws {
             let directory = URL(fileURLWithPath: checkpoint)
-            let saved: Checkpoint<RegressionExperiment>
-            do {
-                saved = try Checkpoint<RegressionExperiment>(contentsOf: directory)
-            } catch CheckpointError.malformed(let path, let why) {
-                // A few-shot run's checkpoint holds a FewShotExperiment instead.
-                guard let fewShot = try? Checkpoint<FewShotExperiment>(contentsOf: directory) else {
-                    throw CheckpointError.malformed(path, why)
-                }
-                return try evaluate(fewShot, communicator: communicator)
-            }
-            var experiment = saved.experiment
-            if let testTasks { experiment.training.testTasks = testTasks }
-            let trainer = try experiment.trainer(threads: threads, communicator: communicator)
-            let result = trainer.evaluate(saved.state.metaParameters)
-            print("\(experiment.problem) \(experiment.model.rawValue) after \(saved.state.step) steps: "
-                  + "test mse \(formatLoss(result)) on \(result.count) held-out tasks")
-            if let symmetry = SymmetryInspection.inspect(trainer, saved.state.metaParameters) { print(describe(symmetry)) }
-        }
-
-        /// A few-shot checkpoint: accuracy on meta-test episodes (`--test-tasks` of them, default the run's
-        /// 600) and, on Omniglot, on Lake et al.'s 20 one-shot runs.
-        func evaluate(_ saved: Checkpoint<FewShotExperiment>, communicator: any GradientCommunicator) throws {
-            var experiment = saved.experiment
-            if let testTasks { experiment.training.testEpisodes = testTasks }
-            let trainer = try experiment.trainer(threads: threads, communicator: communicator)
-            let result = try trainer.evaluate(saved.state.metaParameters)
-            print("\(experiment.title) after \(saved.state.step) steps: meta-test accuracy \(formatAccuracy(result)) on \(result.count) episodes")
-            if experiment.dataset == .omniglot && experiment.training.imageSize == 28 {
-                let runs = trainer.evaluate(saved.state.metaParameters, oneShotRuns: try OmniglotOneShotRuns.builtIn())
-                print("Lake et al.'s 20 one-shot runs (20-way 1-shot): \(formatAccuracy(runs.accuracy)) (humans: \(String(format: "%.1f%%", 100 * runs.humanAccuracy)))")
+            switch try checkpointKind(in: directory) {
+            case .regression:
+                try evaluateCheckpoint(try Checkpoint<RegressionExperiment>(contentsOf: directory), testEpisodes: testTasks,
+                                       threads: threads, communicator: communicator)
+            case .fewShot:
+                try evaluateCheckpoint(try Checkpoint<FewShotExperiment>(contentsOf: directory), testEpisodes: testTasks,
+                                       threads: threads, communicator: communicator)
             }
         }
     }

@@ -57,7 +57,7 @@ extension MSR {
                                                               training: configuration)
                         let trainer = MetaTrainer(model: try experiment.layer(), configuration: configuration, trainTasks: train,
                                                   testTasks: test, threads: options.threads, communicator: communicator)
-                        let (result, entry) = runTableCell(trainer, problem: problem, model: model,
+                        let (result, entry) = try runTableCell(trainer, problem: problem, model: model,
                                                            reference: Table1Reference.figure(problem, model))
                         row.append("\(formatLoss(result))  [\(entry.reference)]")
                         entries.append(entry)
@@ -123,7 +123,7 @@ extension MSR.Reproduce {
                     let experiment = RegressionExperiment(problem: problem, model: model, taskCount: i < tasks.count ? tasks[i] : nil,
                                                           dataSeed: dataSeed, training: configuration)
                     let trainer = try experiment.trainer(threads: options.threads, communicator: communicator)
-                    let (result, entry) = runTableCell(trainer, problem: problem, model: model,
+                    let (result, entry) = try runTableCell(trainer, problem: problem, model: model,
                                                        reference: Table2Reference.figure(problem, model))
                     means.append(result.mean)
                     row.append(String(format: "%.4f ± %.4f", result.mean, result.halfWidth95) + "  [\(entry.reference)]")
@@ -173,12 +173,12 @@ struct TableReport: JSONReport {
 /// Meta-trains one cell of a table from scratch with a progress bar, prints its line, and returns the final
 /// evaluation and the cell's record.
 func runTableCell(_ trainer: MetaTrainer, problem: SyntheticProblem, model: RegressionModel,
-                  reference: String) -> (MeanWithInterval, TableEntry) {
+                  reference: String) throws -> (MeanWithInterval, TableEntry) {
     let progress = ProgressDisplay(total: trainer.configuration.steps, label: "\(problem) \(model.rawValue) ")
     var state = trainer.initialState()
-    let history = trainer.train(&state, onStep: { s, loss in progress.step(s.step, loss: loss) })
+    let history = try trainer.train(&state, onStep: { s, metrics in progress.step(s.step, loss: metrics[0]) })
     progress.clear()
-    let result = history.evaluations.last!.testLoss
+    let result = history.evaluations.last!.test
     print("\(problem) \(model.rawValue): \(formatLoss(result))   reference \(reference)   "
           + "(\(String(format: "%.1f", history.stepsPerSecond)) steps/s, \(trainer.trainTasks.count) training tasks)")
     fflush(stdout)

@@ -127,21 +127,22 @@ extension MSR.Reproduce {
                     // A cell trains quietly for minutes: say what is running (stdout is block-buffered in a pipe).
                     print("training \(experiment.title) on \(experiment.training.trainingTasks) tasks …")
                     fflush(stdout)
-                    let outcome = try runFewShotExperiment(experiment, state: nil, threads: threads, report: nil, checkpoint: nil, quiet: true,
+                    let outcome = try runTraining(experiment, state: nil, threads: threads, report: nil, checkpoint: nil, quiet: true,
                                                            communicator: communicator)
+                    let accuracy = outcome.final!, oneShotRuns = outcome.figures.oneShotRuns
                     let reference = Table3Reference.figure(method, dataset, setting)
                     let key = "\(method.rawValue) \(dataset.rawValue) \(setting)"
-                    cells[key] = formatAccuracy(outcome.testAccuracy) + (augmentQueries ? "  [\(reference ?? "—")]" : "")
-                    print("\(experiment.title): \(formatAccuracy(outcome.testAccuracy))"
+                    cells[key] = formatAccuracy(accuracy) + (augmentQueries ? "  [\(reference ?? "—")]" : "")
+                    print("\(experiment.title): \(formatAccuracy(accuracy))"
                           + (augmentQueries ? "   paper \(reference ?? "—")" : "")
-                          + (outcome.oneShotRuns.map { "   one-shot runs \(formatAccuracy($0.accuracy))" } ?? "")
+                          + (oneShotRuns.map { "   one-shot runs \(formatAccuracy($0.accuracy))" } ?? "")
                           + "   (\(experiment.training.trainingTasks) tasks, \(String(format: "%.1f", outcome.history.tasksPerSecond)) tasks/s, "
                           + "\(String(format: "%.0f", outcome.history.wallSeconds)) s)")
                     fflush(stdout)
                     entries.append(Table3Entry(method: method.rawValue, dataset: dataset.rawValue, ways: setting.ways, shots: setting.shots,
-                                               augment_queries: augmentQueries, test_accuracy: outcome.testAccuracy.mean,
-                                               test_accuracy_ci95: outcome.testAccuracy.halfWidth95, paper: reference,
-                                               one_shot_runs_accuracy: outcome.oneShotRuns?.accuracy.mean,
+                                               augment_queries: augmentQueries, test_accuracy: accuracy.mean,
+                                               test_accuracy_ci95: accuracy.halfWidth95, paper: reference,
+                                               one_shot_runs_accuracy: oneShotRuns?.accuracy.mean,
                                                training_tasks: experiment.training.trainingTasks,
                                                tasks_per_second: outcome.history.tasksPerSecond, wall_seconds: outcome.history.wallSeconds))
                     if let report, communicator.isLead {

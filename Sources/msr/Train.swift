@@ -3,43 +3,49 @@ import Datasets
 import Distributed
 import Foundation
 import MetaLearning
+import NeuralNets
 import Tensors
 
 extension RegressionModel: ExpressibleByArgument {}
 extension SyntheticProblem: ExpressibleByArgument {}
 extension DistributedBackend: ExpressibleByArgument {}
 
-/// Flags shared by `train` and `reproduce`: the meta-learning hyper-parameters (defaults: the reference code).
+/// Flags shared by `train` and `reproduce`: the meta-learning hyper-parameters. Their defaults are the
+/// configuration types' (`MetaTrainingConfiguration` for regression, `FewShotConfiguration` and `FewShotBudget`
+/// for few-shot), read here, never retyped.
 struct MetaLearningOptions: ParsableArguments {
-    @Option(help: "Outer steps (default 1000; few-shot: the --budget's; when resuming, the total to reach).")
+    static let regression = MetaTrainingConfiguration()
+    static let fewShot = FewShotConfiguration(method: .maml)
+
+    @Option(help: "Outer steps (default \(regression.steps); few-shot: the --budget's; when resuming, the total to reach).")
     var steps: Int?
 
-    @Option(name: .customLong("meta-batch"), help: "Tasks per outer step (default 32; few-shot: the --budget's, 8 or 1 for ProtoNets).")
+    @Option(name: .customLong("meta-batch"), help: "Tasks per outer step (default \(regression.metaBatchSize); few-shot: the --budget's, \(fewShot.metaBatchSize) or 1 for ProtoNets).")
     var metaBatch: Int?
 
-    @Option(name: .customLong("k-spt"), help: "Support examples per task.")
-    var kSupport = 1
+    @Option(name: .customLong("k-spt"), help: "Support examples per task (default \(regression.supportCount); regression only: few-shot takes --shots).")
+    var kSupport: Int?
 
-    @Option(name: .customLong("k-qry"), help: "Query examples per task.")
-    var kQuery = 19
+    @Option(name: .customLong("k-qry"), help: "Query examples per task (default \(regression.queryCount); regression only: few-shot takes --queries).")
+    var kQuery: Int?
 
-    @Option(name: .customLong("inner-steps"), help: "Inner SGD steps.")
-    var innerSteps = 1
+    @Option(name: .customLong("inner-steps"), help: "Inner SGD steps in meta-training (default \(regression.innerSteps)).")
+    var innerSteps: Int?
 
-    @Option(name: .customLong("inner-lr"), help: "Initial inner learning rate, one learned rate per parameter tensor (default 0.1; few-shot 0.4).")
+    @Option(name: .customLong("inner-lr"), help: "Initial inner learning rate, one learned rate per parameter tensor (default \(regression.initialInnerLearningRate); few-shot \(fewShot.initialInnerLearningRate)).")
     var innerLearningRate: Double?
 
-    @Option(name: .customLong("outer-lr"), help: "Outer Adam learning rate.")
-    var outerLearningRate = 1e-3
+    @Option(name: .customLong("outer-lr"), help: "Outer Adam learning rate (default \(regression.outerLearningRate)).")
+    var outerLearningRate: Double?
 
     @Flag(name: .customLong("first-order"), help: "First-order meta-gradients (treat the inner gradient as a constant).")
     var firstOrder = false
 
-    @Option(name: .customLong("eval-interval"), help: "Evaluate on held-out tasks every N steps, and after the last (default 100; few-shot: a tenth of the steps).")
+    @Option(name: .customLong("eval-interval"), help: "Evaluate on held-out tasks every N steps, and after the last (default \(regression.evaluationInterval); few-shot: a tenth of the steps).")
     var evaluationInterval: Int?
 
-    @Option(name: .customLong("test-tasks"), help: "Held-out tasks per evaluation (all of them if the file holds fewer).")
-    var testTasks = 300
+    @Option(name: .customLong("test-tasks"), help: "Held-out tasks per evaluation (default \(regression.testTasks); all of them if the family holds fewer; regression only: few-shot takes --test-episodes).")
+    var testTasks: Int?
 
     @Option(help: "Seed of the training run (initialisation, meta-batches, episodes).")
     var seed: UInt64 = 0
@@ -52,28 +58,33 @@ struct MetaLearningOptions: ParsableArguments {
 
     func validate() throws {
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps).") }
-        for (name, value) in [("--meta-batch", metaBatch ?? 1), ("--k-spt", kSupport), ("--k-qry", kQuery), ("--inner-steps", innerSteps),
-                              ("--test-tasks", testTasks), ("--threads", threads)] where value < 1 {
-            throw ValidationError("\(name) must be at least 1, got \(value).")
+        for (name, value) in [("--meta-batch", metaBatch), ("--k-spt", kSupport), ("--k-qry", kQuery), ("--inner-steps", innerSteps),
+                              ("--test-tasks", testTasks), ("--threads", threads)] {
+            if let value, value < 1 { throw ValidationError("\(name) must be at least 1, got \(value).") }
         }
         if let evaluationInterval, evaluationInterval < 1 { throw ValidationError("--eval-interval must be at least 1, got \(evaluationInterval).") }
-        guard innerLearningRate?.isFinite ?? true, outerLearningRate > 0, outerLearningRate.isFinite else {
+        guard innerLearningRate?.isFinite ?? true, (outerLearningRate ?? 1) > 0, outerLearningRate?.isFinite ?? true else {
             throw ValidationError("learning rates must be finite numbers and --outer-lr positive.")
         }
     }
 
+    /// The regression-only flags that were given, for a clear error on the few-shot path (which would ignore them).
+    var givenRegressionFlags: [String] {
+        [("--k-spt", kSupport), ("--k-qry", kQuery), ("--test-tasks", testTasks)].compactMap { $0.1 == nil ? nil : $0.0 }
+    }
+
     var configuration: MetaTrainingConfiguration {
         var c = MetaTrainingConfiguration()
-        c.steps = steps ?? 1000
-        c.metaBatchSize = metaBatch ?? 32
-        c.supportCount = kSupport
-        c.queryCount = kQuery
-        c.innerSteps = innerSteps
-        c.initialInnerLearningRate = innerLearningRate ?? 0.1
-        c.outerLearningRate = outerLearningRate
+        if let steps { c.steps = steps }
+        if let metaBatch { c.metaBatchSize = metaBatch }
+        if let kSupport { c.supportCount = kSupport }
+        if let kQuery { c.queryCount = kQuery }
+        if let innerSteps { c.innerSteps = innerSteps }
+        if let innerLearningRate { c.initialInnerLearningRate = innerLearningRate }
+        if let outerLearningRate { c.outerLearningRate = outerLearningRate }
         c.firstOrder = firstOrder
-        c.evaluationInterval = evaluationInterval ?? 100
-        c.testTasks = testTasks
+        if let evaluationInterval { c.evaluationInterval = evaluationInterval }
+        if let testTasks { c.testTasks = testTasks }
         c.seed = seed
         return c
     }
@@ -140,6 +151,11 @@ extension MSR {
                 if initSymmetry != nil || data != nil || tasks != nil || latentSize != nil {
                     throw ValidationError("--init-symmetry, --data, --tasks and --latent-size are for the regression problems, not for --problem \(problem).")
                 }
+                let ignored = options.givenRegressionFlags
+                if !ignored.isEmpty {
+                    throw ValidationError("\(ignored.joined(separator: ", ")) \(ignored.count == 1 ? "is" : "are") for the regression problems; "
+                                          + "few-shot episodes take --shots, --queries and --test-episodes.")
+                }
             case .synthetic(let problem):
                 let model = model ?? .msrFC
                 guard problem.models.contains(model) else {
@@ -154,94 +170,66 @@ extension MSR {
         }
 
         func run(communicator: any GradientCommunicator) throws {
-            if case .fewShot(let dataset) = problem { return try runFewShot(dataset: dataset, communicator: communicator) }
-            if resume, let checkpoint, isFewShotCheckpoint(checkpoint) { return try runFewShot(dataset: .omniglot, communicator: communicator) }
-            guard case .synthetic(let problem) = problem else { return }
-            let model = model ?? .msrFC
-            var experiment = RegressionExperiment(problem: problem, model: model, latentSize: latentSize, taskCount: tasks,
-                                                  dataSeed: dataSeed, dataFile: data, training: options.configuration)
-            experiment.initialSymmetry = initSymmetry
-            var state: MetaTrainingState?
             if resume, let checkpoint {
-                let saved = try Checkpoint<RegressionExperiment>(contentsOf: URL(fileURLWithPath: checkpoint))
-                experiment = saved.experiment
-                if let steps = options.steps { experiment.training.steps = steps }
-                state = saved.state
-                if communicator.isLead { print("resuming \(experiment.problem) \(experiment.model.rawValue) from step \(saved.state.step) of \(checkpoint)") }
+                // The checkpoint says which kind of run it holds; its experiment is used, --steps may raise the budget.
+                switch try checkpointKind(in: URL(fileURLWithPath: checkpoint)) {
+                case .regression: return try resumeRun(Checkpoint<RegressionExperiment>.self, from: checkpoint, communicator: communicator)
+                case .fewShot: return try resumeRun(Checkpoint<FewShotExperiment>.self, from: checkpoint, communicator: communicator)
+                }
             }
-            try runExperiment(experiment, state: state, threads: options.threads, report: report, checkpoint: checkpoint,
-                              communicator: communicator)
+            switch problem {
+            case .fewShot(let dataset):
+                try runTraining(try fewShot.experiment(dataset: dataset, options: options), state: nil, threads: options.threads,
+                                report: report, checkpoint: checkpoint, communicator: communicator)
+            case .synthetic(let problem):
+                var experiment = RegressionExperiment(problem: problem, model: model ?? .msrFC, latentSize: latentSize, taskCount: tasks,
+                                                      dataSeed: dataSeed, dataFile: data, training: options.configuration)
+                experiment.initialSymmetry = initSymmetry
+                try runTraining(experiment, state: nil, threads: options.threads, report: report, checkpoint: checkpoint,
+                                communicator: communicator)
+            }
+        }
+
+        /// Continues the run saved in `directory`.
+        func resumeRun<E: PresentedExperiment>(_: Checkpoint<E>.Type, from directory: String, communicator: any GradientCommunicator) throws {
+            let saved = try Checkpoint<E>(contentsOf: URL(fileURLWithPath: directory))
+            var experiment = saved.experiment
+            if let steps = options.steps { experiment.steps = steps }
+            if communicator.isLead { print("resuming \(experiment.title) from step \(saved.state.step) of \(directory)") }
+            try runTraining(experiment, state: saved.state, threads: options.threads, report: report, checkpoint: directory,
+                            communicator: communicator)
         }
     }
 }
 
-/// Trains (or continues) one experiment with progress output, periodic checkpoints and a final report.
-@discardableResult
-func runExperiment(_ experiment: RegressionExperiment, state initial: MetaTrainingState?, threads: Int,
-                   report: String?, checkpoint: String?, quiet: Bool = false,
-                   communicator: any GradientCommunicator = SingleProcess()) throws -> (MeanWithInterval, TrainingHistory) {
-    let trainer = try experiment.trainer(threads: threads, communicator: communicator)
-    // With several ranks, rank 0 alone prints, checkpoints and reports.
-    let (quiet, report, checkpoint) = communicator.isLead ? (quiet, report, checkpoint) : (true, nil, nil)
-    if !quiet && communicator.size > 1 { print("data-parallel over \(communicator.summary): rank r computes tasks r, r + P, … of each meta-batch") }
-    let c = experiment.training
-    var state = try initial ?? experiment.initialState(trainer)
-    if let checkpointPath = checkpoint, initial == nil {
-        // Never overwrite another run's checkpoint by accident.
-        if FileManager.default.fileExists(atPath: Checkpoint<RegressionExperiment>.file(in: URL(fileURLWithPath: checkpointPath)).path) {
-            throw ValidationError("\(checkpointPath) already holds a checkpoint; pass --resume to continue it or choose another directory.")
-        }
+extension RegressionExperiment: PresentedExperiment {
+    func header(_ trainer: MetaTrainer, threads: Int) -> String {
+        let c = training
+        let testUsed = min(c.testTasks, trainer.testTasks.count)
+        return "\(problem) \(model.rawValue)\(model == .msrFC ? " (K = \(latentSize))" : ""): "
+            + "\(trainer.trainTasks.count) training / \(trainer.testTasks.count) held-out tasks, \(c.steps) steps, "
+            + "\(c.firstOrder ? "first" : "second")-order, \(threads) thread\(threads == 1 ? "" : "s")"
+            + (testUsed < c.testTasks ? "; evaluating on all \(testUsed) held-out tasks (fewer than --test-tasks \(c.testTasks))" : "")
     }
-    let resumedFrom = initial?.step
-    let testUsed = min(c.testTasks, trainer.testTasks.count)
-    if !quiet {
-        print("\(experiment.problem) \(experiment.model.rawValue)\(experiment.model == .msrFC ? " (K = \(experiment.latentSize))" : ""): "
-              + "\(trainer.trainTasks.count) training / \(trainer.testTasks.count) held-out tasks, \(c.steps) steps, "
-              + "\(c.firstOrder ? "first" : "second")-order, \(threads) thread\(threads == 1 ? "" : "s")"
-              + (testUsed < c.testTasks ? "; evaluating on all \(testUsed) held-out tasks (fewer than --test-tasks \(c.testTasks))" : ""))
+
+    func evaluationLine(_ e: Evaluation, stepsPerSecond: Double) -> String {
+        "step \(e.step): test mse \(formatLoss(e.test)) (train \(String(format: "%.4f", e.trainLoss)), "
+            + "\(String(format: "%.1f", stepsPerSecond)) steps/s)"
     }
-    let progress = ProgressDisplay(total: c.steps, startStep: state.step)
-    Interruption.install()
-    func save(_ s: MetaTrainingState) throws {
-        if let checkpoint { try Checkpoint(experiment: experiment, state: s).write(to: URL(fileURLWithPath: checkpoint)) }
+
+    func finalFigures(_ trainer: MetaTrainer, _ metaParameters: Parameters) throws -> FinalFigures {
+        FinalFigures(symmetry: SymmetryInspection.inspect(trainer, metaParameters, model: model.rawValue, problem: problem.rawValue))
     }
-    var saveError: Error?
-    var history = trainer.train(&state, onStep: { s, loss in
-        if !quiet { progress.step(s.step, loss: loss) }
-    }, onEvaluation: { s, e in
-        if !quiet {
-            progress.message("step \(e.step): test mse \(formatLoss(e.testLoss)) (train \(String(format: "%.4f", e.trainLoss)), "
-                             + "\(String(format: "%.1f", Double(e.step - (resumedFrom ?? 0)) / max(e.elapsedSeconds, 1e-9))) steps/s)")
-        }
-        do { try save(s) } catch { saveError = error }
-    }, shouldStop: { Interruption.requested || saveError != nil })
-    if let saveError { throw saveError }
-    progress.clear()
-    let final: MeanWithInterval
-    if let last = history.evaluations.last, last.step == state.step {
-        final = last.testLoss
-    } else {
-        final = trainer.evaluate(state.metaParameters)
-        history.evaluations.append(Evaluation(step: state.step, testLoss: final, trainLoss: .nan, elapsedSeconds: history.wallSeconds))
+
+    func resultLine(_ result: MeanWithInterval) -> String {
+        "test mse \(formatLoss(result)) on \(result.count) held-out tasks"
     }
-    try save(state)
-    if history.interrupted && !quiet {
-        print("interrupted at step \(state.step)" + (checkpoint.map { "; saved to \($0) (continue with --resume)" } ?? ""))
+
+    func speedLine(_ h: TrainingHistory) -> String {
+        "\(String(format: "%.1f", h.stepsPerSecond)) steps/s (\(String(format: "%.1f", h.trainingStepsPerSecond)) without evaluations)"
     }
-    let symmetry = SymmetryInspection.inspect(trainer, state.metaParameters, model: experiment.model.rawValue,
-                                              problem: experiment.problem.rawValue)
-    if let report {
-        try TrainingReport(experiment: experiment, history: history, final: final, symmetry: symmetry).write(
-            to: report, run: RunFacts(history, stepsCompleted: state.step, resumedFrom: resumedFrom, threads: threads, ranks: communicator.size))
-    }
-    if !quiet {
-        print("test mse \(formatLoss(final)) on \(final.count) held-out tasks after \(state.step) steps; "
-              + "\(String(format: "%.1f", history.stepsPerSecond)) steps/s (\(String(format: "%.1f", history.trainingStepsPerSecond)) without evaluations), "
-              + "\(String(format: "%.1f", history.wallSeconds)) s, peak memory \(String(format: "%.0f", peakResidentMiB())) MiB")
-        if let symmetry { print(describe(symmetry)) }
-    }
-    if history.interrupted { throw ExitCode(130) }
-    return (final, history)
+
+    func figureLines(_ figures: FinalFigures) -> [String] { figures.symmetry.map { [describe($0)] } ?? [] }
 }
 
 /// One line on the learned translation symmetry (distance from the nearest convolution).

@@ -94,14 +94,13 @@ final class GradientCommunicatorTests: XCTestCase {
     func trainTogether(_ e: RegressionExperiment, ranks: Int, limit: Int = 64 << 20) throws -> [(MetaTrainingState, TrainingHistory)] {
         let group = ThreadGroup(size: ranks)
         let base = try e.trainer(threads: 1)
-        let results = onThreads(ranks) { r -> (MetaTrainingState, TrainingHistory) in
+        let results = onThreads(ranks) { r -> Result<(MetaTrainingState, TrainingHistory), Error> in
             var t = base
             t.communicator = group.member(r, limit: limit)
             var state = t.initialState()
-            let history = t.train(&state)
-            return (state, history)
+            return Result { let history = try t.train(&state); return (state, history) }
         }
-        return results
+        return try results.map { try $0.get() }
     }
 
     func testRanksTakeTheSingleProcessStepsBitForBit() throws {
@@ -109,14 +108,14 @@ final class GradientCommunicatorTests: XCTestCase {
         let e = experiment(steps: 6, metaBatch: 7)
         let trainer = try e.trainer(threads: 1)
         var alone = trainer.initialState()
-        let history = trainer.train(&alone)
+        let history = try trainer.train(&alone)
         for ranks in [2, 3] {
             for (state, h) in try trainTogether(e, ranks: ranks) {
                 for key in alone.metaParameters.keys {
                     XCTAssertEqual(state.metaParameters[key].floats.map(\.bitPattern), alone.metaParameters[key].floats.map(\.bitPattern),
                                    "\(ranks) ranks: \(key)")
                 }
-                XCTAssertEqual(h.evaluations.map(\.testLoss), history.evaluations.map(\.testLoss), "\(ranks) ranks")
+                XCTAssertEqual(h.evaluations.map(\.test), history.evaluations.map(\.test), "\(ranks) ranks")
                 XCTAssertEqual(h.evaluations.map(\.trainLoss), history.evaluations.map(\.trainLoss), "\(ranks) ranks")
             }
         }
@@ -126,14 +125,14 @@ final class GradientCommunicatorTests: XCTestCase {
         let e = experiment(steps: 1, metaBatch: 6)
         let trainer = try e.trainer(threads: 1)
         let p = trainer.initialState().metaParameters
-        let (alone, loss) = trainer.metaGradient(p, step: 0)
+        let (alone, loss) = try trainer.metaGradient(p, step: 0)
         let group = ThreadGroup(size: 2)
-        let together = onThreads(2) { r -> (Parameters, Double) in
+        let together = onThreads(2) { r -> Result<(gradient: Parameters, metrics: [Double]), Error> in
             var t = trainer
             t.communicator = group.member(r, limit: 0)
-            return t.metaGradient(p, step: 0)
+            return Result { try t.metaGradient(p, step: 0) }
         }
-        for (g, l) in together {
+        for (g, l) in try together.map({ try $0.get() }) {
             XCTAssertEqual(l, loss)
             for key in p.keys {
                 let a = alone[key].scalars, b = g[key].scalars

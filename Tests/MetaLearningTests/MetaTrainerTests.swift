@@ -23,8 +23,8 @@ final class MetaTrainerTests: XCTestCase {
         let e = experiment(.msrFC, steps: 1)
         let one = try e.trainer(threads: 1), two = try e.trainer(threads: 2)
         let state = one.initialState()
-        let (g1, l1) = one.metaGradient(state.metaParameters, step: 3)
-        let (g2, l2) = two.metaGradient(state.metaParameters, step: 3)
+        let (g1, l1) = try one.metaGradient(state.metaParameters, step: 3)
+        let (g2, l2) = try two.metaGradient(state.metaParameters, step: 3)
         XCTAssertEqual(l1, l2)
         XCTAssertEqual(g1.keys, g2.keys)
         for key in g1.keys { XCTAssertEqual(g1[key].scalars, g2[key].scalars, key) }
@@ -36,10 +36,10 @@ final class MetaTrainerTests: XCTestCase {
         let e = experiment(.msrFC, steps: 6)
         let trainer = try e.trainer(threads: 2)
         var straight = trainer.initialState()
-        _ = trainer.train(&straight)
+        _ = try trainer.train(&straight)
 
         var first = trainer.initialState()
-        for _ in 0..<3 { trainer.step(&first) }
+        for _ in 0..<3 { try trainer.step(&first) }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("msr-ckpt-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         try Checkpoint(experiment: e, state: first).write(to: dir)
@@ -47,7 +47,7 @@ final class MetaTrainerTests: XCTestCase {
         XCTAssertEqual(loaded.experiment, e)
         XCTAssertEqual(loaded.state.step, 3)
         var resumed = loaded.state
-        _ = trainer.train(&resumed)
+        _ = try trainer.train(&resumed)
 
         XCTAssertEqual(resumed.step, 6)
         XCTAssertEqual(resumed.optimizer.step, straight.optimizer.step)
@@ -55,6 +55,27 @@ final class MetaTrainerTests: XCTestCase {
             XCTAssertEqual(resumed.metaParameters[key].scalars, straight.metaParameters[key].scalars, key)
             XCTAssertEqual(resumed.optimizer.secondMoment[key].scalars, straight.optimizer.secondMoment[key].scalars, key)
         }
+    }
+
+    /// A checkpoint records which kind of run it holds; one written before the field existed (no `kind`) is
+    /// recognised from its experiment, and loading it as the other kind is an error naming both.
+    func testCheckpointRecordsItsKindAndOldCheckpointsStillLoad() throws {
+        let e = experiment(.msrFC, steps: 1)
+        let trainer = try e.trainer(threads: 1)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("msr-kind-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Checkpoint(experiment: e, state: trainer.initialState()).write(to: dir)
+        let url = Checkpoint<RegressionExperiment>.file(in: dir)
+        var file = try SafeTensors(contentsOf: url)
+        XCTAssertEqual(file.metadata["kind"], "regression")
+        XCTAssertEqual(try checkpointKind(in: dir), .regression)
+        XCTAssertThrowsError(try Checkpoint<FewShotExperiment>(contentsOf: dir)) { error in
+            XCTAssertEqual(error as? CheckpointError, .wrongKind(url.path, found: "regression", expected: "few-shot"))
+        }
+        file.metadata["kind"] = nil
+        try SafeTensors(tensors: file.tensors, metadata: file.metadata).write(to: url)
+        XCTAssertEqual(try checkpointKind(in: dir), .regression)
+        XCTAssertEqual(try Checkpoint<RegressionExperiment>(contentsOf: dir).experiment, e)
     }
 
     func testMissingAndMalformedCheckpointsAreErrors() throws {
@@ -81,9 +102,9 @@ final class MetaTrainerTests: XCTestCase {
         for model in [RegressionModel.msrFC, .fc] {
             let trainer = try experiment(model, steps: 200).trainer(threads: 2)
             var state = trainer.initialState()
-            let before = trainer.evaluate(state.metaParameters)
-            _ = trainer.train(&state)
-            let after = trainer.evaluate(state.metaParameters)
+            let before = try trainer.evaluate(state.metaParameters)
+            _ = try trainer.train(&state)
+            let after = try trainer.evaluate(state.metaParameters)
             XCTAssertLessThan(after.mean, before.mean, "\(model) did not improve")
             results[model] = (after, SymmetryInspection.inspect(trainer, state.metaParameters, samples: 10, tasks: 10)!)
         }

@@ -20,9 +20,9 @@ enum Measure {
         return median(times)
     }
 
-    static func time(_ body: () -> Void) -> Double {
+    static func time(_ body: () throws -> Void) rethrows -> Double {
         let start = DispatchTime.now().uptimeNanoseconds
-        body()
+        try body()
         return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
     }
 

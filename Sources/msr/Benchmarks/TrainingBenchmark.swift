@@ -36,8 +36,8 @@ enum TrainingBenchmark {
                 var memory: [Double] = []
                 for _ in 0..<repeats {
                     var state = trainer.initialState()
-                    for _ in 0..<10 { trainer.step(&state) }
-                    let t = Measure.time { for _ in 0..<steps { trainer.step(&state) } }
+                    for _ in 0..<10 { try trainer.step(&state) }
+                    let t = try Measure.time { for _ in 0..<steps { try trainer.step(&state) } }
                     rates.append(Double(steps) / t)
                     memory.append(Measure.residentMiB() ?? .nan)
                 }

@@ -3,37 +3,67 @@ import Foundation
 import MetaLearning
 import Tensors
 
-/// The JSON report of a run (`--report FILE.json`): final figures at the top level, then the configuration
-/// and every evaluation. Written atomically.
-struct TrainingReport: JSONReport {
-    struct EvaluationEntry: Encodable {
-        var step: Int
-        var test_mse: Double
-        var test_mse_ci95: Double
-        var train_loss: Double
-        var elapsed_seconds: Double
+/// The JSON report of any run (`--report FILE.json`), one schema for every kind: `kind` and `metric`, the
+/// final held-out figure at the top level as `test_<metric>`, `test_<metric>_ci95` and `test_episodes`
+/// (accuracies as fractions; a regression report also says `test_tasks_used`, its earlier name), the speeds,
+/// the experiment (`config`), what the kind adds (`symmetry`; `one_shot_runs`), and every evaluation with
+/// `train_loss` and `train_<metric>` for the problem's training metrics. Written atomically.
+struct TrainingReport<Config: Experiment>: JSONReport {
+    var kind: ExperimentKind
+    var metric: String
+    var trainingMetrics: [String]
+    var config: Config
+    var outcome: TrainingOutcome
+
+    init(experiment: Config, metric: String, trainingMetrics: [String], outcome: TrainingOutcome) {
+        kind = Config.kind
+        self.metric = metric
+        self.trainingMetrics = trainingMetrics
+        config = experiment
+        self.outcome = outcome
     }
 
-    var test_mse: Double
-    var test_mse_ci95: Double
-    var test_tasks_used: Int
-    var steps_per_second: Double
-    var training_steps_per_second: Double
-    var config: RegressionExperiment
-    var symmetry: SymmetryInspection?
-    var evaluations: [EvaluationEntry]
+    struct Key: CodingKey {
+        var stringValue: String
+        init(_ s: String) { stringValue = s }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        var intValue: Int? { nil }
+        init?(intValue: Int) { nil }
+    }
 
-    init(experiment: RegressionExperiment, history: TrainingHistory, final: MeanWithInterval, symmetry: SymmetryInspection?) {
-        test_mse = final.mean
-        test_mse_ci95 = final.halfWidth95
-        test_tasks_used = final.count
-        steps_per_second = history.stepsPerSecond
-        training_steps_per_second = history.trainingStepsPerSecond
-        config = experiment
-        self.symmetry = symmetry
-        evaluations = history.evaluations.map {
-            EvaluationEntry(step: $0.step, test_mse: $0.testLoss.mean, test_mse_ci95: $0.testLoss.halfWidth95,
-                            train_loss: $0.trainLoss, elapsed_seconds: $0.elapsedSeconds)
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        let history = outcome.history
+        try c.encode(kind, forKey: Key("kind"))
+        try c.encode(metric, forKey: Key("metric"))
+        if let final = outcome.final {
+            try c.encode(final.mean, forKey: Key("test_\(metric)"))
+            try c.encode(final.halfWidth95, forKey: Key("test_\(metric)_ci95"))
+            try c.encode(final.count, forKey: Key("test_episodes"))
+            if kind == .regression { try c.encode(final.count, forKey: Key("test_tasks_used")) }
+        }
+        try c.encode(history.stepsPerSecond, forKey: Key("steps_per_second"))
+        try c.encode(history.trainingStepsPerSecond, forKey: Key("training_steps_per_second"))
+        try c.encode(history.tasksPerSecond, forKey: Key("tasks_per_second"))
+        try c.encode(config, forKey: Key("config"))
+        if let symmetry = outcome.figures.symmetry { try c.encode(symmetry, forKey: Key("symmetry")) }
+        if let runs = outcome.figures.oneShotRuns {
+            var r = c.nestedContainer(keyedBy: Key.self, forKey: Key("one_shot_runs"))
+            try r.encode(runs.accuracy.mean, forKey: Key("accuracy"))
+            try r.encode(runs.accuracy.halfWidth95, forKey: Key("accuracy_ci95"))
+            try r.encode(runs.perRun, forKey: Key("per_run"))
+            try r.encode(runs.humanAccuracy, forKey: Key("human_accuracy"))
+        }
+        var list = c.nestedUnkeyedContainer(forKey: Key("evaluations"))
+        for e in history.evaluations {
+            var entry = list.nestedContainer(keyedBy: Key.self)
+            try entry.encode(e.step, forKey: Key("step"))
+            try entry.encode(e.test.mean, forKey: Key("test_\(metric)"))
+            try entry.encode(e.test.halfWidth95, forKey: Key("test_\(metric)_ci95"))
+            try entry.encode(e.test.count, forKey: Key("episodes"))
+            try entry.encode(e.trainLoss, forKey: Key("train_loss"))
+            for (name, value) in zip(trainingMetrics, e.trainMetrics) { try entry.encode(value, forKey: Key("train_\(name)")) }
+            try entry.encode(e.elapsedSeconds, forKey: Key("elapsed_seconds"))
         }
     }
 }
@@ -79,7 +109,7 @@ struct RunFacts: Encodable {
     /// The matrix-multiply kernels that ran.
     var matmul: String
 
-    init(_ history: some TrainingRecord, stepsCompleted: Int, resumedFrom: Int?, threads: Int, ranks: Int) {
+    init(_ history: TrainingHistory, stepsCompleted: Int, resumedFrom: Int?, threads: Int, ranks: Int) {
         wall_seconds = history.wallSeconds
         steps_completed = stepsCompleted
         steps_run = history.stepsRun
@@ -91,16 +121,6 @@ struct RunFacts: Encodable {
         matmul = matmulSummary()
     }
 }
-
-/// What a training loop's history records about the run, for `RunFacts`: regression and few-shot alike.
-protocol TrainingRecord {
-    var wallSeconds: Double { get }
-    var stepsRun: Int { get }
-    var interrupted: Bool { get }
-}
-
-extension TrainingHistory: TrainingRecord {}
-extension FewShotTrainingHistory: TrainingRecord {}
 
 /// `built-in <kernels>; BLAS <library or none>`: which matrix-multiply code a run or benchmark used.
 func matmulSummary() -> String {

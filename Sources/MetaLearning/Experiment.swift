@@ -1,0 +1,29 @@
+import Foundation
+
+/// The kinds of run a checkpoint or report can hold; stored as `kind` in both.
+public enum ExperimentKind: String, Codable, Sendable, CaseIterable {
+    case regression
+    case fewShot = "few-shot"
+}
+
+/// One run's complete description — data, model or method, hyper-parameters — stored in checkpoints and
+/// reports, so a run can be resumed or evaluated from its checkpoint alone. `RegressionExperiment` and
+/// `FewShotExperiment` are the two today; each makes the one `Trainer` for its problem.
+public protocol Experiment: Codable, Sendable {
+    associatedtype Problem: MetaLearningProblem
+    static var kind: ExperimentKind { get }
+    /// A one-line description for progress output, e.g. `rank1 msr-fc` or `Aug-Omniglot 5-way 1-shot msr`.
+    var title: String { get }
+    /// Outer steps in all (a resumed run may raise it).
+    var steps: Int { get set }
+    /// Held-out tasks (episodes) of the final evaluation (`msr eval --test-tasks` sets it).
+    var testEpisodes: Int { get set }
+    /// The trainer, with the problem's data read or generated.
+    func trainer(threads: Int, communicator: any GradientCommunicator) throws -> Trainer<Problem>
+    /// Fresh meta-parameters for `trainer` (with any prior the experiment names).
+    func initialState(_ trainer: Trainer<Problem>) throws -> MetaTrainingState
+}
+
+extension Experiment {
+    public func initialState(_ trainer: Trainer<Problem>) throws -> MetaTrainingState { trainer.initialState() }
+}

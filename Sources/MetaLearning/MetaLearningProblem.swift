@@ -1,0 +1,66 @@
+import Datasets
+import NeuralNets
+import Tensors
+
+/// What differs between meta-learning problems, and nothing else: how a meta-batch's episodes are drawn, and how
+/// their query losses and metrics are formed after adaptation. Regression (`RegressionProblem`: MSE after an
+/// inner loop), few-shot classification (`FewShotProblem`: cross-entropy and accuracy, MAML, ANIL, MSR, or
+/// ProtoNets' prototypes without an inner loop) and any problem a user adds are conformances; the one
+/// `Trainer` runs all of them (parallel meta-batches, task-order sums, MPI, evaluation, resume, Ctrl-C).
+///
+/// Episodes are drawn in two stages, so that results depend on the seed only and not on the thread count:
+/// the cheap `EpisodeDraw`s of a batch come from one generator in order (the trainer's (seed, step)); each
+/// episode is then made from its draw on whichever thread computes it.
+public protocol MetaLearningProblem: Sendable {
+    associatedtype Episode: Sendable
+
+    /// Names of the metrics `queryObjectives` reports beside the loss (few-shot: `["accuracy"]`).
+    var trainingMetricNames: [String] { get }
+    /// Name of the held-out metric `evaluationMetrics` reports: `mse` or `accuracy`.
+    var evaluationMetricName: String { get }
+
+    /// Fresh meta-parameters: the model's parameters and the learned inner rates, drawn with `generator`.
+    func initialMetaParameters(dtype: DType, using generator: inout SplitMix64) -> Parameters
+
+    /// The `count` episode draws of one meta-training batch, from `generator` in order.
+    func trainingDraws(count: Int, using generator: inout SplitMix64) -> [EpisodeDraw]
+    /// The `count` held-out episode draws of an evaluation (the same every time). `generator(i)` is the
+    /// evaluation's generator for index `i`, independent of every other.
+    func evaluationDraws(count: Int, generator: (Int) -> SplitMix64) -> [EpisodeDraw]
+    /// The meta-training episode of `draw`.
+    func trainingEpisode(_ draw: EpisodeDraw) throws -> Episode
+    /// The held-out episode of `draw`.
+    func evaluationEpisode(_ draw: EpisodeDraw) throws -> Episode
+
+    /// The meta-training objective of a batch of episodes: for each, the query loss after adaptation (a scalar
+    /// on the graph of `metaParameters`, second order unless the problem is first-order) and the values of
+    /// `trainingMetricNames`. A problem may run the batch as one computation; the trainer calls it with the
+    /// episodes one thread computes.
+    func queryObjectives(_ metaParameters: Parameters, _ episodes: [Episode]) -> [QueryObjective]
+    /// The held-out metric of each episode after adapting on its support set, the meta-parameters frozen
+    /// (`metaParameters` are detached; no meta-gradient graph is kept).
+    func evaluationMetrics(_ metaParameters: Parameters, _ episodes: [Episode]) -> [Double]
+}
+
+/// What identifies one episode of a meta-batch before it is made: the task it comes from (where the problem has
+/// indexed tasks) and the generator that draws its examples.
+public struct EpisodeDraw: Sendable {
+    public var task: Int
+    public var generator: SplitMix64
+
+    public init(task: Int, generator: SplitMix64) {
+        self.task = task
+        self.generator = generator
+    }
+}
+
+/// One episode's meta-training objective: its query loss after adaptation and further metrics (e.g. accuracy).
+public struct QueryObjective {
+    public var loss: Tensor
+    public var metrics: [Double]
+
+    public init(loss: Tensor, metrics: [Double] = []) {
+        self.loss = loss
+        self.metrics = metrics
+    }
+}

@@ -1,0 +1,31 @@
+/// Hyper-parameters of meta-training and evaluation on a regression family (defaults: the reference code's
+/// synthetic setup, defined here once; the command line's help reads them).
+public struct MetaTrainingConfiguration: Codable, Sendable, Equatable {
+    /// Tasks per outer step.
+    public var metaBatchSize = 32
+    /// Support and query examples per episode (drawn without repetition from a task's examples).
+    public var supportCount = 1
+    public var queryCount = 19
+    public var innerSteps = 1
+    public var firstOrder = false
+    public var initialInnerLearningRate = 0.1
+    public var outerLearningRate = 1e-3
+    /// Outer steps in all.
+    public var steps = 1000
+    /// Evaluate every this many steps (and after the first and the last).
+    public var evaluationInterval = 100
+    /// Held-out tasks per evaluation.
+    public var testTasks = 300
+    public var seed: UInt64 = 0
+    public var loss: TaskLoss = .meanSquaredError
+
+    public init() {}
+
+    /// The trainer's schedule: evaluations after the first step, every `evaluationInterval` and after the last,
+    /// each on `testTasks` held-out tasks.
+    public var schedule: TrainingSchedule {
+        TrainingSchedule(metaBatchSize: metaBatchSize, steps: steps, outerLearningRate: outerLearningRate,
+                         evaluationInterval: evaluationInterval, evaluatesAfterFirstStep: true,
+                         evaluationEpisodes: testTasks, finalEvaluationEpisodes: testTasks, seed: seed)
+    }
+}

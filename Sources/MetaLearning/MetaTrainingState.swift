@@ -1,0 +1,16 @@
+import NeuralNets
+
+/// Everything that changes during meta-training: enough to resume exactly.
+public struct MetaTrainingState: Sendable {
+    /// Model parameters and learned inner learning rates.
+    public var metaParameters: Parameters
+    public var optimizer: Adam.State
+    /// Outer steps completed.
+    public var step: Int
+
+    public init(metaParameters: Parameters, optimizer: Adam.State = .init(), step: Int = 0) {
+        self.metaParameters = metaParameters
+        self.optimizer = optimizer
+        self.step = step
+    }
+}

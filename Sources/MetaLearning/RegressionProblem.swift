@@ -1,0 +1,97 @@
+import Datasets
+import NeuralNets
+import Tensors
+
+/// Regression over a family of tasks (the paper's 1-D and 2-D synthetic problems, or a user's `.npz` family):
+/// each episode is a task's support and query examples, the inner loop adapts the model's inner parameters on
+/// the support set (`InnerLoop`), and the objective and held-out metric are the query MSE.
+public struct RegressionProblem: MetaLearningProblem {
+    public var model: any Layer
+    public var configuration: MetaTrainingConfiguration
+    public var trainTasks: any TaskFamily
+    public var testTasks: any TaskFamily
+
+    public init(model: any Layer, configuration: MetaTrainingConfiguration, trainTasks: any TaskFamily, testTasks: any TaskFamily) {
+        self.model = model
+        self.configuration = configuration
+        self.trainTasks = trainTasks
+        self.testTasks = testTasks
+    }
+
+    public var innerLoop: InnerLoop {
+        InnerLoop(steps: configuration.innerSteps, firstOrder: configuration.firstOrder, loss: configuration.loss)
+    }
+
+    public var trainingMetricNames: [String] { [] }
+    public var evaluationMetricName: String { "mse" }
+
+    public func initialMetaParameters(dtype: DType, using generator: inout SplitMix64) -> Parameters {
+        InnerLoop.metaParameters(for: model, initial: model.initialParameters(dtype: dtype, using: &generator),
+                                 initialLearningRate: configuration.initialInnerLearningRate)
+    }
+
+    /// `count` distinct tasks (partial Fisher–Yates over `tasks`), then one episode seed for each.
+    func draws(_ count: Int, of tasks: Int, using g: inout SplitMix64) -> [EpisodeDraw] {
+        let chosen = Self.sample(count, of: tasks, using: &g)
+        let seeds = chosen.map { _ in g.next() }
+        return zip(chosen, seeds).map { EpisodeDraw(task: $0, generator: SplitMix64(seed: $1)) }
+    }
+
+    public func trainingDraws(count: Int, using generator: inout SplitMix64) -> [EpisodeDraw] {
+        draws(count, of: trainTasks.count, using: &generator)
+    }
+
+    /// The first `count` tasks of one fixed random order of the held-out tasks (all of them when there are fewer).
+    public func evaluationDraws(count: Int, generator: (Int) -> SplitMix64) -> [EpisodeDraw] {
+        var g = generator(0)
+        return draws(count, of: testTasks.count, using: &g)
+    }
+
+    func episode(_ family: any TaskFamily, _ draw: EpisodeDraw) -> Episode {
+        var g = draw.generator
+        return family.episode(at: draw.task, supportCount: configuration.supportCount, queryCount: configuration.queryCount, using: &g)
+    }
+
+    public func trainingEpisode(_ draw: EpisodeDraw) -> Episode { episode(trainTasks, draw) }
+    public func evaluationEpisode(_ draw: EpisodeDraw) -> Episode { episode(testTasks, draw) }
+
+    public func queryObjectives(_ metaParameters: Parameters, _ episodes: [Episode]) -> [QueryObjective] {
+        let inner = innerLoop
+        return episodes.map { QueryObjective(loss: inner.queryLoss(model, metaParameters, episode: $0, createGraph: !configuration.firstOrder)) }
+    }
+
+    public func evaluationMetrics(_ metaParameters: Parameters, _ episodes: [Episode]) -> [Double] {
+        let inner = innerLoop
+        return episodes.map { episode in
+            // The inner loop needs gradients of the support loss; the outer graph is not kept.
+            let fast = inner.adapt(model, metaParameters.requiringGradient(), on: episode.support, createGraph: false).detached()
+            return withoutGradients { inner.loss(model.apply(fast, episode.query.inputs), episode.query.targets).item }
+        }
+    }
+
+    /// `count` distinct indices from 0..<n, drawn with `g` (partial Fisher–Yates; all of them when n ≤ count).
+    static func sample(_ count: Int, of n: Int, using g: inout SplitMix64) -> [Int] {
+        var order = Array(0..<n)
+        let k = Swift.min(count, n)
+        for i in 0..<k { order.swapAt(i, i + Int(g.next() % UInt64(n - i))) }
+        return Array(order[..<k])
+    }
+}
+
+/// The trainer of the regression problems.
+public typealias MetaTrainer = Trainer<RegressionProblem>
+
+extension Trainer where Problem == RegressionProblem {
+    public init(model: any Layer, configuration: MetaTrainingConfiguration, trainTasks: any TaskFamily,
+                testTasks: any TaskFamily, threads: Int = availableProcessorCount,
+                communicator: any GradientCommunicator = SingleProcess()) {
+        self.init(problem: RegressionProblem(model: model, configuration: configuration, trainTasks: trainTasks, testTasks: testTasks),
+                  schedule: configuration.schedule, threads: threads, communicator: communicator)
+    }
+
+    public var model: any Layer { problem.model }
+    public var configuration: MetaTrainingConfiguration { problem.configuration }
+    public var trainTasks: any TaskFamily { problem.trainTasks }
+    public var testTasks: any TaskFamily { problem.testTasks }
+    public var innerLoop: InnerLoop { problem.innerLoop }
+}

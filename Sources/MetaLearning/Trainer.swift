@@ -1,0 +1,131 @@
+import Foundation
+import NeuralNets
+import Tensors
+
+/// Meta-trains any `MetaLearningProblem`: MAML with learned inner rates, MSR when the model has symmetry
+/// matrices (which the inner loop leaves alone), few-shot MAML, ANIL, ProtoNets and MSR — one trainer for all.
+///
+/// The tasks of a meta-batch run in parallel (`parallelMap`, one graph per task), their gradients are summed in
+/// task order, and one Adam step follows. Randomness is a function of (seed, purpose, step) only, so a run
+/// resumed from a checkpoint continues exactly as the uninterrupted run, and results do not depend on the
+/// thread count or, while the exchange is exact, on the number of MPI ranks.
+public struct Trainer<Problem: MetaLearningProblem>: Sendable {
+    public var problem: Problem
+    public var schedule: TrainingSchedule
+    public var threads: Int
+    /// The ranks that share each meta-batch and each evaluation (data-parallel; see `GradientCommunicator`).
+    /// Results equal the single-process run's bitwise while the per-step buffer fits `exactExchangeLimitBytes`.
+    public var communicator: any GradientCommunicator
+
+    public init(problem: Problem, schedule: TrainingSchedule, threads: Int = availableProcessorCount,
+                communicator: any GradientCommunicator = SingleProcess()) {
+        self.problem = problem
+        self.schedule = schedule
+        self.threads = threads
+        self.communicator = communicator
+    }
+
+    public var optimizer: Adam { Adam(learningRate: schedule.outerLearningRate) }
+
+    /// Fresh meta-parameters drawn from the seed.
+    public func initialState(dtype: DType = .float32) -> MetaTrainingState {
+        var g = SplitMix64(seed: schedule.seed ^ 0x1111_2222_3333_4444)
+        return MetaTrainingState(metaParameters: problem.initialMetaParameters(dtype: dtype, using: &g))
+    }
+
+    /// A generator for one purpose at one index, independent of every other (seed, purpose, index).
+    /// Purpose 1: the meta-batch of step `index`; purpose 2: held-out episodes.
+    func generator(_ purpose: UInt64, _ index: Int) -> SplitMix64 {
+        var g = SplitMix64(seed: schedule.seed &* 0x9E37_79B9_7F4A_7C15 ^ purpose)
+        for _ in 0..<2 { _ = g.next() }
+        return SplitMix64(seed: g.next() ^ UInt64(index) &* 0xD1B5_4A32_D192_ED03)
+    }
+
+    /// The draws of outer step `step`'s meta-batch.
+    public func trainingDraws(step: Int) -> [EpisodeDraw] {
+        var g = generator(1, step)
+        return problem.trainingDraws(count: schedule.metaBatchSize, using: &g)
+    }
+
+    /// The meta-training episodes of outer step `step`.
+    public func trainingEpisodes(step: Int) throws -> [Problem.Episode] {
+        try trainingDraws(step: step).map { try problem.trainingEpisode($0) }
+    }
+
+    /// The meta-gradient of the summed query losses of one meta-batch, and the batch's mean loss and metrics
+    /// (`[loss] + problem.trainingMetricNames`).
+    public func metaGradient(_ metaParameters: Parameters, step: Int) throws -> (gradient: Parameters, metrics: [Double]) {
+        let r = try metaGradient(metaParameters, step: step, stopRequested: false)
+        return (r.gradient, r.metrics)
+    }
+
+    /// The meta-gradient of one meta-batch. With several ranks, this rank computes the tasks it owns and one
+    /// all-reduce (`MetaBatchExchange`) gives every rank the whole batch's sum in task order; `stop` is true
+    /// when any rank passed `stopRequested`.
+    func metaGradient(_ metaParameters: Parameters, step: Int, stopRequested: Bool) throws
+        -> (gradient: Parameters, metrics: [Double], stop: Bool) {
+        let draws = trainingDraws(step: step)
+        let keys = metaParameters.keys
+        let owned = communicator.ownedTasks(of: draws.count)
+        let perTask = parallelMap(owned.count, threads: threads) { o -> Result<([Tensor], [Double]), Error> in
+            Result {
+                let episode = try problem.trainingEpisode(draws[owned[o]])
+                let leaves = metaParameters.requiringGradient()
+                let objective = problem.queryObjectives(leaves, [episode])[0]
+                return (gradients(of: objective.loss, wrt: keys.map { leaves[$0] }), [objective.loss.item] + objective.metrics)
+            }
+        }
+        // A rank whose episode failed (e.g. an unreadable image) ends the job: the others wait in the all-reduce.
+        let results = try perTask.map { try $0.get() }
+        let total: [Tensor], metrics: [[Double]], stop: Bool
+        if communicator.size == 1 {
+            // Sum in task order (independent of the thread count), as the reference sums per-task backward passes.
+            total = keys.indices.map { j in Tensor.sumInOrder(results.map { $0.0[j] }) }
+            (metrics, stop) = (results.map(\.1), stopRequested)
+        } else {
+            let exchange = MetaBatchExchange(template: keys.map { metaParameters[$0] }, taskCount: draws.count,
+                                             metricCount: 1 + problem.trainingMetricNames.count,
+                                             limitBytes: communicator.exactExchangeLimitBytes)
+            let r = exchange.combine(zip(owned, results).map { (task: $0, gradients: $1.0, metrics: $1.1) },
+                                     stopRequested: stopRequested, communicator: communicator)
+            (total, metrics, stop) = (r.gradient, r.metrics, r.stop)
+        }
+        let means = metrics[0].indices.map { m in metrics.map { $0[m] }.reduce(0, +) / Double(metrics.count) }
+        return (Parameters(Dictionary(uniqueKeysWithValues: zip(keys, total))), means, stop)
+    }
+
+    /// One outer step: meta-gradient, then Adam. Returns the meta-batch's mean loss and metrics.
+    @discardableResult
+    public func step(_ state: inout MetaTrainingState) throws -> [Double] {
+        try step(&state, stopRequested: false).metrics
+    }
+
+    /// One outer step that also tells whether any rank asked to stop (carried by the step's all-reduce).
+    func step(_ state: inout MetaTrainingState, stopRequested: Bool) throws -> (metrics: [Double], stop: Bool) {
+        let (gradient, metrics, stop) = try metaGradient(state.metaParameters, step: state.step, stopRequested: stopRequested)
+        optimizer.update(&state.metaParameters, gradients: gradient, state: &state.optimizer)
+        state.step += 1
+        return (metrics, stop)
+    }
+
+    /// The held-out metric over `episodeCount` episodes (default `schedule.evaluationEpisodes`), each adapted
+    /// on its support set with the meta-parameters frozen, with its 95% interval. The same episodes every
+    /// time. With several ranks, each adapts to the episodes it owns and one all-reduce gathers the metrics
+    /// (exactly).
+    public func evaluate(_ metaParameters: Parameters, episodeCount: Int? = nil) throws -> MeanWithInterval {
+        let draws = problem.evaluationDraws(count: episodeCount ?? schedule.evaluationEpisodes) { generator(2, $0) }
+        let frozen = metaParameters.detached()
+        var failure: Error?
+        let lock = NSLock()
+        let values = communicator.distributedMap(draws.count, threads: threads) { i -> Double in
+            do {
+                return problem.evaluationMetrics(frozen, [try problem.evaluationEpisode(draws[i])])[0]
+            } catch {
+                lock.withLock { if failure == nil { failure = error } }
+                return .nan
+            }
+        }
+        if let failure { throw failure }
+        return MeanWithInterval(values)
+    }
+}
