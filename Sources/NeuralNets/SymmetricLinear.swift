@@ -15,6 +15,9 @@ public struct SymmetricLinear: Layer {
     public var inputFeatures, outputFeatures, latentSize: Int
     public var hasBias: Bool
 
+    public static let symmetryMatrixKey = "symmetryMatrix"
+    public static let filterParametersKey = "filterParameters"
+
     public init(_ inputFeatures: Int, _ outputFeatures: Int, latentSize: Int, bias: Bool = true) {
         self.inputFeatures = inputFeatures
         self.outputFeatures = outputFeatures
