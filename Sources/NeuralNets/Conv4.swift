@@ -147,3 +147,17 @@ public struct Conv4: Layer {
         return headless ? e : head(parameters, e)
     }
 }
+
+extension Conv4: CompositeLayer {
+    /// `blockᵢ.conv` (`Conv2d` or `SymmetricConv2d`) and `blockᵢ.norm` (`BatchNorm`) for i = 1…4, then
+    /// `head` (`Linear`) unless headless.
+    public var sublayers: [(prefix: String, layer: any Layer)] {
+        var children: [(prefix: String, layer: any Layer)] = []
+        for i in 1...Self.blockCount {
+            children.append((Self.blockName(i) + ".conv", conv(i)))
+            children.append((Self.blockName(i) + ".norm", norm))
+        }
+        if let headLayer { children.append(("head", headLayer)) }
+        return children
+    }
+}

@@ -67,3 +67,19 @@ public struct Conv2d: Layer {
                       stride: stride, padding: padding)
     }
 }
+
+extension Conv1d: WeightLayer {
+    /// W is the `weight` parameter, (D, C, k).
+    public func effectiveWeight(_ parameters: Parameters) -> Tensor { parameters["weight"] }
+    public var filterParameterKeys: [String] { ["weight"] }
+    /// P = I: the inner loop adapts W itself.
+    public func preconditioned(_ gradient: Tensor, _ parameters: Parameters) -> Tensor { gradient }
+}
+
+extension Conv2d: WeightLayer {
+    /// W is the `weight` parameter, (D, C, kh, kw).
+    public func effectiveWeight(_ parameters: Parameters) -> Tensor { parameters["weight"] }
+    public var filterParameterKeys: [String] { ["weight"] }
+    /// P = I: the inner loop adapts W itself.
+    public func preconditioned(_ gradient: Tensor, _ parameters: Parameters) -> Tensor { gradient }
+}

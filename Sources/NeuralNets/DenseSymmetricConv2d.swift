@@ -75,3 +75,12 @@ public struct DenseSymmetricConv2d: Layer {
                       stride: stride, padding: padding)
     }
 }
+
+extension DenseSymmetricConv2d: ReparameterisedLayer {
+    public var filterParameterKeys: [String] { [Self.filterParametersKey] }
+    public var symmetryMatrixKeys: [String] { [Self.symmetryMatrixKey] }
+    /// P = U·Uᵀ over the bank's D·C·kh·kw entries: g (D, C, kh, kw) → reshape(U·Uᵀ·vec g), (D, C, kh, kw).
+    public func preconditioned(_ gradient: Tensor, _ parameters: Parameters) -> Tensor {
+        symmetryMatrixGram(parameters[Self.symmetryMatrixKey], applied: gradient)
+    }
+}

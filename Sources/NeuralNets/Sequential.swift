@@ -69,3 +69,10 @@ public struct Sequential: Layer {
         return h
     }
 }
+
+extension Sequential: CompositeLayer {
+    /// Every child with its prefix.
+    public var sublayers: [(prefix: String, layer: any Layer)] {
+        children.indices.map { (prefix(ofChild: $0), children[$0].layer) }
+    }
+}

@@ -71,3 +71,17 @@ public struct SymmetricConv2d: Layer {
                       stride: stride, padding: padding)
     }
 }
+
+extension SymmetricConv2d: ReparameterisedLayer {
+    public var filterParameterKeys: [String] { ["weight"] }
+    public var symmetryMatrixKeys: [String] { [Self.inputChannelsKey, Self.kernelTapsKey, Self.outputChannelsKey] }
+    /// P = A·Aᵀ ⊗ B·Bᵀ ⊗ C·Cᵀ: g (D, C, kh, kw) → K·Kᵀ·g with K = A ⊗ B ⊗ C, applied factor by factor (Kᵀ
+    /// along output channels, input channels and taps, then K), (D, C, kh, kw).
+    public func preconditioned(_ gradient: Tensor, _ parameters: Parameters) -> Tensor {
+        let a = parameters[Self.outputChannelsKey], b = parameters[Self.inputChannelsKey], c = parameters[Self.kernelTapsKey]
+        return gradient.reshaped([outputChannels, inputChannels, taps])
+            .contracted(axis: 0, with: a.transposed()).contracted(axis: 1, with: b.transposed()).contracted(axis: 2, with: c.transposed())
+            .contracted(axis: 0, with: a).contracted(axis: 1, with: b).contracted(axis: 2, with: c)
+            .reshaped(gradient.shape)
+    }
+}

@@ -48,3 +48,14 @@ public struct SymmetricLinear: Layer {
         return hasBias ? y + parameters["bias"] : y
     }
 }
+
+extension SymmetricLinear: ReparameterisedLayer {
+    /// W = reshape(U · v), (O, I).
+    public func effectiveWeight(_ parameters: Parameters) -> Tensor { weight(parameters) }
+    public var filterParameterKeys: [String] { [Self.filterParametersKey] }
+    public var symmetryMatrixKeys: [String] { [Self.symmetryMatrixKey] }
+    /// P = U·Uᵀ over W's O·I entries (row-major): g (O, I) → reshape(U·Uᵀ·vec g), (O, I).
+    public func preconditioned(_ gradient: Tensor, _ parameters: Parameters) -> Tensor {
+        symmetryMatrixGram(parameters[Self.symmetryMatrixKey], applied: gradient)
+    }
+}
