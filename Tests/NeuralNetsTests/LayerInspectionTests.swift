@@ -1,3 +1,4 @@
+import Foundation
 import NeuralNets
 import Tensors
 import TestSupport
@@ -39,10 +40,14 @@ final class LayerInspectionTests: XCTestCase {
     }
 
     /// Nested networks join prefixes; a named network's only child sits at the network's prefix.
-    func testNestedSequentialsJoinPrefixes() {
+    func testNestedSequentialsJoinPrefixes() throws {
         let body = Sequential([SymmetricLinear(4, 3, latentSize: 2), ReLU(), DenseSymmetricConv2d(1, 1, kernelSize: (1, 1), latentSize: 1)])
         let net = Sequential([Sequential.Child(body, name: "body"), Sequential.Child(Sequential([Linear(3, 2)]), name: "head")])
         XCTAssertEqual(net.reparameterisedLayers().map(\.prefix), ["body.0", "body.2"])
         XCTAssertEqual(net.weightLayers().map(\.prefix), ["body.0", "body.2", "head"])
+        let described = try NetworkDescription(json: Data(#"[{"type": "msr-linear", "outputs": 3, "latentSize": 2}, {"type": "relu"},"#
+            .appending(#"{"type": "linear", "outputs": 2, "name": "head"}]"#).utf8)).network(inputShape: [4])
+        XCTAssertEqual(described.reparameterisedLayers().map(\.prefix), ["0"])
+        XCTAssertEqual(described.weightLayers().map(\.prefix), ["0", "head"])
     }
 }
