@@ -79,29 +79,31 @@ public struct Conv4: Layer {
     /// The key prefix of block `i` (1-based): `blockᵢ`.
     public static func blockName(_ i: Int) -> String { "block\(i)" }
 
-    /// The convolution of block `i` (1-based).
-    func conv(_ i: Int) -> (inputs: Int, standard: Conv2d, symmetric: SymmetricConv2d) {
+    /// The convolution of block `i` (1-based), 3×3 with padding 1 and a bias: `Conv2d`, or `SymmetricConv2d`
+    /// (whose bias is drawn after its identity factors, as a `Conv2d` bias).
+    public func conv(_ i: Int) -> any Layer {
         let c = i == 1 ? inputChannels : width
-        return (c, Conv2d(c, width, kernelSize: (3, 3), padding: (1, 1)), SymmetricConv2d(c, width, kernelSize: (3, 3)))
+        switch convolution {
+        case .standard: return Conv2d(c, width, kernelSize: (3, 3), padding: (1, 1))
+        case .symmetric: return SymmetricConv2d(c, width, kernelSize: (3, 3), padding: (1, 1), bias: true)
+        }
     }
+
+    /// The batch norm of every block: `BatchNorm(width)` (`scale` ones, `shift` zeros).
+    public var norm: BatchNorm { BatchNorm(width) }
+
+    /// The head, `Linear(embeddingSize, ways)`; nil when headless.
+    public var headLayer: Linear? { ways.map { Linear(embeddingSize, $0) } }
 
     public func initialParameters(dtype: DType, using generator: inout SplitMix64) -> Parameters {
         var p = Parameters()
         for i in 1...Self.blockCount {
-            let block = Self.blockName(i), (_, standard, symmetric) = conv(i)
-            var convParameters = convolution == .standard
-                ? standard.initialParameters(dtype: dtype, using: &generator)
-                : symmetric.initialParameters(dtype: dtype, using: &generator)
-            // SymmetricConv2d has no bias; the block's conv has one (drawn as Conv2d's).
-            if convolution == .symmetric {
-                convParameters["bias"] = defaultUniformInit([width], fanIn: symmetric.inputChannels * 9, dtype: dtype, using: &generator)
-            }
-            p = p.merging(convParameters.prefixed(block + ".conv"))
-            p[block + ".norm.scale"] = Tensor.ones([width], dtype: dtype)
-            p[block + ".norm.shift"] = Tensor.zeros([width], dtype: dtype)
+            let block = Self.blockName(i)
+            p = p.merging(conv(i).initialParameters(dtype: dtype, using: &generator).prefixed(block + ".conv"))
+            p = p.merging(norm.initialParameters(dtype: dtype, using: &generator).prefixed(block + ".norm"))
         }
-        if let ways {
-            p = p.merging(Linear(embeddingSize, ways).initialParameters(dtype: dtype, using: &generator).prefixed("head"))
+        if let headLayer {
+            p = p.merging(headLayer.initialParameters(dtype: dtype, using: &generator).prefixed("head"))
         }
         return p
     }
@@ -123,10 +125,8 @@ public struct Conv4: Layer {
     /// Block `i` (1-based): conv → batch norm (batch statistics) → ReLU → 2×2 max-pool.
     public func block(_ i: Int, _ parameters: Parameters, _ x: Tensor) -> Tensor {
         let b = Self.blockName(i)
-        let convParameters = parameters.scoped(b + ".conv")
-        let weight = convolution == .standard ? convParameters["weight"] : conv(i).symmetric.effectiveWeight(convParameters)
-        let y = Tensor.conv2d(x, weight: weight, bias: convParameters["bias"], padding: (1, 1))
-        let z = Tensor.batchNorm(y, scale: parameters[b + ".norm.scale"], shift: parameters[b + ".norm.shift"])
+        let y = conv(i).apply(parameters.scoped(b + ".conv"), x)
+        let z = norm.apply(parameters.scoped(b + ".norm"), y)
         return z.relu().maxPool2d(kernel: (2, 2))
     }
 
@@ -145,5 +145,19 @@ public struct Conv4: Layer {
     public func apply(_ parameters: Parameters, _ input: Tensor) -> Tensor {
         let e = embed(parameters, input)
         return headless ? e : head(parameters, e)
+    }
+}
+
+extension Conv4: CompositeLayer {
+    /// `blockᵢ.conv` (`Conv2d` or `SymmetricConv2d`) and `blockᵢ.norm` (`BatchNorm`) for i = 1…4, then
+    /// `head` (`Linear`) unless headless.
+    public var sublayers: [(prefix: String, layer: any Layer)] {
+        var children: [(prefix: String, layer: any Layer)] = []
+        for i in 1...Self.blockCount {
+            children.append((Self.blockName(i) + ".conv", conv(i)))
+            children.append((Self.blockName(i) + ".norm", norm))
+        }
+        if let headLayer { children.append(("head", headLayer)) }
+        return children
     }
 }

@@ -2,15 +2,16 @@ import Tensors
 
 /// 1-D convolution (cross-correlation, as PyTorch's `nn.Conv1d`).
 ///
-/// Shapes: x (N, C, L) → y (N, D, L − k + 1 + 2p); `weight` (D, C, k), `bias` (D).
+/// Shapes: x (N, C, L) → y (N, D, (L + 2p − k)/s + 1), stride s defaulting to 1; `weight` (D, C, k), `bias` (D).
 public struct Conv1d: Layer {
-    public var inputChannels, outputChannels, kernelSize, padding: Int
+    public var inputChannels, outputChannels, kernelSize, stride, padding: Int
     public var hasBias: Bool
 
-    public init(_ inputChannels: Int, _ outputChannels: Int, kernelSize: Int, padding: Int = 0, bias: Bool = true) {
+    public init(_ inputChannels: Int, _ outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true) {
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
         self.kernelSize = kernelSize
+        self.stride = stride
         self.padding = padding
         self.hasBias = bias
     }
@@ -26,7 +27,7 @@ public struct Conv1d: Layer {
     public var innerParameterKeys: Set<String> { hasBias ? ["weight", "bias"] : ["weight"] }
 
     public func apply(_ parameters: Parameters, _ input: Tensor) -> Tensor {
-        Tensor.conv1d(input, weight: parameters["weight"], bias: hasBias ? parameters["bias"] : nil, padding: padding)
+        Tensor.conv1d(input, weight: parameters["weight"], bias: hasBias ? parameters["bias"] : nil, stride: stride, padding: padding)
     }
 }
 
@@ -65,4 +66,20 @@ public struct Conv2d: Layer {
         Tensor.conv2d(input, weight: parameters["weight"], bias: hasBias ? parameters["bias"] : nil,
                       stride: stride, padding: padding)
     }
+}
+
+extension Conv1d: WeightLayer {
+    /// W is the `weight` parameter, (D, C, k).
+    public func effectiveWeight(_ parameters: Parameters) -> Tensor { parameters["weight"] }
+    public var filterParameterKeys: [String] { ["weight"] }
+    /// P = I: the inner loop adapts W itself.
+    public func preconditioned(_ gradient: Tensor, _ parameters: Parameters) -> Tensor { gradient }
+}
+
+extension Conv2d: WeightLayer {
+    /// W is the `weight` parameter, (D, C, kh, kw).
+    public func effectiveWeight(_ parameters: Parameters) -> Tensor { parameters["weight"] }
+    public var filterParameterKeys: [String] { ["weight"] }
+    /// P = I: the inner loop adapts W itself.
+    public func preconditioned(_ gradient: Tensor, _ parameters: Parameters) -> Tensor { gradient }
 }

@@ -13,8 +13,10 @@ import Tensors
 /// and channels is a sum of four Kronecker products, not one. The inner loop adapts the filter parameters
 /// v (K) only; U is learned by the outer loop. One inner SGD step moves W by −α·U·Uᵀ·∇_W L.
 ///
-/// Shapes: x (N, C, H, W) → y (N, D, H − kh + 1, W − kw + 1). Parameters: `symmetryMatrix` U (D·C·kh·kw, K),
-/// rows in the bank's row-major order ((d·C + c)·kh + i)·kw + j; `filterParameters` v (K).
+/// Shapes: x (N, C, H, W) → y (N, D, (H + 2·ph − kh)/sh + 1, (W + 2·pw − kw)/sw + 1), stride (sh, sw) and
+/// padding (ph, pw) defaulting to (1, 1) and (0, 0). Parameters: `symmetryMatrix` U (D·C·kh·kw, K), rows in
+/// the bank's row-major order ((d·C + c)·kh + i)·kw + j; `filterParameters` v (K); with `bias`, a `bias` (D)
+/// added after the convolution, drawn last as PyTorch's U(±1/√(C·kh·kw)) and adapted with v.
 ///
 /// Initialisation: U ~ N(0, 1/R) with R = D·C·kh·kw rows, so its columns are nearly orthonormal and
 /// U·Uᵀ starts close to the projector onto a random K-dimensional subspace of filter banks (the first inner
@@ -24,16 +26,23 @@ import Tensors
 public struct DenseSymmetricConv2d: Layer {
     public var inputChannels, outputChannels, latentSize: Int
     public var kernelSize: (Int, Int)
+    public var stride: (Int, Int)
+    public var padding: (Int, Int)
+    public var hasBias: Bool
 
     public static let symmetryMatrixKey = "symmetryMatrix"
     public static let filterParametersKey = "filterParameters"
 
-    public init(_ inputChannels: Int, _ outputChannels: Int, kernelSize: (Int, Int) = (3, 3), latentSize: Int) {
+    public init(_ inputChannels: Int, _ outputChannels: Int, kernelSize: (Int, Int) = (3, 3), stride: (Int, Int) = (1, 1),
+                padding: (Int, Int) = (0, 0), latentSize: Int, bias: Bool = false) {
         precondition(latentSize >= 1, "DenseSymmetricConv2d: latent size K must be ≥ 1, got \(latentSize)")
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
         self.kernelSize = kernelSize
+        self.stride = stride
+        self.padding = padding
         self.latentSize = latentSize
+        self.hasBias = bias
     }
 
     public var taps: Int { kernelSize.0 * kernelSize.1 }
@@ -49,10 +58,11 @@ public struct DenseSymmetricConv2d: Layer {
                                                         dtype: dtype, using: &generator)
         let vScale = (r / (3 * Double(latentSize) * Double(inputChannels * taps))).squareRoot()
         p[Self.filterParametersKey] = Tensor.randomNormal([latentSize], standardDeviation: vScale, dtype: dtype, using: &generator)
+        if hasBias { p["bias"] = defaultUniformInit([outputChannels], fanIn: inputChannels * taps, dtype: dtype, using: &generator) }
         return p
     }
 
-    public var innerParameterKeys: Set<String> { [Self.filterParametersKey] }
+    public var innerParameterKeys: Set<String> { hasBias ? [Self.filterParametersKey, "bias"] : [Self.filterParametersKey] }
 
     /// W = reshape(U · v), (D, C, kh, kw).
     public func effectiveWeight(_ parameters: Parameters) -> Tensor {
@@ -61,6 +71,16 @@ public struct DenseSymmetricConv2d: Layer {
     }
 
     public func apply(_ parameters: Parameters, _ input: Tensor) -> Tensor {
-        Tensor.conv2d(input, weight: effectiveWeight(parameters))
+        Tensor.conv2d(input, weight: effectiveWeight(parameters), bias: hasBias ? parameters["bias"] : nil,
+                      stride: stride, padding: padding)
+    }
+}
+
+extension DenseSymmetricConv2d: ReparameterisedLayer {
+    public var filterParameterKeys: [String] { [Self.filterParametersKey] }
+    public var symmetryMatrixKeys: [String] { [Self.symmetryMatrixKey] }
+    /// P = U·Uᵀ over the bank's D·C·kh·kw entries: g (D, C, kh, kw) → reshape(U·Uᵀ·vec g), (D, C, kh, kw).
+    public func preconditioned(_ gradient: Tensor, _ parameters: Parameters) -> Tensor {
+        symmetryMatrixGram(parameters[Self.symmetryMatrixKey], applied: gradient)
     }
 }

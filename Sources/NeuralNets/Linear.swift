@@ -28,3 +28,11 @@ public struct Linear: Layer {
         return hasBias ? y + parameters["bias"] : y
     }
 }
+
+extension Linear: WeightLayer {
+    /// W is the `weight` parameter, (O, I).
+    public func effectiveWeight(_ parameters: Parameters) -> Tensor { parameters["weight"] }
+    public var filterParameterKeys: [String] { ["weight"] }
+    /// P = I: the inner loop adapts W itself.
+    public func preconditioned(_ gradient: Tensor, _ parameters: Parameters) -> Tensor { gradient }
+}

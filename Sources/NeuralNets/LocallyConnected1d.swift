@@ -50,3 +50,11 @@ public struct LocallyConnected1d: Layer {
         return hasBias ? y + parameters["bias"] : y
     }
 }
+
+extension LocallyConnected1d: WeightLayer {
+    /// W is the `weight` parameter, (D, C, P, k).
+    public func effectiveWeight(_ parameters: Parameters) -> Tensor { parameters["weight"] }
+    public var filterParameterKeys: [String] { ["weight"] }
+    /// P = I: the inner loop adapts W itself.
+    public func preconditioned(_ gradient: Tensor, _ parameters: Parameters) -> Tensor { gradient }
+}

@@ -47,16 +47,23 @@ public struct Parameters: Sendable, Sequence {
     /// Every parameter cut from the graph.
     public func detached() -> Parameters { mapValues { $0.detached() } }
 
-    /// Keys under `prefix.` with the prefix removed.
+    /// Keys under `prefix.` with the prefix removed; all of them for the empty prefix (a layer at the root).
     public func scoped(_ prefix: String) -> Parameters {
+        if prefix.isEmpty { return self }
         var out: [String: Tensor] = [:]
         for (k, v) in tensors where k.hasPrefix(prefix + ".") { out[String(k.dropFirst(prefix.count + 1))] = v }
         return Parameters(out)
     }
 
-    /// Every key prefixed with `prefix.`.
+    /// Every key prefixed with `prefix.`; unchanged for the empty prefix.
     public func prefixed(_ prefix: String) -> Parameters {
-        Parameters(Dictionary(uniqueKeysWithValues: tensors.map { (prefix + "." + $0.key, $0.value) }))
+        Parameters(Dictionary(uniqueKeysWithValues: tensors.map { (Self.key($0.key, under: prefix), $0.value) }))
+    }
+
+    /// `prefix.key`: how a child layer's key (or key prefix) is named in its parent; `key` itself under the
+    /// empty prefix, and `prefix` itself for the empty key (a child at its parent's root).
+    public static func key(_ key: String, under prefix: String) -> String {
+        prefix.isEmpty ? key : key.isEmpty ? prefix : prefix + "." + key
     }
 
     /// Total number of scalars.

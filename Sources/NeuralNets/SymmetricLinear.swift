@@ -15,6 +15,9 @@ public struct SymmetricLinear: Layer {
     public var inputFeatures, outputFeatures, latentSize: Int
     public var hasBias: Bool
 
+    public static let symmetryMatrixKey = "symmetryMatrix"
+    public static let filterParametersKey = "filterParameters"
+
     public init(_ inputFeatures: Int, _ outputFeatures: Int, latentSize: Int, bias: Bool = true) {
         self.inputFeatures = inputFeatures
         self.outputFeatures = outputFeatures
@@ -43,5 +46,16 @@ public struct SymmetricLinear: Layer {
     public func apply(_ parameters: Parameters, _ input: Tensor) -> Tensor {
         let y = Tensor.matmul(input, weight(parameters), transposeB: true)
         return hasBias ? y + parameters["bias"] : y
+    }
+}
+
+extension SymmetricLinear: ReparameterisedLayer {
+    /// W = reshape(U · v), (O, I).
+    public func effectiveWeight(_ parameters: Parameters) -> Tensor { weight(parameters) }
+    public var filterParameterKeys: [String] { [Self.filterParametersKey] }
+    public var symmetryMatrixKeys: [String] { [Self.symmetryMatrixKey] }
+    /// P = U·Uᵀ over W's O·I entries (row-major): g (O, I) → reshape(U·Uᵀ·vec g), (O, I).
+    public func preconditioned(_ gradient: Tensor, _ parameters: Parameters) -> Tensor {
+        symmetryMatrixGram(parameters[Self.symmetryMatrixKey], applied: gradient)
     }
 }

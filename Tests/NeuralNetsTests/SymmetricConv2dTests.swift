@@ -63,4 +63,20 @@ final class SymmetricConv2dTests: XCTestCase {
             return layer.apply(q, x).tanh()
         }
     }
+
+    /// With stride, padding and a bias, the layer is conv2d(x, w̃, b) with them; the bias is drawn after the
+    /// bank as U(±1/√(C·kh·kw)) (what Conv4's MSR blocks drew), and adapted with the bank.
+    func testStridePaddingAndBias() {
+        let layer = SymmetricConv2d(2, 3, kernelSize: (3, 3), stride: (2, 1), padding: (1, 1), bias: true)
+        var p = parameters(layer, seed: 12)
+        XCTAssertEqual(layer.innerParameterKeys, ["weight", "bias"])
+        var g = SplitMix64(seed: 12)
+        _ = defaultUniformInit([3, 2, 3, 3], fanIn: 18, dtype: .float64, using: &g)
+        XCTAssertEqual(p["bias"].scalars, defaultUniformInit([3], fanIn: 18, dtype: .float64, using: &g).scalars)
+        p[SymmetricConv2d.kernelTapsKey] = randn([9, 9], seed: 13)
+        let x = randn([2, 2, 5, 4], seed: 14)
+        let y = layer.apply(p, x)
+        XCTAssertEqual(y.shape, [2, 3, 3, 4])
+        assertClose(y, Tensor.conv2d(x, weight: layer.effectiveWeight(p), bias: p["bias"], stride: (2, 1), padding: (1, 1)), tolerance: 0)
+    }
 }
