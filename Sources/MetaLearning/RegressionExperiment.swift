@@ -21,6 +21,11 @@ public struct RegressionExperiment: Experiment, Equatable {
     /// An `.npz` file to read the family from instead of generating it.
     public var dataFile: String?
     public var training: MetaTrainingConfiguration
+    /// The network of `model == .network`, as the user described it (`--network FILE.json`).
+    public var network: NetworkDescription? = nil
+    /// Kernel size and padding of a file family's convolutions, where the shapes alone do not say.
+    public var kernelSize: Int? = nil
+    public var padding: Int? = nil
     /// A symmetry to start MSR's U from instead of random values (`translation` for MSR-FC): a prior the
     /// outer loop can still change. Nil: the reference initialisation.
     public var initialSymmetry: String? = nil
@@ -37,8 +42,10 @@ public struct RegressionExperiment: Experiment, Equatable {
         self.training = training
     }
 
-    /// `rank1 msr-fc`: the family and the model.
-    public var title: String { "\(problem) \(model.rawValue)" }
+    /// `rank1 msr-fc`: the family (a file family by its file name) and the model.
+    public var title: String {
+        "\(problem == .data ? URL(fileURLWithPath: dataFile ?? "data").lastPathComponent : problem.rawValue) \(model.rawValue)"
+    }
 
     public var steps: Int {
         get { training.steps }
@@ -53,6 +60,26 @@ public struct RegressionExperiment: Experiment, Equatable {
     /// The model's layer; throws when the model does not fit the problem.
     public func layer(outputChannels: Int? = nil) throws -> any Layer {
         try model.layer(for: problem, latentSize: latentSize, outputChannels: outputChannels)
+    }
+
+    /// The model's layer for examples of `inputShape` → `targetShape`: a described network, a built-in model
+    /// sized by a file family's shapes, or the paper's layer for its synthetic families. Throws, naming the
+    /// model and both shapes, when it does not fit.
+    public func layer(inputShape: [Int], targetShape: [Int]) throws -> any Layer {
+        let description: NetworkDescription
+        if model == .network {
+            guard let network else { throw ExperimentError.modelDoesNotFitShapes(model: model.rawValue, input: inputShape, target: targetShape,
+                                                                                 why: "no network description (--network FILE.json)") }
+            description = network
+        } else if problem == .data {
+            description = try model.description(inputShape: inputShape, targetShape: targetShape, latentSize: latentSize,
+                                                kernelSize: kernelSize, padding: padding ?? 0)
+        } else {
+            return try layer(outputChannels: targetShape.first)
+        }
+        let output = try description.outputShape(inputShape: inputShape)
+        guard output == targetShape else { throw ExperimentError.networkOutputShape(output: output, target: targetShape) }
+        return try description.network(inputShape: inputShape).simplified
     }
 
     /// The family's meta-training and held-out tasks (80/20 split), read or generated.
@@ -76,6 +103,16 @@ public struct RegressionExperiment: Experiment, Equatable {
             // 2-D tasks are made on demand from their index (10,000 tasks of outputs would take 17 GB).
             return try split(SyntheticRotationTasks(problem: rotation, count: taskCount, seed: dataSeed))
         }
+        if problem == .data {
+            guard let dataFile else { throw ExperimentError.unknownProblem("data (without a --data file)") }
+            // Any shapes: (tasks, examples, …input) and (tasks, examples, …target); large uncompressed files in place.
+            let url = URL(fileURLWithPath: dataFile)
+            do {
+                return try split(MappedTaskFamily(contentsOf: url))
+            } catch DatasetError.compressedEntry {
+                return try split(ArrayTaskFamily(contentsOf: url))
+            }
+        }
         if let dataFile {
             return try split(ArrayTaskFamily.syntheticTranslation(contentsOf: URL(fileURLWithPath: dataFile)))
         }
@@ -89,7 +126,7 @@ public struct RegressionExperiment: Experiment, Equatable {
         guard training.supportCount + training.queryCount <= examples else {
             throw ExperimentError.episodeTooLarge(support: training.supportCount, query: training.queryCount, examples: examples)
         }
-        return MetaTrainer(model: try layer(outputChannels: train.targetShape.first), configuration: training,
+        return MetaTrainer(model: try layer(inputShape: train.inputShape, targetShape: train.targetShape), configuration: training,
                            trainTasks: train, testTasks: test, threads: threads, communicator: communicator)
     }
 }
@@ -143,6 +180,8 @@ public enum ExperimentError: Error, CustomStringConvertible, Equatable {
     case modelDoesNotFit(model: String, problem: String, models: [String])
     case unsupportedPrior(prior: String, model: String)
     case priorNeedsLatentSize(prior: String, columns: Int, latentSize: Int)
+    case modelDoesNotFitShapes(model: String, input: [Int], target: [Int], why: String)
+    case networkOutputShape(output: [Int], target: [Int])
 
     public var description: String {
         switch self {
@@ -155,6 +194,10 @@ public enum ExperimentError: Error, CustomStringConvertible, Equatable {
                 + "--latent-size is \(latentSize): give at least \(columns)"
         case let .modelDoesNotFit(model, problem, models):
             return "model \(model) does not fit \(problem); use one of \(models.joined(separator: ", "))"
+        case let .modelDoesNotFitShapes(model, input, target, why):
+            return "model \(model) does not fit examples of shape \(shapeText(input)) → \(shapeText(target)): \(why)"
+        case let .networkOutputShape(output, target):
+            return "the described network maps each example to \(shapeText(output)), but the targets are \(shapeText(target))"
         case .tooFewTasks(let n): return "the family has \(n) tasks; the 80/20 split needs at least 1 training and 2 held-out tasks"
         case .incompatibleCheckpoint(let why): return "the checkpoint does not fit this run: \(why)"
         case let .episodeTooLarge(support, query, examples):
@@ -162,3 +205,6 @@ public enum ExperimentError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
+
+/// `(20, 1, 70)`.
+private func shapeText(_ shape: [Int]) -> String { "(" + shape.map(String.init).joined(separator: ", ") + ")" }

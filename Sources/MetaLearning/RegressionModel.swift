@@ -19,6 +19,8 @@ public enum RegressionModel: String, CaseIterable, Codable, Sendable {
     /// MSR-Conv with a full symmetry matrix: a 3×3 convolution whose whole filter bank is W = reshape(U·v),
     /// U (D·9, K) dense as MSR-FC's (the reference code's `ShareLinearFull` applied to the bank).
     case msrConvFull = "msr-conv-full"
+    /// A network the user describes in a JSON file (`--network`, `NetworkDescription`), stored in the experiment.
+    case network
 
     /// K of `msr-conv-full` when none is given: the dimension of the C4-equivariant banks of D 3×3 filters,
     /// D·9/4 (54 for 2d_rot8's 24 channels, 108 for 2d_rot8_flip's 48): room for every exactly
@@ -35,10 +37,74 @@ public enum RegressionModel: String, CaseIterable, Codable, Sendable {
         case (.msrFC, _): return SymmetricLinear(70, 68, latentSize: latentSize, bias: false)
         case (.conv, true): return Conv2d(1, outputChannels ?? 24, kernelSize: (3, 3), bias: false)
         case (.msrConv, _): return SymmetricConv2d(1, outputChannels ?? 24, kernelSize: (3, 3))
+        case (.network, _):
+            throw ExperimentError.modelDoesNotFit(model: rawValue, problem: problem.rawValue, models: problem.models.map(\.rawValue))
         case (.msrConvFull, _):
             let d = outputChannels ?? 24
             return DenseSymmetricConv2d(1, d, kernelSize: (3, 3),
                                         latentSize: latentSize > 0 ? latentSize : Self.defaultFullLatentSize(outputChannels: d))
         }
+    }
+
+    /// The model as a one-layer network description whose sizes come from a family's per-example shapes, for
+    /// a family read from a file (`SyntheticProblem.data`). No bias, as the paper's models.
+    ///
+    /// - Flat vectors (I) → (O), or 1-D signals (1, I) → (1, O): `fc` (Linear I → O) and `msr-fc`
+    ///   (W = reshape(U·v), K = I − O + 1 by default when I > O — room for a convolution's filter — else O).
+    /// - 1-D signals (C, L) → (D, L′): `conv` and `lc` with kernel L − L′ + 1 + 2·padding unless given.
+    /// - Images (C, H, W) → (D, H′, W′): `conv`, `msr-conv` (A ⊗ B ⊗ C) and `msr-conv-full` (dense U,
+    ///   K = D·C·k²/4 by default), square kernel H − H′ + 1 + 2·padding unless given.
+    ///
+    /// Throws `ExperimentError.modelDoesNotFitShapes`, naming the model and both shapes, when it cannot map
+    /// the input shape onto the target shape.
+    public func description(inputShape: [Int], targetShape: [Int], latentSize: Int, kernelSize: Int? = nil,
+                            padding: Int = 0) throws -> NetworkDescription {
+        func unfit(_ why: String) -> ExperimentError {
+            .modelDoesNotFitShapes(model: rawValue, input: inputShape, target: targetShape, why: why)
+        }
+        let pad = padding
+        func kernel(_ input: Int, _ output: Int) throws -> Int {
+            let k = kernelSize ?? (input - output + 1 + 2 * pad)
+            guard k >= 1, input + 2 * pad - k + 1 == output else {
+                throw unfit("a stride-1 kernel \(k) with padding \(pad) maps length \(input) to \(input + 2 * pad - k + 1), not \(output)")
+            }
+            return k
+        }
+        let layer: LayerDescription.Kind
+        switch self {
+        case .fc, .msrFC:
+            let flat = inputShape.count == 1 && targetShape.count == 1
+            let signal = inputShape.count == 2 && targetShape.count == 2 && inputShape[0] == 1 && targetShape[0] == 1
+            guard flat || signal else {
+                throw unfit("a fully connected model maps flat vectors (I) → (O) or one-channel signals (1, I) → (1, O); use conv or --network")
+            }
+            let (i, o) = (inputShape.last!, targetShape.last!)
+            if self == .fc { layer = .linear(outputs: o, bias: false) }
+            else { layer = .symmetricLinear(outputs: o, latentSize: latentSize > 0 ? latentSize : (i > o ? i - o + 1 : o), bias: false) }
+        case .conv where inputShape.count == 2, .lc:
+            guard inputShape.count == 2, targetShape.count == 2 else {
+                throw unfit("\(rawValue) maps 1-D signals (C, L) → (D, L′)")
+            }
+            let c = LayerDescription.Convolution.oneDimensional(channels: targetShape[0], kernel: try kernel(inputShape[1], targetShape[1]),
+                                                                padding: self == .lc ? 0 : pad, bias: false)
+            layer = self == .lc ? .locallyConnected1d(c) : .conv1d(c)
+        case .conv, .msrConv, .msrConvFull:
+            guard inputShape.count == 3, targetShape.count == 3 else {
+                throw unfit("\(rawValue) maps images (C, H, W) → (D, H′, W′)\(self == .conv ? " or 1-D signals (C, L) → (D, L′)" : "")")
+            }
+            let kh = try kernel(inputShape[1], targetShape[1]), kw = try kernel(inputShape[2], targetShape[2])
+            guard kh == kw else { throw unfit("the kernel would be \(kh)×\(kw); give square images or --network") }
+            let c = LayerDescription.Convolution(channels: targetShape[0], kernel: .init(square: kh), padding: .init(square: pad), bias: false)
+            switch self {
+            case .conv: layer = .conv2d(c)
+            case .msrConv: layer = .symmetricConv2d(c)
+            default:
+                let k = latentSize > 0 ? latentSize : max(1, targetShape[0] * inputShape[0] * kh * kw / 4)
+                layer = .denseSymmetricConv2d(c, latentSize: k)
+            }
+        case .network:
+            throw unfit("a described network comes from --network FILE.json")
+        }
+        return NetworkDescription(layers: [LayerDescription(layer)])
     }
 }

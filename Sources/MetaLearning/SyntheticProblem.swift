@@ -2,10 +2,14 @@ import Datasets
 
 /// The paper's synthetic task families: 1-D translation of rank 1, 2, 5 (Table 1) and 2-D rotation (C8)
 /// and rotation + flip (D8) equivariant convolutions (Table 2).
+///
+/// `data` is any regression family a user brings in an `.npz` file (`--data`): its shapes, not a fixed
+/// layout, set the model's sizes (`RegressionModel.description(inputShape:targetShape:…)`).
 public enum SyntheticProblem: String, CaseIterable, Codable, Sendable, CustomStringConvertible {
     case rank1, rank2, rank5
     case rotation8 = "2d_rot8"
     case rotation8Flip = "2d_rot8_flip"
+    case data
 
     public var description: String { rawValue }
 
@@ -15,21 +19,27 @@ public enum SyntheticProblem: String, CaseIterable, Codable, Sendable, CustomStr
     /// The 2-D family, for 2d_rot8 and 2d_rot8_flip.
     public var rotation: SyntheticRotationProblem? { SyntheticRotationProblem(rawValue: rawValue) }
 
-    public var isTwoDimensional: Bool { translation == nil }
+    public var isTwoDimensional: Bool { rotation != nil }
 
     /// Tasks in a family by default, as the reference code: 10,000, except 2,000 for 2d_rot8_flip.
     public var defaultTaskCount: Int { self == .rotation8Flip ? 2000 : 10_000 }
 
     /// The models that fit this family's shapes.
-    public var models: [RegressionModel] { isTwoDimensional ? [.conv, .msrConv, .msrConvFull] : [.fc, .lc, .conv, .msrFC] }
+    /// The built-in models that fit this family's shapes (for `data`, any of them may: the file's shapes
+    /// decide). A described network (`RegressionModel.network`) can be given for every family.
+    public var models: [RegressionModel] {
+        if self == .data { return RegressionModel.allCases.filter { $0 != .network } }
+        return isTwoDimensional ? [.conv, .msrConv, .msrConvFull] : [.fc, .lc, .conv, .msrFC]
+    }
 
-    /// MSR-FC's latent size K in the reference code: 3 / 6 / 30 for rank1 / 2 / 5 (unused in 2-D).
+    /// MSR-FC's latent size K in the reference code: 3 / 6 / 30 for rank1 / 2 / 5 (unused in 2-D; for `data`,
+    /// 0: the model's default for the file's shapes).
     public var defaultLatentSize: Int {
         switch self {
         case .rank1: return 3
         case .rank2: return 6
         case .rank5: return 30
-        case .rotation8, .rotation8Flip: return 0
+        case .rotation8, .rotation8Flip, .data: return 0
         }
     }
 }

@@ -41,6 +41,14 @@ public struct Sequential: Layer {
     /// A network of unnamed, adapted `layers`, keyed "0", "1", … (or as the layer itself when it is alone).
     public init(_ layers: [any Layer]) { self.init(layers.map { Child($0) }) }
 
+    /// The only child itself when the network is one unnamed, adapted layer (it has the same keys, draws and
+    /// outputs), else the network: what a one-layer description or preset builds, so that the built-in
+    /// layer types (and what recognises them) are what a user gets.
+    public var simplified: any Layer {
+        if children.count == 1, children[0].name == nil, children[0].adapted { return children[0].layer }
+        return self
+    }
+
     /// The key prefix of child `i`: its name; else its index, or "" when it is the network's only child.
     public func prefix(ofChild i: Int) -> String { Self.prefix(name: children[i].name, index: i, count: children.count) }
 

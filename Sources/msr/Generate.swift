@@ -26,6 +26,7 @@ struct Generate: ParsableCommand {
 
     func validate() throws {
         if let tasks, tasks <= 0 { throw ValidationError("--tasks must be a positive number of tasks, got \(tasks).") }
+        if problem == .data { throw ValidationError("--problem data names a family read from a file; generate rank1, rank2, rank5, 2d_rot8 or 2d_rot8_flip.") }
         guard out.hasSuffix(".npz") else { throw ValidationError("--out must name an .npz file, got '\(out)'.") }
     }
 

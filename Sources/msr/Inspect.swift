@@ -34,6 +34,22 @@ extension MSR {
         var samples = 50
 
         func run() throws {
+            // Networks the whole-model inspection does not know (described networks, few-shot Conv4) are
+            // inspected layer by layer through the reparameterised-layer protocol.
+            if let layers = try layerInspection(checkpoint) {
+                let base = try baseline.map { try layerInspection($0) ?? [] }
+                if json {
+                    struct Output: Encodable { var layers: [LayerInspection]; var baseline: [LayerInspection]? }
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+                    print(String(decoding: try encoder.encode(Output(layers: layers, baseline: base)), as: UTF8.self))
+                } else {
+                    print(describeLayers(layers, title: checkpoint))
+                    if let base { print("\n" + describeLayers(base, title: baseline!)) }
+                }
+                return
+            }
             let main = try inspect(checkpoint)
             let base = try baseline.map(inspect)
             if json {
@@ -109,6 +125,38 @@ extension MSR {
             let all = main.1 + (base?.1.map { ("baseline-" + $0.0, $0.1) } ?? [])
             for (name, picture) in all { try picture.write(to: directory.appendingPathComponent(name + ".png")) }
             if !json { print("\npictures: \(directory.path)/ (\(all.map { $0.0 + ".png" }.joined(separator: ", ")))") }
+        }
+
+        /// Per-layer figures of a checkpoint whose model the whole-model inspection does not know (a few-shot run,
+        /// a described network, a file family's convolution); nil when it does.
+        func layerInspection(_ path: String) throws -> [LayerInspection]? {
+            let directory = URL(fileURLWithPath: path)
+            switch try checkpointKind(in: directory) {
+            case .fewShot:
+                let saved = try Checkpoint<FewShotExperiment>(contentsOf: directory)
+                return LayerInspection.inspect(saved.experiment.training.network, saved.state.metaParameters, samples: samples)
+            case .regression:
+                let saved = try Checkpoint<RegressionExperiment>(contentsOf: directory)
+                var reduced = saved.experiment
+                reduced.training.testTasks = min(samples, reduced.training.testTasks)
+                let trainer = try reduced.trainer(threads: availableProcessorCount)
+                if SymmetryInspection.inspect(trainer, saved.state.metaParameters, samples: 1, tasks: 1) != nil { return nil }
+                return LayerInspection.inspect(trainer.model, saved.state.metaParameters, samples: samples)
+            }
+        }
+
+        /// A table: one row per (layer, candidate), the defect of the initial W and of W = reshape(U·v) for random v.
+        func describeLayers(_ layers: [LayerInspection], title: String) -> String {
+            var table = TextTable(header: ["layer", "type", "W shape", "candidate group", "random v", "initial"])
+            for l in layers {
+                if l.measures.isEmpty { table.add([l.prefix.isEmpty ? "(model)" : l.prefix, l.layer, "\(l.weightShape)", "—", "—", "—"]) }
+                for name in l.measures.keys.sorted() {
+                    let m = l.measures[name]!
+                    table.add([l.prefix.isEmpty ? "(model)" : l.prefix, l.layer, "\(l.weightShape)", name,
+                               m.randomV.map { format($0, 3) } ?? "—", format(m.initial, 3)])
+                }
+            }
+            return "equivariance defect ‖W − W̄‖/‖W‖ of each weight layer (0 = exactly symmetric), \(title)\n\n" + table.rendered
         }
 
         /// The inspection of one checkpoint and its pictures.

@@ -45,7 +45,7 @@ extension MSR {
                       + "\(options.threads) threads\n")
                 var rows: [[String]] = []
                 var entries: [TableEntry] = []
-                for problem in SyntheticProblem.allCases where !problem.isTwoDimensional {
+                for problem in SyntheticProblem.allCases where problem.translation != nil {
                     let family = try dataDirectory.map {
                         try ArrayTaskFamily.syntheticTranslation(contentsOf: URL(fileURLWithPath: $0).appendingPathComponent("\(problem).npz"))
                     } ?? SyntheticTranslationTasks(problem: problem.translation!, count: tasks, seed: dataSeed).materialized()

@@ -103,8 +103,20 @@ extension MSR {
             Ctrl-C stops after the current step, saves the checkpoint and the report, and exits.
             """)
 
-        @Option(help: "Task family: rank1 (convolutions), rank2/rank5 (partial translation symmetry), 2d_rot8/2d_rot8_flip (rotation / rotation and flip equivariance), or omniglot/mini-imagenet (few-shot classification). With --data, names the file's family (it sets the default --latent-size).")
-        var problem: ProblemArgument = .synthetic(.rank1)
+        @Option(name: .customLong("problem"), help: "Task family: rank1 (convolutions), rank2/rank5 (partial translation symmetry), 2d_rot8/2d_rot8_flip (rotation / rotation and flip equivariance), data (any family in a --data file: its shapes size the model), or omniglot/mini-imagenet (few-shot classification). Default rank1, or data with --data; rank1 … 2d_rot8_flip with --data read the reference code's files in their layout.")
+        var problemArgument: ProblemArgument?
+
+        /// The family: as given, else `data` for a --data file, else rank1.
+        var problem: ProblemArgument { problemArgument ?? (data != nil ? .synthetic(.data) : .synthetic(.rank1)) }
+
+        @Option(help: "A network described in a JSON file (layers: linear, msr-linear, conv1d, conv2d, msr-conv2d, msr-conv2d-full, batch-norm, relu, max-pool, avg-pool, flatten; see README), for a regression family; sizes come from the data.")
+        var network: String?
+
+        @Option(name: .customLong("kernel-size"), help: "Kernel size of a --data family's convolutions (default: input length − target length + 1 + 2·padding).")
+        var kernelSize: Int?
+
+        @Option(help: "Zero padding of a --data family's convolutions (default 0).")
+        var padding: Int?
 
         @Option(help: "Model of the regression problems: fc, lc, conv (MAML baselines) or msr-fc (MSR) in 1-D (default msr-fc); conv, msr-conv (Kronecker-factored U) or msr-conv-full (one dense U) in 2-D.")
         var model: RegressionModel?
@@ -121,7 +133,7 @@ extension MSR {
         @Option(name: .customLong("data-seed"), help: "Seed of the generated family.")
         var dataSeed: UInt64 = 0
 
-        @Option(help: "Read the family from this .npz file (arrays x (tasks, 20, 1, 70) and y (tasks, 20, 1, 68)) instead of generating it.")
+        @Option(help: "Read the family from this .npz file: arrays x (tasks, examples, …input shape) and y (tasks, examples, …target shape), float32 or float64 — flat vectors (tasks, n, d), 1-D signals (tasks, n, c, length) or images (tasks, n, c, h, w).")
         var data: String?
 
         @Option(name: .customLong("init-symmetry"), help: "Start MSR's U from a constructed symmetry instead of random values (a prior the outer loop can still change): translation (msr-fc); c4, d4, flip, c8-ring, d8-ring (msr-conv-full).")
@@ -157,8 +169,18 @@ extension MSR {
                                           + "few-shot episodes take --shots, --queries and --test-episodes.")
                 }
             case .synthetic(let problem):
-                let model = model ?? .msrFC
-                guard problem.models.contains(model) else {
+                if network != nil, let model, model != .network {
+                    throw ValidationError("--network describes the model; leave out --model \(model.rawValue) (or give --model network).")
+                }
+                if model == .network && network == nil { throw ValidationError("--model network needs --network FILE.json.") }
+                if problem == .data && data == nil { throw ValidationError("--problem data needs --data FILE.npz.") }
+                if (kernelSize != nil || padding != nil) && problem != .data {
+                    throw ValidationError("--kernel-size and --padding size the models of a --data family (--problem data), not of --problem \(problem).")
+                }
+                if let kernelSize, kernelSize < 1 { throw ValidationError("--kernel-size must be at least 1, got \(kernelSize).") }
+                if let padding, padding < 0 { throw ValidationError("--padding must be at least 0, got \(padding).") }
+                let model = network != nil ? .network : (model ?? .msrFC)
+                guard model == .network || problem.models.contains(model) else {
                     throw ValidationError("--model \(model.rawValue) does not fit --problem \(problem); use one of \(problem.models.map(\.rawValue).joined(separator: ", ")).")
                 }
                 try fewShot.validateUnused(problem: problem.rawValue)
@@ -182,8 +204,14 @@ extension MSR {
                 try runTraining(try fewShot.experiment(dataset: dataset, options: options), state: nil, threads: options.threads,
                                 report: report, checkpoint: checkpoint, communicator: communicator)
             case .synthetic(let problem):
-                var experiment = RegressionExperiment(problem: problem, model: model ?? .msrFC, latentSize: latentSize, taskCount: tasks,
-                                                      dataSeed: dataSeed, dataFile: data, training: options.configuration)
+                // Paths are stored absolute, so that eval and --resume work from another directory.
+                var experiment = RegressionExperiment(problem: problem, model: network != nil ? .network : (model ?? .msrFC),
+                                                      latentSize: latentSize, taskCount: tasks, dataSeed: dataSeed,
+                                                      dataFile: data.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
+                                                      training: options.configuration)
+                experiment.network = try network.map { try NetworkDescription(contentsOf: URL(fileURLWithPath: $0)) }
+                experiment.kernelSize = kernelSize
+                experiment.padding = padding
                 experiment.initialSymmetry = initSymmetry
                 try runTraining(experiment, state: nil, threads: options.threads, report: report, checkpoint: checkpoint,
                                 communicator: communicator)
@@ -206,7 +234,7 @@ extension RegressionExperiment: PresentedExperiment {
     func header(_ trainer: MetaTrainer, threads: Int) -> String {
         let c = training
         let testUsed = min(c.testTasks, trainer.testTasks.count)
-        return "\(problem) \(model.rawValue)\(model == .msrFC ? " (K = \(latentSize))" : ""): "
+        return "\(title)\(model == .msrFC && latentSize > 0 ? " (K = \(latentSize))" : ""): "
             + "\(trainer.trainTasks.count) training / \(trainer.testTasks.count) held-out tasks, \(c.steps) steps, "
             + "\(c.firstOrder ? "first" : "second")-order, \(threads) thread\(threads == 1 ? "" : "s")"
             + (testUsed < c.testTasks ? "; evaluating on all \(testUsed) held-out tasks (fewer than --test-tasks \(c.testTasks))" : "")

@@ -9,9 +9,11 @@ class CommandLineTestCase: XCTestCase {
 
     static let executable = builtExecutable(named: "msr")
 
-    func msr(_ arguments: [String]) throws -> Result {
+    /// Runs `msr arguments`, in `directory` when given (relative paths are then resolved there).
+    func msr(_ arguments: [String], in directory: URL? = nil) throws -> Result {
         let process = Process()
         process.executableURL = Self.executable
+        if let directory { process.currentDirectoryURL = directory }
         process.arguments = arguments
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

@@ -18,10 +18,11 @@ final class CommandLineTests: CommandLineTestCase {
         try assertFails(["train", "--data", path("missing.npz"), "--steps", "1"], mentioning: ["missing.npz"])
         try Data("hello".utf8).write(to: directory.appendingPathComponent("text.npz"))
         try assertFails(["train", "--data", path("text.npz"), "--steps", "1"], mentioning: ["text.npz"])
-        // Right format, wrong shape: inputs of length 71.
+        // Right format, wrong shape for the reference's rank1 layout (--problem rank1): inputs of length 71.
+        // (Without --problem the file is a family of its own shapes: see OwnTasksCommandLineTests.)
         let x = Tensor.zeros([4, 20, 1, 71]), y = Tensor.zeros([4, 20, 1, 68])
         try NPZArchive.write([("x", x), ("y", y)], to: directory.appendingPathComponent("shape.npz"))
-        try assertFails(["train", "--data", path("shape.npz"), "--steps", "1"], mentioning: ["(tasks, 20, 1, 70)"])
+        try assertFails(["train", "--problem", "rank1", "--data", path("shape.npz"), "--steps", "1"], mentioning: ["(tasks, 20, 1, 70)"])
     }
 
     /// generate → train (report, checkpoint) → resume → eval, on a tiny family.
