@@ -53,6 +53,45 @@ final class OwnTasksCommandLineTests: CommandLineTestCase {
         XCTAssertLessThanOrEqual(10 * msrDefect, fcDefect, "translation defect: MSR-FC \(msrDefect), MAML-FC \(fcDefect)")
     }
 
+    /// (b) A 2-D family of another image size and channel count, equivariant to 90° rotations: 16×16 images,
+    /// 8 output channels (one field: channel c is the base filter of its parity turned by (c / 2)·90°), valid
+    /// 3×3 convolutions. msr-conv-full's adapted banks reach a C4 defect far below MAML-Conv's.
+    func testTwoDimensionalRotationFamilyOfAnotherSize() throws {
+        var g = SplitMix64(seed: 11)
+        let (tasks, examples, side, channels) = (600, 10, 16, 8), out = side - 2
+        let x = Tensor.randomNormal([tasks, examples, 1, side, side], using: &g), base = Tensor.randomNormal([tasks, 2, 9], using: &g)
+        let xs = x.floats, bs = base.floats
+        // A quarter turn of the 3×3 taps (index y·3 + x): tap (y, x) of the turned filter is tap (x, 2 − y)... k times.
+        func turned(_ t: Int, _ k: Int) -> Int { (0..<k).reduce(t) { tap, _ in (tap % 3) * 3 + (2 - tap / 3) } }
+        var y = [Float](repeating: 0, count: tasks * examples * channels * out * out)
+        for t in 0..<tasks {
+            for c in 0..<channels {
+                let filter = (0..<9).map { bs[(t * 2 + c % 2) * 9 + turned($0, c / 2)] }
+                for n in 0..<examples {
+                    let image = (t * examples + n) * side * side, target = ((t * examples + n) * channels + c) * out * out
+                    for i in 0..<out { for j in 0..<out {
+                        var s: Float = 0
+                        for tap in 0..<9 { s += filter[tap] * xs[image + (i + tap / 3) * side + j + tap % 3] }
+                        y[target + i * out + j] = s
+                    } }
+                }
+            }
+        }
+        try NPZArchive.write([("x", x), ("y", Tensor(shape: [tasks, examples, channels, out, out], scalars: y))],
+                             to: directory.appendingPathComponent("c4.npz"))
+        for model in ["msr-conv-full", "conv"] {
+            let r = try msr(["train", "--data", path("c4.npz"), "--model", model, "--k-qry", "9", "--steps", "1000", "--meta-batch", "16",
+                             "--test-tasks", "50", "--eval-interval", "1000", "--checkpoint", path(model)])
+            XCTAssertEqual(r.status, 0, r.err)
+        }
+        let inspect = try msr(["inspect", "--checkpoint", path("msr-conv-full"), "--baseline", path("conv"), "--json"])
+        XCTAssertEqual(inspect.status, 0, inspect.err)
+        let json = try JSONSerialization.jsonObject(with: Data(inspect.out.utf8)) as! [String: Any]
+        let full = ((json["measures"] as! [String: Any])["c4"] as! [String: Any])["adapted"] as! Double
+        let conv = ((json["baseline"] as! [String: Any])["defects"] as! [String: Double])["c4"]!
+        XCTAssertLessThan(full, 0.3 * conv, "C4 defect of the adapted banks: msr-conv-full \(full), MAML-Conv \(conv)")
+    }
+
     /// (c) Flat float64 vectors (6 → 4) with no symmetry: the models that fit train, evaluate (from another
     /// directory: the stored data path is absolute) and are inspected; the ones that do not fit say why.
     func testFlatVectorsEveryFittingModel() throws {
