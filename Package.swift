@@ -6,7 +6,7 @@
 //   Tensors       tensors, kernels, BLAS bridge, reverse-mode autodiff of any order, seeded random numbers
 //   NeuralNets    layers as pure functions of a parameter tree, including the MSR layers
 //   Symmetry      groups, symmetry matrices built from them, and how far a weight is from equivariance
-//   Datasets      task families (synthetic and files), .npy/.npz and safetensors formats
+//   Datasets      task families (synthetic and files), image class folders, .npy/.npz, safetensors, PNG/JPEG
 //   MetaLearning  inner loops, meta-gradients, outer optimisers, evaluation, checkpoints
 //   Distributed   data-parallel meta-training over MPI (Open MPI, loaded at run time: no build dependency)
 //   msr           the command-line tool
@@ -50,7 +50,7 @@ let package = Package(
         .systemLibrary(name: "CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         // libjpeg-turbo from the system (Debian: libjpeg62-turbo-dev), for mini-ImageNet's JPEG files.
         .systemLibrary(name: "CLibJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
-        .target(name: "TestSupport", dependencies: ["Tensors"]),
+        .target(name: "TestSupport", dependencies: ["Tensors", "Datasets"]),
 
         // MARK: - Unit test bundles
         .testTarget(

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Errors a user can cause by pointing the package at an image data set (Omniglot, its one-shot runs,
-/// mini-ImageNet) or asking it for episodes it cannot give. Each message names the path or file and says
+/// mini-ImageNet, a folder of image classes) or asking it for episodes it cannot give. Each message names the path or file and says
 /// what was expected.
 public enum ImageDatasetError: Error, Equatable, CustomStringConvertible, Sendable {
     /// Nothing at `path`; `expected` says what should have been there.
@@ -20,6 +20,13 @@ public enum ImageDatasetError: Error, Equatable, CustomStringConvertible, Sendab
     case unknownAlphabet(name: String, available: [String])
     /// An episode asks for more than the classes hold: `detail` says which count is short.
     case episodeTooLarge(detail: String)
+    /// The class folder `folder` holds `found` images, fewer than `expected` says (none at all, or fewer than
+    /// an episode's K support + Q query images).
+    case tooFewImages(folder: String, found: Int, expected: String)
+    /// `source` (a folder of classes, or one split of it) has `found` classes, fewer than `expected` says.
+    case tooFewClasses(source: String, found: Int, expected: String)
+    /// A split of classes into meta-train / meta-validation / meta-test cannot be made: `detail` says why.
+    case invalidClassSplit(detail: String)
 
     public var description: String {
         switch self {
@@ -38,6 +45,12 @@ public enum ImageDatasetError: Error, Equatable, CustomStringConvertible, Sendab
             return "no alphabet '\(name)' in the data (alphabets present: \(available.joined(separator: ", ")))"
         case let .episodeTooLarge(detail):
             return "cannot draw the episode: \(detail)"
+        case let .tooFewImages(folder, found, expected):
+            return "\(folder): has only \(found) image\(found == 1 ? "" : "s"); expected \(expected)"
+        case let .tooFewClasses(source, found, expected):
+            return "\(source): has only \(found) class\(found == 1 ? "" : "es"); expected \(expected)"
+        case let .invalidClassSplit(detail):
+            return "cannot split the classes: \(detail)"
         }
     }
 }

@@ -7,10 +7,11 @@ import Foundation
 ///     <root>/train.csv, val.csv, test.csv header `filename,label`, then one `<filename>,<label>` per image
 ///
 /// Classes are the distinct labels of the split's CSV, sorted by name; a class's images are in CSV order.
-/// Images are decoded with libjpeg-turbo (`JPEGImage`) when first asked for, as RGB, scaled to [0, 1]
-/// (p/255), planar (3, S, S) Float32 with S = `imageSize` (84); an image of another size is resized to S×S
-/// by area averaging (`ImageResize`). No normalisation. With `cacheDecodedImages`, each file is decoded once
-/// and kept as bytes (H·W·3 bytes per image: about 0.8 GB for the 38,400 training images).
+/// The images are read by the loader of every image class set (`ImageClasses`), as RGB: decoded with
+/// libjpeg-turbo when first asked for, scaled to [0, 1] (p/255), planar (3, S, S) Float32 with S =
+/// `imageSize` (84); an image of another size is resized to S×S by area averaging (`ImageResize`). No
+/// normalisation. With `cacheDecodedImages`, each file is decoded once and kept as bytes (H·W·3 bytes per
+/// image: about 0.8 GB for the 38,400 training images).
 ///
 /// The data set cannot ship with the package; `init` checks the layout and that every listed file exists,
 /// and throws `ImageDatasetError` saying what is missing.
@@ -29,7 +30,8 @@ public struct MiniImageNet: FewShotClassSource {
     public let labels: [String]
     /// The file names (within `images/`) of each class's images, in CSV order.
     public let files: [[String]]
-    private let cache: DecodedImageCache?
+    /// The classes as the loader reads them.
+    public let classes: ImageClasses
 
     public init(root: URL, split: Split, imageSize: Int = 84, cacheDecodedImages: Bool = true) throws {
         let layout = "mini-ImageNet's layout (images/ of JPEG files beside train.csv, val.csv, test.csv with header filename,label)"
@@ -73,9 +75,13 @@ public struct MiniImageNet: FewShotClassSource {
         self.root = root
         self.split = split
         self.imageSize = imageSize
-        labels = byLabel.keys.sorted()
+        let labels = byLabel.keys.sorted()
+        self.labels = labels
         files = labels.map { byLabel[$0]! }
-        cache = cacheDecodedImages ? DecodedImageCache() : nil
+        classes = ImageClasses(classes: labels.map { label in
+            ImageClasses.Class(name: label, location: "\(csv.path) (label \(label))",
+                               files: byLabel[label]!.map { images.appendingPathComponent($0) })
+        }, channels: 3, imageSize: imageSize, cacheDecodedImages: cacheDecodedImages)
     }
 
     /// (3, S, S).
@@ -85,50 +91,11 @@ public struct MiniImageNet: FewShotClassSource {
     public func className(_ c: Int) -> String { labels[c] }
 
     /// The file of image `example` of class `c`.
-    public func url(ofClass c: Int, example: Int) -> URL {
-        root.appendingPathComponent("images").appendingPathComponent(files[c][example])
-    }
+    public func url(ofClass c: Int, example: Int) -> URL { classes.url(ofClass: c, example: example) }
 
     /// Image `example` of class `c`: (3, S, S) planar, in [0, 1]. Throws `badImage` naming the file when it
     /// cannot be decoded.
     public func image(ofClass c: Int, example: Int) throws -> [Float] {
-        let url = self.url(ofClass: c, example: example)
-        let jpeg: JPEGImage
-        if let cached = cache?.image(for: url.path) {
-            jpeg = cached
-        } else {
-            jpeg = try JPEGImage(contentsOf: url, channels: 3)
-            cache?.store(jpeg, for: url.path)
-        }
-        return MiniImageNet.planar(jpeg, size: imageSize)
-    }
-
-    /// An RGB image as planar (3, S, S) values p/255, area-resized when it is not S×S.
-    static func planar(_ image: JPEGImage, size: Int) -> [Float] {
-        let plane = image.width * image.height
-        var values = [Float](repeating: 0, count: 3 * plane)
-        for i in 0..<plane {
-            for ch in 0..<3 { values[ch * plane + i] = Float(image.pixels[3 * i + ch]) / 255 }
-        }
-        return ImageResize.areaAverage(values, channels: 3, height: image.height, width: image.width,
-                                       outputHeight: size, outputWidth: size)
-    }
-}
-
-/// Decoded JPEG images by path, shared by the copies of a `MiniImageNet` value.
-final class DecodedImageCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var images: [String: JPEGImage] = [:]
-
-    func image(for path: String) -> JPEGImage? {
-        lock.lock()
-        defer { lock.unlock() }
-        return images[path]
-    }
-
-    func store(_ image: JPEGImage, for path: String) {
-        lock.lock()
-        defer { lock.unlock() }
-        images[path] = image
+        try classes.image(ofClass: c, example: example)
     }
 }

@@ -84,19 +84,11 @@ public struct Omniglot: Sendable {
         self.imageSize = imageSize
     }
 
-    /// Omniglot's preprocessing of one PNG file: decode to 8-bit grey, invert (stroke 1, paper 0: p ↦ 1 − p/255),
-    /// resize to `imageSize`×`imageSize` by area averaging. Returns (S, S) row-major; `file` names the file
-    /// in errors.
+    /// Omniglot's preprocessing of one PNG file, the image class loaders' (`DecodedImage`) with inversion:
+    /// decode to 8-bit grey, invert (stroke 1, paper 0: p ↦ 1 − p/255), resize to `imageSize`×`imageSize` by
+    /// area averaging. Returns (S, S) row-major; `file` names the file in errors.
     public static func preprocess(png: Data, file: String, imageSize: Int = 28) throws -> [Float] {
-        let image: PNGImage
-        do {
-            image = try PNGImage(decoding: png, channels: 1, source: file)
-        } catch let DatasetError.malformedHeader(_, detail) {
-            throw ImageDatasetError.badImage(file: file, detail: detail.replacingOccurrences(of: "not a readable PNG image", with: "PNG decoding failed"))
-        }
-        let inverted = image.pixels.map { 1 - Float($0) / 255 }
-        return ImageResize.areaAverage(inverted, channels: 1, height: image.height, width: image.width,
-                                       outputHeight: imageSize, outputWidth: imageSize)
+        try DecodedImage(decoding: png, channels: 1, source: file).planar(size: imageSize, inverted: true)
     }
 
     // MARK: - The shipped subset

@@ -1,8 +1,8 @@
 import Datasets
 import Foundation
 
-/// One few-shot run: which images, which classes meta-train and meta-test, which augmentation, and the
-/// method with its hyper-parameters (`FewShotConfiguration`). Stored in checkpoints and reports, so a run can
+/// One few-shot run: which images, which classes meta-train, meta-validate and meta-test, which augmentation,
+/// and the method with its hyper-parameters (`FewShotConfiguration`). Stored in checkpoints and reports, so a run can
 /// be resumed or evaluated from its checkpoint alone.
 public struct FewShotExperiment: Experiment, Equatable {
     public typealias Problem = FewShotProblem
@@ -14,6 +14,9 @@ public struct FewShotExperiment: Experiment, Equatable {
         case omniglot
         /// mini-ImageNet in the usual `images/` + `train.csv`/`val.csv`/`test.csv` layout.
         case miniImageNet = "mini-imagenet"
+        /// Any folder of image classes, one sub-folder of PNG or JPEG images per class (`ImageFolder`), its
+        /// classes split by `classSplit`.
+        case images
     }
 
     /// How Omniglot's characters are split between meta-training and meta-test (both by alphabet).
@@ -27,8 +30,8 @@ public struct FewShotExperiment: Experiment, Equatable {
     }
 
     public var dataset: Dataset
-    /// Omniglot: zip archives or folders in Omniglot's layout (empty: the built-in subset); mini-ImageNet: the
-    /// root folder (one entry).
+    /// Omniglot: zip archives or folders in Omniglot's layout (empty: the built-in subset); mini-ImageNet and
+    /// image folders: the root folder (one entry).
     public var sources: [String]
     public var omniglotSplit: OmniglotSplit
     /// Quarter turns of each Omniglot character that are classes of their own (the protocol: 0, 1, 2, 3).
@@ -36,22 +39,43 @@ public struct FewShotExperiment: Experiment, Equatable {
     /// Applied to each query image, never to a support image, in meta-training and meta-test alike (the
     /// paper's Algorithm 2); `.none` for the runs without augmentation.
     public var queryAugmentation: ImageAugmentation
+    /// Image folders: which classes meta-train, meta-validate and meta-test (absent from checkpoints written
+    /// before image folders existed: `ImageClassSplit.default`).
+    public var classSplit: ImageClassSplit
     public var training: FewShotConfiguration
 
     public init(dataset: Dataset = .omniglot, sources: [String] = [], omniglotSplit: OmniglotSplit = .protocol,
                 rotations: [Int] = [0, 1, 2, 3], queryAugmentation: ImageAugmentation = .protocolDefault,
-                training: FewShotConfiguration) {
+                classSplit: ImageClassSplit = .default, training: FewShotConfiguration) {
         self.dataset = dataset
         self.sources = sources
         self.omniglotSplit = omniglotSplit
         self.rotations = rotations
         self.queryAugmentation = queryAugmentation
+        self.classSplit = classSplit
         self.training = training
+    }
+
+    /// Decodes an experiment, including those of checkpoints written before `classSplit` existed.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        dataset = try container.decode(Dataset.self, forKey: .dataset)
+        sources = try container.decode([String].self, forKey: .sources)
+        omniglotSplit = try container.decode(OmniglotSplit.self, forKey: .omniglotSplit)
+        rotations = try container.decode([Int].self, forKey: .rotations)
+        queryAugmentation = try container.decode(ImageAugmentation.self, forKey: .queryAugmentation)
+        classSplit = try container.decodeIfPresent(ImageClassSplit.self, forKey: .classSplit) ?? .default
+        training = try container.decode(FewShotConfiguration.self, forKey: .training)
     }
 
     /// A one-line description, e.g. `Aug-Omniglot 5-way 1-shot msr`.
     public var title: String {
-        let data = dataset == .omniglot ? "Omniglot" : "MiniImagenet"
+        let data: String
+        switch dataset {
+        case .omniglot: data = "Omniglot"
+        case .miniImageNet: data = "MiniImagenet"
+        case .images: data = "Images(\(sources.first.map { URL(fileURLWithPath: $0).lastPathComponent } ?? ""))"
+        }
         let prefix = queryAugmentation.isNone ? "" : "Aug-"
         return "\(prefix)\(data) \(training.ways)-way \(training.shots)-shot \(training.method.rawValue)"
             + (training.firstOrder && training.method.hasInnerLoop ? " (first order)" : "")
@@ -67,8 +91,10 @@ public struct FewShotExperiment: Experiment, Equatable {
         set { training.testEpisodes = newValue }
     }
 
-    /// The meta-training and meta-test class sources.
-    public func classSources() throws -> (metaTrain: any FewShotClassSource, metaTest: any FewShotClassSource) {
+    /// The class sources of meta-training, meta-validation (nil: none; periodic evaluations then use the
+    /// meta-test classes) and meta-test.
+    public func classSources() throws
+        -> (metaTrain: any FewShotClassSource, metaValidation: (any FewShotClassSource)?, metaTest: any FewShotClassSource) {
         switch dataset {
         case .omniglot:
             let urls = sources.isEmpty ? try Omniglot.defaultSources() : sources.map { URL(fileURLWithPath: $0) }
@@ -76,33 +102,59 @@ public struct FewShotExperiment: Experiment, Equatable {
             switch omniglotSplit {
             case .protocol:
                 let split = try omniglot.protocolSplit(rotations: rotations)
-                return (split.metaTrain, split.metaTest)
+                return (split.metaTrain, nil, split.metaTest)
             case .backgroundEvaluation:
                 let test = Omniglot.evaluationAlphabets
                 let train = omniglot.alphabets.filter { !test.contains($0) }
-                return (try omniglot.classes(alphabets: train, rotations: rotations),
+                return (try omniglot.classes(alphabets: train, rotations: rotations), nil,
                         try omniglot.classes(alphabets: test, rotations: rotations))
             }
         case .miniImageNet:
             guard sources.count == 1 else { throw FewShotExperimentError.miniImageNetRoot(sources) }
             let root = URL(fileURLWithPath: sources[0])
             return (try MiniImageNet(root: root, split: .train, imageSize: training.imageSize),
+                    try MiniImageNet(root: root, split: .val, imageSize: training.imageSize),
                     try MiniImageNet(root: root, split: .test, imageSize: training.imageSize))
+        case .images:
+            guard sources.count == 1 else { throw FewShotExperimentError.imageFolderRoot(sources) }
+            let folder = try ImageFolder(root: URL(fileURLWithPath: sources[0]))
+            let parts = try classSplit.assign(folder.classNames)
+            let c = training
+            func classes(_ names: [String], _ part: String) throws -> ImageClasses {
+                let classes = try folder.classes(named: names, channels: c.imageChannels, imageSize: c.imageSize)
+                try classes.requireEpisodes(ways: c.ways, imagesPerClass: c.shots + c.queries, source: "\(folder.root.path) (\(part) classes)")
+                return classes
+            }
+            return (try classes(parts.metaTrain, "meta-train"),
+                    parts.metaValidation.isEmpty ? nil : try classes(parts.metaValidation, "meta-validation"),
+                    try classes(parts.metaTest, "meta-test"))
+        }
+    }
+
+    /// Whether the periodic evaluations use meta-validation classes: mini-ImageNet's `val.csv`, an image
+    /// folder whose split has a meta-validation part (listing the folder, decoding nothing); never Omniglot.
+    public var hasValidationClasses: Bool {
+        switch dataset {
+        case .omniglot: return false
+        case .miniImageNet: return true
+        case .images:
+            guard sources.count == 1, let folder = try? ImageFolder(root: URL(fileURLWithPath: sources[0])) else { return false }
+            return (try? classSplit.assign(folder.classNames))?.metaValidation.isEmpty == false
         }
     }
 
     /// The trainer: episodes of `training.ways`-way `training.shots`-shot with `training.queries` queries per
-    /// class from the two class sources, queries augmented by `queryAugmentation`.
+    /// class from the class sources, queries augmented by `queryAugmentation`.
     public func trainer(threads: Int, communicator: any GradientCommunicator = SingleProcess()) throws -> FewShotTrainer {
-        let (metaTrain, metaTest) = try classSources()
+        let (metaTrain, metaValidation, metaTest) = try classSources()
         let c = training
-        return FewShotTrainer(
-            configuration: c,
-            trainEpisodes: try FewShotEpisodeSampler(classes: metaTrain, ways: c.ways, shots: c.shots, queries: c.queries,
-                                                     queryAugmentation: queryAugmentation),
-            testEpisodes: try FewShotEpisodeSampler(classes: metaTest, ways: c.ways, shots: c.shots, queries: c.queries,
-                                                    queryAugmentation: queryAugmentation),
-            threads: threads, communicator: communicator)
+        func sampler(_ classes: any FewShotClassSource) throws -> FewShotEpisodeSampler {
+            try FewShotEpisodeSampler(classes: classes, ways: c.ways, shots: c.shots, queries: c.queries,
+                                      queryAugmentation: queryAugmentation)
+        }
+        return FewShotTrainer(configuration: c, trainEpisodes: try sampler(metaTrain),
+                              validationEpisodes: try metaValidation.map(sampler), testEpisodes: try sampler(metaTest),
+                              threads: threads, communicator: communicator)
     }
 }
 
@@ -139,11 +191,14 @@ public enum FewShotBudget: String, Codable, Sendable, CaseIterable {
 
 public enum FewShotExperimentError: Error, CustomStringConvertible, Equatable {
     case miniImageNetRoot([String])
+    case imageFolderRoot([String])
 
     public var description: String {
         switch self {
         case .miniImageNetRoot(let given):
             return "mini-ImageNet needs exactly one root folder (images/ beside train.csv, val.csv, test.csv), got \(given.isEmpty ? "none" : given.joined(separator: ", "))"
+        case .imageFolderRoot(let given):
+            return "an image class set needs exactly one folder (one sub-folder of PNG or JPEG images per class), got \(given.isEmpty ? "none" : given.joined(separator: ", "))"
         }
     }
 }

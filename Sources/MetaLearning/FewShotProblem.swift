@@ -2,19 +2,25 @@ import Datasets
 import NeuralNets
 import Tensors
 
-/// Few-shot classification: episodes of N classes from two samplers (meta-train and meta-test classes), the
-/// method's query cross-entropy after adaptation as the objective (`FewShotLearner`: MAML, ANIL, MSR, or
-/// ProtoNets without an inner loop), query accuracy as the training metric and the held-out metric.
-/// Query augmentation is whatever the samplers apply (the protocol: each query image, never a support
-/// image, in meta-training and meta-test alike).
+/// Few-shot classification: episodes of N classes from the meta-train, meta-validation (optional) and
+/// meta-test samplers, the method's query cross-entropy after adaptation as the objective (`FewShotLearner`:
+/// MAML, ANIL, MSR, or ProtoNets without an inner loop), query accuracy as the training metric and the
+/// held-out metric. Periodic evaluations draw from the meta-validation classes where there are any (image
+/// folders, mini-ImageNet's `val.csv`), otherwise from the meta-test classes (Omniglot); the final evaluation
+/// always from the meta-test classes. Query augmentation is whatever the samplers apply (the protocol: each
+/// query image, never a support image, in meta-training and meta-test alike).
 public struct FewShotProblem: MetaLearningProblem {
     public var learner: FewShotLearner
     public var trainEpisodes: FewShotEpisodeSampler
+    /// The periodic evaluations' episodes; nil: they come from `testEpisodes`.
+    public var validationEpisodes: FewShotEpisodeSampler?
     public var testEpisodes: FewShotEpisodeSampler
 
-    public init(learner: FewShotLearner, trainEpisodes: FewShotEpisodeSampler, testEpisodes: FewShotEpisodeSampler) {
+    public init(learner: FewShotLearner, trainEpisodes: FewShotEpisodeSampler, validationEpisodes: FewShotEpisodeSampler? = nil,
+                testEpisodes: FewShotEpisodeSampler) {
         self.learner = learner
         self.trainEpisodes = trainEpisodes
+        self.validationEpisodes = validationEpisodes
         self.testEpisodes = testEpisodes
     }
 
@@ -40,10 +46,20 @@ public struct FewShotProblem: MetaLearningProblem {
         return try trainEpisodes.episode(using: &g)
     }
 
+    /// A meta-test episode.
     public func evaluationEpisode(_ draw: EpisodeDraw) throws -> FewShotEpisode {
-        var g = draw.generator
-        return try testEpisodes.episode(using: &g)
+        try evaluationEpisode(draw, stage: .final)
     }
+
+    /// A meta-validation episode for `.periodic` when there are validation classes, otherwise a meta-test one
+    /// (from the same generator: the draw decides the episode, the stage only the classes).
+    public func evaluationEpisode(_ draw: EpisodeDraw, stage: EvaluationStage) throws -> FewShotEpisode {
+        var g = draw.generator
+        let sampler = stage == .periodic ? validationEpisodes ?? testEpisodes : testEpisodes
+        return try sampler.episode(using: &g)
+    }
+
+    public var hasValidationTasks: Bool { validationEpisodes != nil }
 
     public func queryObjectives(_ metaParameters: Parameters, _ episodes: [FewShotEpisode]) -> [QueryObjective] {
         episodes.map {
@@ -77,16 +93,17 @@ public typealias FewShotTrainer = Trainer<FewShotProblem>
 
 extension Trainer where Problem == FewShotProblem {
     public init(configuration: FewShotConfiguration, trainEpisodes: FewShotEpisodeSampler,
-                testEpisodes: FewShotEpisodeSampler, threads: Int = availableProcessorCount,
-                communicator: any GradientCommunicator = SingleProcess()) {
+                validationEpisodes: FewShotEpisodeSampler? = nil, testEpisodes: FewShotEpisodeSampler,
+                threads: Int = availableProcessorCount, communicator: any GradientCommunicator = SingleProcess()) {
         self.init(problem: FewShotProblem(learner: FewShotLearner(configuration: configuration), trainEpisodes: trainEpisodes,
-                                          testEpisodes: testEpisodes),
+                                          validationEpisodes: validationEpisodes, testEpisodes: testEpisodes),
                   schedule: configuration.schedule, threads: threads, communicator: communicator)
     }
 
     public var learner: FewShotLearner { problem.learner }
     public var configuration: FewShotConfiguration { problem.learner.configuration }
     public var trainEpisodes: FewShotEpisodeSampler { problem.trainEpisodes }
+    public var validationEpisodes: FewShotEpisodeSampler? { problem.validationEpisodes }
     public var testEpisodes: FewShotEpisodeSampler { problem.testEpisodes }
 
     /// Accuracy on the given episodes, e.g. the 20 official one-shot runs (`OmniglotOneShotRuns.runs`).

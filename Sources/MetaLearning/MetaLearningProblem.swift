@@ -29,8 +29,15 @@ public protocol MetaLearningProblem: Sendable {
     func evaluationDraws(count: Int, generator: (Int) -> SplitMix64) -> [EpisodeDraw]
     /// The meta-training episode of `draw`.
     func trainingEpisode(_ draw: EpisodeDraw) throws -> Episode
-    /// The held-out episode of `draw`.
+    /// The held-out (meta-test) episode of `draw`.
     func evaluationEpisode(_ draw: EpisodeDraw) throws -> Episode
+    /// The held-out episode of `draw` for an evaluation of `stage`: from validation tasks for `.periodic`
+    /// where the problem has them (`hasValidationTasks`), otherwise `evaluationEpisode(_:)`'s. Default: the
+    /// latter for both stages.
+    func evaluationEpisode(_ draw: EpisodeDraw, stage: EvaluationStage) throws -> Episode
+    /// Whether periodic evaluations draw from validation tasks, other than the final evaluation's meta-test
+    /// tasks (then a periodic evaluation never stands in for the final one). Default: false.
+    var hasValidationTasks: Bool { get }
 
     /// The meta-training objective of a batch of episodes: for each, the query loss after adaptation (a scalar
     /// on the graph of `metaParameters`, second order unless the problem is first-order) and the values of
@@ -40,6 +47,14 @@ public protocol MetaLearningProblem: Sendable {
     /// The held-out metric of each episode after adapting on its support set, the meta-parameters frozen
     /// (`metaParameters` are detached; no meta-gradient graph is kept).
     func evaluationMetrics(_ metaParameters: Parameters, _ episodes: [Episode]) -> [Double]
+}
+
+extension MetaLearningProblem {
+    public func evaluationEpisode(_ draw: EpisodeDraw, stage: EvaluationStage) throws -> Episode {
+        try evaluationEpisode(draw)
+    }
+
+    public var hasValidationTasks: Bool { false }
 }
 
 /// What identifies one episode of a meta-batch before it is made: the task it comes from (where the problem has

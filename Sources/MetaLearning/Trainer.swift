@@ -108,18 +108,21 @@ public struct Trainer<Problem: MetaLearningProblem>: Sendable {
         return (metrics, stop)
     }
 
-    /// The held-out metric over `episodeCount` episodes (default `schedule.evaluationEpisodes`), each adapted
-    /// on its support set with the meta-parameters frozen, with its 95% interval. The same episodes every
-    /// time. With several ranks, each adapts to the episodes it owns and one all-reduce gathers the metrics
-    /// (exactly).
-    public func evaluate(_ metaParameters: Parameters, episodeCount: Int? = nil) throws -> MeanWithInterval {
-        let draws = problem.evaluationDraws(count: episodeCount ?? schedule.evaluationEpisodes) { generator(2, $0) }
+    /// The held-out metric over `episodeCount` episodes of `stage` (default: `schedule.evaluationEpisodes`
+    /// for `.periodic`, `schedule.finalEvaluationEpisodes` for `.final`), each adapted on its support set with
+    /// the meta-parameters frozen, with its 95% interval. The same episodes every time; periodic ones from the
+    /// problem's validation tasks where it has them, final ones from its meta-test tasks. With several ranks,
+    /// each adapts to the episodes it owns and one all-reduce gathers the metrics (exactly).
+    public func evaluate(_ metaParameters: Parameters, stage: EvaluationStage = .periodic,
+                         episodeCount: Int? = nil) throws -> MeanWithInterval {
+        let count = episodeCount ?? (stage == .periodic ? schedule.evaluationEpisodes : schedule.finalEvaluationEpisodes)
+        let draws = problem.evaluationDraws(count: count) { generator(2, $0) }
         let frozen = metaParameters.detached()
         var failure: Error?
         let lock = NSLock()
         let values = communicator.distributedMap(draws.count, threads: threads) { i -> Double in
             do {
-                return problem.evaluationMetrics(frozen, [try problem.evaluationEpisode(draws[i])])[0]
+                return problem.evaluationMetrics(frozen, [try problem.evaluationEpisode(draws[i], stage: stage)])[0]
             } catch {
                 lock.withLock { if failure == nil { failure = error } }
                 return .nan

@@ -121,7 +121,7 @@ extension MSR {
         @Option(help: "Model of the regression problems: fc, lc, conv (MAML baselines) or msr-fc (MSR) in 1-D (default msr-fc); conv, msr-conv (Kronecker-factored U) or msr-conv-full (one dense U) in 2-D.")
         var model: RegressionModel?
 
-        @OptionGroup(title: "Few-shot classification (--problem omniglot or mini-imagenet)")
+        @OptionGroup(title: "Few-shot classification (--problem omniglot, mini-imagenet or images)")
         var fewShot: FewShotOptions
 
         @Option(name: .customLong("latent-size"), help: "MSR's latent size K (default 3 / 6 / 30 for rank1 / 2 / 5).")

@@ -65,6 +65,30 @@ struct FewShotOptions: ParsableArguments {
     @Option(name: .customLong("mini-imagenet"), help: "mini-ImageNet root folder (images/ beside train.csv, val.csv, test.csv), for --problem mini-imagenet.")
     var miniImageNet: String?
 
+    @Option(name: .customLong("images"), help: "Folder of image classes, one sub-folder of PNG or JPEG images per class (any size, grey or colour), for --problem images.")
+    var images: String?
+
+    @Option(name: .customLong("image-size"), help: "Side S the images are resized to, S×S (at least 16; default 28, 84 for mini-ImageNet).")
+    var imageSize: Int?
+
+    @Option(name: .customLong("image-channels"), help: "Channels the images are read as, 1 (grey) or 3 (colour), for --problem images (default: inferred from the first image).")
+    var imageChannels: Int?
+
+    @Option(name: .customLong("class-split"), help: "Fractions of the classes that meta-train, meta-validate and meta-test, for --problem images (default \(ImageClassSplit.defaultFractions.map { "\($0)" }.joined(separator: ",")); a validation fraction of 0 evaluates periodically on the meta-test classes).")
+    var classSplit: String?
+
+    @Option(name: .customLong("split-seed"), help: "Seed of the shuffle that splits the classes by --class-split (default \(ImageClassSplit.defaultSeed)).")
+    var splitSeed: UInt64?
+
+    @Option(name: .customLong("train-classes"), help: "File naming the meta-train class folders, one per line (with --test-classes, instead of --class-split).")
+    var trainClasses: String?
+
+    @Option(name: .customLong("validation-classes"), help: "File naming the meta-validation class folders, one per line (optional with --train-classes).")
+    var validationClasses: String?
+
+    @Option(name: .customLong("test-classes"), help: "File naming the meta-test class folders, one per line (with --train-classes).")
+    var testClasses: String?
+
     @Option(name: .customLong("test-inner-steps"), help: "Inner steps at meta-test (default \(MetaLearningOptions.fewShot.testInnerSteps)).")
     var testInnerSteps: Int?
 
@@ -87,17 +111,38 @@ struct FewShotOptions: ParsableArguments {
         if !omniglot.isEmpty { given.append("--omniglot") }
         if omniglotSplit != nil { given.append("--omniglot-split") }
         if miniImageNet != nil { given.append("--mini-imagenet") }
+        if images != nil { given.append("--images") }
+        if imageSize != nil { given.append("--image-size") }
+        given += imageFolderFlags.filter { $0 != "--images" }
         if testInnerSteps != nil { given.append("--test-inner-steps") }
         if testEpisodes != nil { given.append("--test-episodes") }
         if validationEpisodes != nil { given.append("--validation-episodes") }
         return given
     }
 
+    /// Names of the given flags that are for `--problem images` only.
+    var imageFolderFlags: [String] {
+        [("--images", images != nil), ("--image-channels", imageChannels != nil), ("--class-split", classSplit != nil),
+         ("--split-seed", splitSeed != nil), ("--train-classes", trainClasses != nil),
+         ("--validation-classes", validationClasses != nil), ("--test-classes", testClasses != nil)]
+            .filter(\.1).map(\.0)
+    }
+
     func validateUnused(problem: String) throws {
         let given = givenFlags
         if !given.isEmpty {
-            throw ValidationError("\(given.joined(separator: ", ")) \(given.count == 1 ? "is" : "are") for the few-shot problems (omniglot, mini-imagenet), not for --problem \(problem).")
+            throw ValidationError("\(given.joined(separator: ", ")) \(given.count == 1 ? "is" : "are") for the few-shot problems (\(FewShotExperiment.Dataset.allCases.map(\.rawValue).joined(separator: ", "))), not for --problem \(problem).")
         }
+    }
+
+    /// `--class-split a,b,c` as three numbers (`ImageClassSplit.assign` checks their ranges and sum).
+    func classSplitFractions() throws -> [Double]? {
+        guard let classSplit else { return nil }
+        let parts = classSplit.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 3, let fractions = parts as? [Double] else {
+            throw ValidationError("--class-split expects three fractions in [0, 1] adding up to 1 (meta-train,meta-validation,meta-test), e.g. 0.64,0.16,0.20; got '\(classSplit)'.")
+        }
+        return fractions
     }
 
     func validate() throws {
@@ -107,6 +152,20 @@ struct FewShotOptions: ParsableArguments {
         }
         if let queries, queries < 1 { throw ValidationError("--queries must be at least 1, got \(queries).") }
         if let testInnerSteps, testInnerSteps < 0 { throw ValidationError("--test-inner-steps must be at least 0, got \(testInnerSteps).") }
+        if let imageSize, imageSize < 16 {
+            throw ValidationError("--image-size must be at least 16 (Conv4's four 2×2 poolings), got \(imageSize).")
+        }
+        if let imageChannels, imageChannels != 1 && imageChannels != 3 {
+            throw ValidationError("--image-channels must be 1 (grey) or 3 (colour), got \(imageChannels).")
+        }
+        _ = try classSplitFractions()
+        let lists = trainClasses != nil || validationClasses != nil || testClasses != nil
+        if lists && (trainClasses == nil || testClasses == nil) {
+            throw ValidationError("--train-classes and --test-classes go together (--validation-classes is optional).")
+        }
+        if lists && (classSplit != nil || splitSeed != nil) {
+            throw ValidationError("give either --class-split (and --split-seed) or the class list files, not both.")
+        }
     }
 
     /// The experiment these flags and the shared meta-learning flags describe.
@@ -120,6 +179,7 @@ struct FewShotOptions: ParsableArguments {
             c.width = 32
         }
         if let width { c.width = width }
+        if let imageSize { c.imageSize = imageSize }
         if let steps = options.steps { c.steps = steps }
         if let metaBatch = options.metaBatch { c.metaBatchSize = metaBatch }
         if let innerSteps = options.innerSteps { c.innerSteps = innerSteps }
@@ -132,32 +192,58 @@ struct FewShotOptions: ParsableArguments {
         if let testEpisodes { c.testEpisodes = testEpisodes }
         c.seed = options.seed
         var sources = omniglot
+        var split = ImageClassSplit.default
+        if dataset != .images, let flag = imageFolderFlags.first { throw ValidationError("\(flag) needs --problem images.") }
+        if dataset != .omniglot && (!omniglot.isEmpty || omniglotSplit != nil) {
+            throw ValidationError("--omniglot and --omniglot-split are for --problem omniglot.")
+        }
+        if dataset != .miniImageNet && miniImageNet != nil { throw ValidationError("--mini-imagenet needs --problem mini-imagenet.") }
         switch dataset {
         case .omniglot:
-            if miniImageNet != nil { throw ValidationError("--mini-imagenet needs --problem mini-imagenet.") }
+            break
         case .miniImageNet:
             guard let miniImageNet else {
                 throw ValidationError("--problem mini-imagenet needs --mini-imagenet ROOT (a folder with images/ and train.csv, val.csv, test.csv; see README).")
             }
-            if !omniglot.isEmpty || omniglotSplit != nil { throw ValidationError("--omniglot and --omniglot-split are for --problem omniglot.") }
             sources = [miniImageNet]
+        case .images:
+            guard let images else {
+                throw ValidationError("--problem images needs --images DIR (a folder with one sub-folder of PNG or JPEG images per class; see README).")
+            }
+            // Stored absolute, so that `msr eval` and `--resume` work from another directory.
+            let root = URL(fileURLWithPath: images).standardizedFileURL
+            let folder = try ImageFolder(root: root)
+            sources = [root.path]
+            c.imageChannels = try imageChannels ?? folder.inferredChannels()
+            if let trainClasses, let testClasses {
+                split = try ImageClassSplit(listFiles: URL(fileURLWithPath: trainClasses),
+                                            metaValidation: validationClasses.map { URL(fileURLWithPath: $0) },
+                                            metaTest: URL(fileURLWithPath: testClasses), of: folder)
+            } else {
+                split = ImageClassSplit(fractions: try classSplitFractions() ?? ImageClassSplit.defaultFractions,
+                                        seed: splitSeed ?? ImageClassSplit.defaultSeed)
+            }
+            _ = try split.assign(folder.classNames)
         }
         return FewShotExperiment(dataset: dataset, sources: sources, omniglotSplit: omniglotSplit ?? .protocol,
-                                 queryAugmentation: (augmentQueries ?? true) ? .protocolDefault : .none, training: c)
+                                 queryAugmentation: (augmentQueries ?? true) ? .protocolDefault : .none, classSplit: split,
+                                 training: c)
     }
 }
 
 extension FewShotExperiment: PresentedExperiment {
     func header(_ trainer: FewShotTrainer, threads: Int) -> String {
         let c = training
-        return "\(title): \(trainer.trainEpisodes.classes.classCount) meta-train / \(trainer.testEpisodes.classes.classCount) meta-test classes, "
+        return "\(title): \(trainer.trainEpisodes.classes.classCount) meta-train / "
+            + (trainer.validationEpisodes.map { "\($0.classes.classCount) meta-validation / " } ?? "")
+            + "\(trainer.testEpisodes.classes.classCount) meta-test classes, "
             + "\(c.steps) steps × \(c.metaBatchSize) episodes"
             + (c.method.hasInnerLoop ? ", \(c.innerSteps) inner step\(c.innerSteps == 1 ? "" : "s") (\(c.testInnerSteps) at test), \(c.firstOrder ? "first" : "second") order" : "")
             + ", width \(c.width), \(threads) thread\(threads == 1 ? "" : "s")"
     }
 
     func evaluationLine(_ e: Evaluation, stepsPerSecond: Double) -> String {
-        "step \(e.step): meta-test accuracy \(formatAccuracy(e.test)) (\(e.test.count) episodes; "
+        "step \(e.step): \(hasValidationClasses ? "meta-validation" : "meta-test") accuracy \(formatAccuracy(e.test)) (\(e.test.count) episodes; "
             + "train loss \(String(format: "%.3f", e.trainLoss)), accuracy \(String(format: "%.1f%%", 100 * (e.trainMetrics.first ?? .nan))); "
             + "\(String(format: "%.1f", stepsPerSecond * Double(training.metaBatchSize))) tasks/s)"
     }

@@ -12,5 +12,10 @@ final class ImageDatasetErrorTests: XCTestCase {
                        "train.csv, line 3: expected '<filename>,<label>', found 'x'")
         XCTAssertTrue("\(ImageDatasetError.builtInDataMissing(name: "Omniglot", lookedIn: ["/x/omniglot"]))".contains("looked in /x/omniglot"))
         XCTAssertEqual(ImageDatasetError.episodeTooLarge(detail: "d").localizedDescription, "cannot draw the episode: d")
+        XCTAssertEqual("\(ImageDatasetError.tooFewImages(folder: "/data/birds/owl", found: 1, expected: "at least 16"))",
+                       "/data/birds/owl: has only 1 image; expected at least 16")
+        XCTAssertEqual("\(ImageDatasetError.tooFewClasses(source: "/data/birds (meta-test classes)", found: 3, expected: "at least 5"))",
+                       "/data/birds (meta-test classes): has only 3 classes; expected at least 5")
+        XCTAssertEqual("\(ImageDatasetError.invalidClassSplit(detail: "d"))", "cannot split the classes: d")
     }
 }

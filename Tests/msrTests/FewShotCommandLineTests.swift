@@ -74,7 +74,8 @@ final class FewShotCommandLineTests: CommandLineTestCase {
         let r = try msr(["train", "--problem", "mini-imagenet", "--mini-imagenet", root.path, "--method", "protonets", "--steps", "1",
                          "--width", "4", "--queries", "2", "--test-episodes", "2", "--validation-episodes", "2", "--report", report])
         XCTAssertEqual(r.status, 0, r.err + r.out)
-        XCTAssertTrue(r.out.contains("Aug-MiniImagenet 5-way 1-shot protonets"), r.out)
+        XCTAssertTrue(r.out.contains("Aug-MiniImagenet 5-way 1-shot protonets: 5 meta-train / 5 meta-validation / 5 meta-test classes"), r.out)
+        XCTAssertTrue(r.out.contains("step 1: meta-validation accuracy"), "val.csv's classes are the periodic evaluations'\n" + r.out)
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any])
         XCTAssertNotNil(json["test_accuracy"] as? Double)
         XCTAssertNil(json["one_shot_runs"], "the Omniglot one-shot runs are not for mini-ImageNet models")

@@ -79,16 +79,19 @@ func runTraining<E: PresentedExperiment>(_ experiment: E, state initial: MetaTra
         final = history.evaluations.last?.test
         if !quiet { print("interrupted at step \(state.step)" + (checkpoint.map { "; saved to \($0) (continue with --resume)" } ?? "")) }
     } else {
-        if let last = history.evaluations.last, last.step == state.step, schedule.finalEvaluationEpisodes == schedule.evaluationEpisodes {
+        // The last periodic evaluation stands in for the final one when it drew the same episodes: the same
+        // count, and no validation tasks (few-shot validation classes) in place of the meta-test ones.
+        let periodicIsFinal = schedule.finalEvaluationEpisodes == schedule.evaluationEpisodes && !trainer.problem.hasValidationTasks
+        if let last = history.evaluations.last, last.step == state.step, periodicIsFinal {
             final = last.test
             figures = try experiment.finalFigures(trainer, state.metaParameters)
         } else {
             // A separate final evaluation (few-shot: 600 episodes; or a run resumed at its last step) counts as
             // evaluation time, with the figures measured after it.
             let t0 = Date()
-            let result = try trainer.evaluate(state.metaParameters, episodeCount: schedule.finalEvaluationEpisodes)
+            let result = try trainer.evaluate(state.metaParameters, stage: .final)
             final = result
-            if schedule.finalEvaluationEpisodes == schedule.evaluationEpisodes {
+            if periodicIsFinal {
                 history.evaluations.append(Evaluation(step: state.step, test: result, trainLoss: .nan, elapsedSeconds: history.wallSeconds))
             }
             figures = try experiment.finalFigures(trainer, state.metaParameters)
@@ -124,7 +127,7 @@ func evaluateCheckpoint<E: PresentedExperiment>(_ saved: Checkpoint<E>, testEpis
     if let testEpisodes { experiment.testEpisodes = testEpisodes }
     let trainer = try experiment.trainer(threads: threads, communicator: communicator)
     let p = saved.state.metaParameters
-    let result = try trainer.evaluate(p, episodeCount: trainer.schedule.finalEvaluationEpisodes)
+    let result = try trainer.evaluate(p, stage: .final)
     let lines = experiment.figureLines(try experiment.finalFigures(trainer, p))
     guard communicator.isLead else { return }
     print("\(experiment.title) after \(saved.state.step) steps: " + experiment.resultLine(result))
