@@ -131,7 +131,7 @@ final class NPZTests: XCTestCase {
         for compressed in [false, true] {
             try NPZArchive.write([("x", Tensor.ones([4, 3]))], to: url, compressed: compressed)
             var data = try Data(contentsOf: url)
-            let header = try XCTUnwrap(offset(of: [0x50, 0x4B, 0x01, 0x02], in: data))
+            let header = try XCTUnwrap(firstDirectoryHeader(in: data))
             data[header + 16] ^= 0xFF  // the directory's CRC-32 of x.npy
             try data.write(to: url)
             guard case .corruptArchive(let source, let detail)? = thrownError({ try NPZArchive(contentsOf: url).array("x") }) else {
@@ -165,9 +165,8 @@ final class NPZTests: XCTestCase {
         let url = try temporaryDirectory(for: self).appendingPathComponent("bomb.npz")
         try NPZArchive.write([("x", Tensor.zeros([1000]))], to: url, compressed: true)
         var data = try Data(contentsOf: url)
-        let header = try XCTUnwrap(offset(of: [0x50, 0x4B, 0x01, 0x02], in: data))
-        let compressed = (0..<4).reduce(0) { $0 | Int(data[header + 20 + $1]) << (8 * $1) }
-        for i in 0..<4 { data[header + 24 + i] = [0x00, 0x00, 0x00, 0xE8][i] }  // 3.9 GB
+        let header = try XCTUnwrap(firstDirectoryHeader(in: data)), compressed = uint32Field(data, at: header + 20)
+        setUInt32Field(&data, at: header + 24, to: 0xE800_0000)  // 3.9 GB of contents
         try data.write(to: url)
         assertThrows(.corruptArchive(source: "bomb.npz", detail: "x.npy declares 3892314112 bytes inflated from \(compressed); deflate expands at most 1032:1")) {
             try NPZArchive(contentsOf: url)
@@ -179,15 +178,14 @@ final class NPZTests: XCTestCase {
         let url = try temporaryDirectory(for: self).appendingPathComponent("short.npz")
         try NPZArchive.write([("x", Tensor.ones([1000]))], to: url, compressed: true)
         let good = try Data(contentsOf: url)
-        let header = try XCTUnwrap(offset(of: [0x50, 0x4B, 0x01, 0x02], in: good))
+        let header = try XCTUnwrap(firstDirectoryHeader(in: good))
         func withField(_ at: Int, _ value: Int) throws -> NPZArchive {
             var data = good
-            for i in 0..<4 { data[header + at + i] = UInt8(truncatingIfNeeded: value >> (8 * i)) }
+            setUInt32Field(&data, at: header + at, to: value)
             try data.write(to: url)
             return try NPZArchive(contentsOf: url)
         }
-        let compressed = (0..<4).reduce(0) { $0 | Int(good[header + 20 + $1]) << (8 * $1) }
-        let uncompressed = (0..<4).reduce(0) { $0 | Int(good[header + 24 + $1]) << (8 * $1) }
+        let compressed = uint32Field(good, at: header + 20), uncompressed = uint32Field(good, at: header + 24)
         assertThrows(.corruptArchive(source: "short.npz: x.npy", detail: "the deflated data ends before its stream does (cut short?)")) {
             try withField(20, compressed / 2).array("x")
         }

@@ -76,3 +76,17 @@ func offset(of pattern: [UInt8], in data: Data) -> Int? {
     guard bytes.count >= pattern.count else { return nil }
     return (0...(bytes.count - pattern.count)).first { bytes[$0..<($0 + pattern.count)].elementsEqual(pattern) }
 }
+
+/// The offset of the first central-directory header (signature 0x02014b50) in the zip archive `data`.
+func firstDirectoryHeader(in data: Data) -> Int? {
+    offset(of: [0x50, 0x4B, 0x01, 0x02], in: data)
+}
+
+/// The 4-byte little-endian field at `at` of `data`; `setUInt32Field` overwrites it.
+func uint32Field(_ data: Data, at: Int) -> Int {
+    (0..<4).reduce(0) { $0 | Int(data[at + $1]) << (8 * $1) }
+}
+
+func setUInt32Field(_ data: inout Data, at: Int, to value: Int) {
+    for i in 0..<4 { data[at + i] = UInt8(truncatingIfNeeded: value >> (8 * i)) }
+}
