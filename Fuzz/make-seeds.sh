@@ -7,6 +7,8 @@ cd "$(dirname "$0")"
 rm -rf Corpus
 swift build -c release --package-path Seeds --scratch-path .build-seeds
 .build-seeds/release/MakeSeeds Corpus
+# One date for every file, so that the zips are the same byte for byte on every run.
+find Corpus/omniglot-folder -exec touch -d 1980-01-01T00:00:00Z {} +
 (cd Corpus/omniglot-folder && mkdir -p ../FuzzOmniglot && TZ=UTC zip -q -X -r -0 ../FuzzOmniglot/stored . \
     && TZ=UTC zip -q -X -r -9 ../FuzzOmniglot/deflated .)
 rm -rf Corpus/omniglot-folder
