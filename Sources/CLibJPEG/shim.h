@@ -56,10 +56,13 @@ static void msr_jpeg_install_errors(msr_jpeg_error_manager *manager) {
 
 /// Decodes the JPEG file in `data` (`size` bytes) to 8-bit pixels with `channels` (1: grey, 3: RGB) per
 /// pixel, row-major. On success returns 0, sets `*width`, `*height` and `*pixels` (a malloc'd buffer of
-/// width·height·channels bytes that the caller frees with `free`). On failure returns 1 (libjpeg error) or
-/// 2 (corrupt or truncated data, when `strict` is set), writes libjpeg's message into `message`
-/// (MSR_JPEG_MESSAGE_LENGTH bytes) and leaves `*pixels` NULL.
+/// width·height·channels bytes that the caller frees with `free`). On failure returns 1 (libjpeg error),
+/// 2 (corrupt or truncated data, when `strict` is set) or 3 (the header declares more than `max_side`
+/// pixels per side or `max_pixels` in all: nothing is decoded or allocated, and `*width`, `*height` are the
+/// declared size), writes a message into `message` (MSR_JPEG_MESSAGE_LENGTH bytes) and leaves `*pixels`
+/// NULL.
 static inline int msr_jpeg_decode(const unsigned char *data, unsigned long size, int channels, int strict,
+                                  unsigned long max_side, unsigned long max_pixels,
                                   unsigned char **pixels, int *width, int *height, char *message) {
     struct jpeg_decompress_struct cinfo;
     msr_jpeg_error_manager manager;
@@ -80,6 +83,16 @@ static inline int msr_jpeg_decode(const unsigned char *data, unsigned long size,
     jpeg_create_decompress(&cinfo);
     jpeg_mem_src(&cinfo, data, size);
     jpeg_read_header(&cinfo, TRUE);
+    // Before jpeg_start_decompress, which allocates by the declared size (a whole-image coefficient
+    // buffer for progressive files).
+    if (cinfo.image_width > max_side || cinfo.image_height > max_side ||
+        (unsigned long)cinfo.image_width * (unsigned long)cinfo.image_height > max_pixels) {
+        *width = (int)cinfo.image_width;
+        *height = (int)cinfo.image_height;
+        snprintf(message, MSR_JPEG_MESSAGE_LENGTH, "the image is too large");
+        jpeg_destroy_decompress(&cinfo);
+        return 3;
+    }
     cinfo.out_color_space = channels == 3 ? JCS_RGB : JCS_GRAYSCALE;
     jpeg_start_decompress(&cinfo);
     if ((int)cinfo.output_components != channels) {

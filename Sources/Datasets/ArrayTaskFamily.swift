@@ -49,13 +49,20 @@ public struct ArrayTaskFamily: TaskFamily {
     ///     axes of `x` and `y` must agree.
     ///   - dtype: element type of the tensors (`<f8` files are converted to Float32 by default, as the
     ///     reference does).
+    ///   - allowNonFinite: accept NaN and ±∞ in `x` and `y` (and `<f8` values beyond Float32's range when
+    ///     `dtype` is Float32); otherwise they are `DatasetError.nonFiniteValue`.
     public init(contentsOf url: URL, examplesPerTask: Int? = nil, inputShape: [Int]? = nil, targetShape: [Int]? = nil,
-                dtype: DType = .float32) throws {
+                dtype: DType = .float32, allowNonFinite: Bool = false) throws {
         let archive = try NPZArchive(contentsOf: url)
         let x = try archive.array("x"), y = try archive.array("y")
         try Self.checkShapes(x: x.shape, y: y.shape, source: url.lastPathComponent, examplesPerTask: examplesPerTask,
                              inputShape: inputShape, targetShape: targetShape)
-        self.init(inputs: try x.tensor().to(dtype), targets: try y.tensor().to(dtype))
+        let inputs = try x.tensor().to(dtype), targets = try y.tensor().to(dtype)
+        if !allowNonFinite {
+            try NonFiniteValues.check(inputs, source: url.lastPathComponent, name: "x")
+            try NonFiniteValues.check(targets, source: url.lastPathComponent, name: "y")
+        }
+        self.init(inputs: inputs, targets: targets)
     }
 
     /// Checks the shapes of arrays `x` and `y` of the file `source`: when given, `x` must be (tasks,
@@ -82,10 +89,10 @@ public struct ArrayTaskFamily: TaskFamily {
 
     /// Reads a 1-D synthetic family as the reference writes it (and `msr generate`): `x` (tasks, 20, 1, 70)
     /// and `y` (tasks, 20, 1, 68).
-    public static func syntheticTranslation(contentsOf url: URL) throws -> ArrayTaskFamily {
+    public static func syntheticTranslation(contentsOf url: URL, allowNonFinite: Bool = false) throws -> ArrayTaskFamily {
         typealias S = SyntheticTranslationTasks
         return try ArrayTaskFamily(contentsOf: url, examplesPerTask: S.examplesPerTask,
-                                   inputShape: [1, S.inputLength], targetShape: [1, S.outputLength])
+                                   inputShape: [1, S.inputLength], targetShape: [1, S.outputLength], allowNonFinite: allowNonFinite)
     }
 
     /// Reads a 2-D synthetic family as the reference writes it with e2cnn's `R2Conv` (and `msr generate`):
@@ -97,11 +104,12 @@ public struct ArrayTaskFamily: TaskFamily {
     /// uncompressed files in place instead. The reference orders a field's channels as e2cnn's regular
     /// representation does, which need not match `SyntheticRotationProblem`'s order; a model learning the
     /// symmetry does not depend on it.
-    public static func syntheticRotation(contentsOf url: URL, problem: SyntheticRotationProblem? = nil) throws -> ArrayTaskFamily {
+    public static func syntheticRotation(contentsOf url: URL, problem: SyntheticRotationProblem? = nil,
+                                         allowNonFinite: Bool = false) throws -> ArrayTaskFamily {
         typealias S = SyntheticRotationTasks
         let (size, out) = (S.imageSize, S.outputSize)
         let family = try ArrayTaskFamily(contentsOf: url, examplesPerTask: S.examplesPerTask, inputShape: [1, size, size],
-                                         targetShape: problem.map { [$0.outputChannels, out, out] })
+                                         targetShape: problem.map { [$0.outputChannels, out, out] }, allowNonFinite: allowNonFinite)
         try S.checkTargetShape(family.targets.shape, source: url.lastPathComponent)
         return family
     }

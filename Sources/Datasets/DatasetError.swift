@@ -28,6 +28,9 @@ public enum DatasetError: Error, Equatable, CustomStringConvertible, Sendable {
     case corruptArchive(source: String, detail: String)
     /// An array stored deflated (`np.savez_compressed`) where it must be read in place.
     case compressedEntry(path: String, name: String)
+    /// Array `name` of the task family in `source` holds `value` (NaN, ±∞, or a number Float32 cannot hold)
+    /// in task `task`, where finite numbers were expected.
+    case nonFiniteValue(source: String, name: String, task: Int, value: String)
 
     public var description: String {
         switch self {
@@ -60,6 +63,8 @@ public enum DatasetError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(source): damaged zip archive: \(detail)"
         case let .compressedEntry(path, name):
             return "\(path): \(name).npy is compressed (np.savez_compressed) and cannot be read in place; save it with np.savez or read it whole"
+        case let .nonFiniteValue(source, name, task, value):
+            return "\(source): \(name) holds \(value) in task \(task); expected finite numbers (NaN and infinities make training diverge; allow them explicitly to read the file anyway)"
         }
     }
 }

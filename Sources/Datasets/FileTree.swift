@@ -1,13 +1,13 @@
 import Foundation
-import ZIPFoundation
 
 /// The files of a data set given either as a zip archive or as an unpacked folder: their paths relative to
 /// the archive's root (or the folder), `/`-separated, and their bytes on demand.
 ///
-/// macOS resource forks (`__MACOSX/`, `._name`) and hidden files are left out.
+/// macOS resource forks (`__MACOSX/`, `._name`) and hidden files are left out. A zip archive is mapped and
+/// read by `ZipDirectory`, so each file's size and CRC-32 are checked as it is read.
 struct FileTree {
     private enum Storage {
-        case zip(Archive, [String: Entry])
+        case zip(MappedFile, ZipDirectory, [String: ZipDirectory.Entry])
         case folder(URL)
     }
 
@@ -40,17 +40,22 @@ struct FileTree {
             paths = found.sorted()
             storage = .folder(url)
         } else {
-            let archive: Archive
-            do { archive = try Archive(url: url, accessMode: .read) } catch {
+            let file: MappedFile, directory: ZipDirectory
+            do {
+                file = try MappedFile(url)
+                directory = try ZipDirectory(file)
+            } catch DatasetError.corruptArchive(_, let detail) {
+                throw ImageDatasetError.unexpectedLayout(path: url.path, expected: expected, detail: "a damaged zip archive: \(detail)")
+            } catch {
                 throw ImageDatasetError.unexpectedLayout(path: url.path, expected: expected,
                                                          detail: "neither a folder nor a readable zip archive")
             }
-            var entries: [String: Entry] = [:]
-            for entry in archive where entry.type == .file && FileTree.isVisible(entry.path) {
-                entries[entry.path] = entry
+            var entries: [String: ZipDirectory.Entry] = [:]
+            for entry in directory.entries where entry.isFile && FileTree.isVisible(entry.name) {
+                entries[entry.name] = entry
             }
             paths = entries.keys.sorted()
-            storage = .zip(archive, entries)
+            storage = .zip(file, directory, entries)
         }
     }
 
@@ -75,17 +80,16 @@ struct FileTree {
                 throw ImageDatasetError.sourceNotFound(path: file.path, expected: "a file")
             }
             return data
-        case let .zip(archive, entries):
+        case let .zip(file, directory, entries):
             guard let entry = entries[path] else {
                 throw ImageDatasetError.sourceNotFound(path: name(of: path), expected: "an entry of the zip archive")
             }
-            var data = Data(capacity: Int(clamping: entry.uncompressedSize))
+            // At most 1032 times the entry's compressed size (`ZipDirectory`).
+            var data = Data(capacity: entry.uncompressedSize)
             do {
-                _ = try archive.extract(entry, bufferSize: 1 << 16, skipCRC32: false) { data.append($0) }
-            } catch Archive.ArchiveError.invalidCRC32 {
-                throw ImageDatasetError.badImage(file: name(of: path), detail: "the zip entry's checksum does not match its contents")
-            } catch {
-                throw ImageDatasetError.badImage(file: name(of: path), detail: "the zip entry cannot be read (\(error))")
+                try directory.read(entry, of: file, chunkBytes: 1 << 16) { data.append(contentsOf: $0) }
+            } catch let DatasetError.corruptArchive(_, detail) {
+                throw ImageDatasetError.badImage(file: name(of: path), detail: "the zip entry cannot be read: \(detail)")
             }
             return data
         }

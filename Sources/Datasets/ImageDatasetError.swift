@@ -14,6 +14,8 @@ public enum ImageDatasetError: Error, Equatable, CustomStringConvertible, Sendab
     /// The image `file` cannot be decoded (bad, truncated, or not the expected kind); `detail` gives the
     /// decoder's reason.
     case badImage(file: String, detail: String)
+    /// The image `file` declares `width` × `height` pixels, more than `limit` (`ImageLimits`) allows.
+    case imageTooLarge(file: String, width: Int, height: Int, limit: String)
     /// A CSV or text file of a data set has a line that cannot be understood.
     case malformedListing(file: String, line: Int, expected: String, found: String)
     /// The data set has no alphabet (or class) `name`; `available` lists those it has.
@@ -39,6 +41,8 @@ public enum ImageDatasetError: Error, Equatable, CustomStringConvertible, Sendab
             return "\(path): not \(expected): \(detail)"
         case let .badImage(file, detail):
             return "\(file): not a readable image: \(detail)"
+        case let .imageTooLarge(file, width, height, limit):
+            return "\(file): the image declares \(width) × \(height) pixels; expected \(limit) (ImageLimits)"
         case let .malformedListing(file, line, expected, found):
             return "\(file), line \(line): expected \(expected), found '\(found)'"
         case let .unknownAlphabet(name, available):

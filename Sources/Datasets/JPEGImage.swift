@@ -26,7 +26,8 @@ public struct JPEGImage: Sendable, Equatable {
     }
 
     /// Decodes the JPEG file `data` to grey (`channels` 1) or RGB (3); libjpeg converts between the two.
-    /// `source` names the file in errors (`ImageDatasetError.badImage`).
+    /// `source` names the file in errors (`ImageDatasetError.badImage`; `imageTooLarge` for an image larger
+    /// than `ImageLimits` allows, found on the header before anything is decoded).
     public init(decoding data: Data, channels: Int = 3, source: String = "JPEG") throws {
         precondition(channels == 1 || channels == 3)
         // A JPEG file starts with the SOI marker FF D8 followed by another marker.
@@ -39,9 +40,13 @@ public struct JPEGImage: Sendable, Equatable {
         var message = [CChar](repeating: 0, count: Int(MSR_JPEG_MESSAGE_LENGTH))
         let status = data.withUnsafeBytes { bytes in
             msr_jpeg_decode(bytes.bindMemory(to: UInt8.self).baseAddress, UInt(bytes.count), Int32(channels), 1,
+                            UInt(ImageLimits.maximumSide), UInt(ImageLimits.pixelLimit(fileBytes: data.count)),
                             &output, &width, &height, &message)
         }
         defer { free(output) }
+        if status == 3 {
+            try ImageLimits.check(width: Int(width), height: Int(height), fileBytes: data.count, file: source)
+        }
         guard status == 0, let output else {
             let reason = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             throw ImageDatasetError.badImage(file: source, detail: status == 2 ? "corrupt or truncated JPEG data (libjpeg: \(reason))"

@@ -41,7 +41,9 @@ final class MappedFile: @unchecked Sendable {
 
     /// The little-endian unsigned integer of `width` bytes at `offset` (nil past the end).
     func integer(at offset: Int, width: Int) -> Int? {
-        guard offset >= 0, width <= 8, offset + width <= bytes.count else { return nil }
+        // `offset <= count - width` rather than `offset + width <= count`: offsets read from a file may be
+        // near Int.max, where the sum would overflow.
+        guard offset >= 0, (0...8).contains(width), offset <= bytes.count - width else { return nil }
         var value: UInt64 = 0
         for i in 0..<width { value |= UInt64(bytes[offset + i]) << (8 * UInt64(i)) }
         return value > UInt64(Int.max) ? nil : Int(value)

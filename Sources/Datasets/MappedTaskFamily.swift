@@ -8,6 +8,10 @@ import Tensors
 /// (`np.savez_compressed`) cannot be read in place; read those with `ArrayTaskFamily(contentsOf:)`.
 ///
 /// `<f4` and `<f8` arrays are read; tasks come out as `dtype` (Float32 by default, as the reference).
+///
+/// Opening the file reads `x` and `y` through once, to check their CRC-32 and (unless allowed) that they
+/// hold only finite numbers: a damaged or NaN-holding file is an error here, not a training run gone wrong.
+/// That pass touches every page of the two arrays (for the 17 GB file, as long as reading it from disk).
 public struct MappedTaskFamily: TaskFamily {
     /// One array of the file: its shape, element type and where its elements start.
     private struct StoredArray: Sendable {
@@ -30,28 +34,37 @@ public struct MappedTaskFamily: TaskFamily {
 
     /// Maps the `.npz` file at `url` and checks its arrays `x` and `y` as `ArrayTaskFamily(contentsOf:)`
     /// does: when given, `x` must be (tasks, examplesPerTask, …inputShape) and `y` (tasks, examplesPerTask,
-    /// …targetShape); their first two axes must agree.
+    /// …targetShape); their first two axes must agree. `allowNonFinite` accepts NaN and ±∞ in them (and `<f8`
+    /// values beyond Float32's range when `dtype` is Float32), which are otherwise
+    /// `DatasetError.nonFiniteValue`.
     public init(contentsOf url: URL, examplesPerTask: Int? = nil, inputShape: [Int]? = nil, targetShape: [Int]? = nil,
-                dtype: DType = .float32) throws {
+                dtype: DType = .float32, allowNonFinite: Bool = false) throws {
         let file = try MappedFile(url)
         let directory = try ZipDirectory(file)
-        func locate(_ name: String) throws -> StoredArray {
-            guard let entry = directory.entries.first(where: { $0.name == "\(name).npy" }) else {
-                let names = directory.entries.map(\.name).filter { $0.hasSuffix(".npy") }.map { String($0.dropLast(4)) }
+        func locate(_ name: String) throws -> (ZipDirectory.Entry, StoredArray) {
+            guard let entry = directory.entries.first(where: { $0.isFile && $0.name == "\(name).npy" }) else {
+                let names = directory.entries.filter { $0.isFile && $0.name.hasSuffix(".npy") }.map { String($0.name.dropLast(4)) }
                 throw DatasetError.missingArray(name: name, path: url.path, available: names)
             }
             let source = "\(url.lastPathComponent): \(name).npy"
             guard entry.compressionMethod == 0 else {
                 throw DatasetError.compressedEntry(path: url.path, name: name)
             }
-            return try Self.parseHeader(file, entry: entry, source: source)
+            return (entry, try Self.parseHeader(file, entry: entry, source: source))
         }
-        let x = try locate("x"), y = try locate("y")
+        let (xEntry, x) = try locate("x"), (yEntry, y) = try locate("y")
         try ArrayTaskFamily.checkShapes(x: x.shape, y: y.shape, source: url.lastPathComponent, examplesPerTask: examplesPerTask,
                              inputShape: inputShape, targetShape: targetShape)
         for (array, name) in [(x, "x"), (y, "y")] where array.dtype.tensorDType == nil {
             throw DatasetError.unsupportedDType(source: "\(url.lastPathComponent): \(name).npy", descr: array.dtype.descr,
                                                 supported: NumPyDType.tensorDescrs)
+        }
+        for (entry, array, name) in [(xEntry, x, "x"), (yEntry, y, "y")] {
+            try directory.verify(entry, of: file)
+            if allowNonFinite { continue }
+            let bytes = UnsafeRawBufferPointer(rebasing: file.bytes[array.dataOffset..<(array.dataOffset + array.shape[0] * array.taskBytes)])
+            try NonFiniteValues.check(bytes, stored: array.dtype, as: dtype, elementsPerTask: array.taskBytes / array.dtype.byteCount,
+                                      source: url.lastPathComponent, name: name)
         }
         self.url = url
         self.dtype = dtype
@@ -63,11 +76,12 @@ public struct MappedTaskFamily: TaskFamily {
     /// Reads a 2-D synthetic family (see `ArrayTaskFamily.syntheticRotation(contentsOf:problem:)`): `x`
     /// (tasks, 20, 1, 32, 32) and `y` (tasks, 20, C_out, 30, 30), C_out = 24 (`2d_rot8`) or 48
     /// (`2d_rot8_flip`); without `problem`, either.
-    public static func syntheticRotation(contentsOf url: URL, problem: SyntheticRotationProblem? = nil) throws -> MappedTaskFamily {
+    public static func syntheticRotation(contentsOf url: URL, problem: SyntheticRotationProblem? = nil,
+                                         allowNonFinite: Bool = false) throws -> MappedTaskFamily {
         typealias S = SyntheticRotationTasks
         let (size, out) = (S.imageSize, S.outputSize)
         let family = try MappedTaskFamily(contentsOf: url, examplesPerTask: S.examplesPerTask, inputShape: [1, size, size],
-                                          targetShape: problem.map { [$0.outputChannels, out, out] })
+                                          targetShape: problem.map { [$0.outputChannels, out, out] }, allowNonFinite: allowNonFinite)
         try SyntheticRotationTasks.checkTargetShape(family.y.shape, source: url.lastPathComponent)
         return family
     }

@@ -5,42 +5,34 @@ import ZIPFoundation
 /// NumPy's `.npz` format: a zip archive with one `.npy` entry per array, `NAME.npy` holding array `NAME`.
 /// `np.savez` stores the entries, `np.savez_compressed` deflates them, and both mark them Zip64.
 ///
-/// Arrays are read on demand by name, each inflated chunk by chunk straight into its final array; an array
-/// that is not asked for is never read, so arrays of other types (e.g. integer labels) do not get in the way.
+/// The file is memory-mapped and its directory read (`ZipDirectory`, which bounds every declared size by the
+/// file's real size). Arrays are read on demand by name, each inflated chunk by chunk straight into its final
+/// array, its size and CRC-32 checked; an array that is not asked for is never read, so arrays of other types
+/// (e.g. integer labels) do not get in the way. Reading an array allocates at most its declared contents
+/// size, which is at most the file's size for a stored entry and 1032 times its compressed size for a
+/// deflated one (`ZipDirectory.maximumDeflateRatio`).
 public struct NPZArchive {
     public let url: URL
     /// Names of the arrays (entry names without `.npy`), in archive order.
     public let names: [String]
-    private let archive: Archive
+    private let file: MappedFile
+    private let directory: ZipDirectory
 
     /// Opens the archive at `url` and lists its arrays.
     public init(contentsOf url: URL) throws {
-        try AtomicFile.checkExists(url)
-        do { archive = try Archive(url: url, accessMode: .read) } catch {
-            throw DatasetError.notAZipArchive(path: url.path)
-        }
+        file = try MappedFile(url)
+        directory = try ZipDirectory(file)
         self.url = url
-        names = archive.filter { $0.type == .file && $0.path.hasSuffix(".npy") }.map { String($0.path.dropLast(4)) }
+        names = directory.entries.filter { $0.isFile && $0.name.hasSuffix(".npy") }.map { String($0.name.dropLast(4)) }
     }
 
     /// Array `name` (entry `name.npy`).
     public func array(_ name: String) throws -> NumPyArray {
-        guard let entry = archive["\(name).npy"] else {
+        guard let entry = directory.entries.first(where: { $0.isFile && $0.name == "\(name).npy" }) else {
             throw DatasetError.missingArray(name: name, path: url.path, available: names)
         }
-        let source = "\(url.lastPathComponent): \(name).npy"
-        var decoder = NPYDecoder(source: source, totalBytes: Int(exactly: entry.uncompressedSize))
-        do {
-            _ = try archive.extract(entry, bufferSize: 1 << 20, skipCRC32: false) { chunk in
-                try chunk.withUnsafeBytes { try decoder.consume($0) }
-            }
-        } catch let error as DatasetError {
-            throw error
-        } catch Archive.ArchiveError.invalidCRC32 {
-            throw DatasetError.corruptArchive(source: source, detail: "the checksum of the entry does not match its contents")
-        } catch {
-            throw DatasetError.corruptArchive(source: source, detail: "\(error)")
-        }
+        var decoder = NPYDecoder(source: "\(url.lastPathComponent): \(name).npy", totalBytes: entry.uncompressedSize)
+        try directory.read(entry, of: file) { try decoder.consume($0) }
         return try decoder.finish()
     }
 

@@ -41,7 +41,8 @@ public struct PNGImage: Sendable, Equatable {
         }
     }
 
-    /// Decodes PNG bytes (any PNG colour type) into grey (`channels` 1) or RGB (3).
+    /// Decodes PNG bytes (any PNG colour type) into grey (`channels` 1) or RGB (3). An image larger than
+    /// `ImageLimits` allows is `ImageDatasetError.imageTooLarge`, found on the header before decoding.
     public init(decoding data: Data, channels: Int = 1, source: String = "PNG") throws {
         precondition(channels == 1 || channels == 3)
         var image = png_image()
@@ -55,6 +56,10 @@ public struct PNGImage: Sendable, Equatable {
         guard begun != 0 else { throw failure() }
         image.format = channels == 3 ? UInt32(PNG_FORMAT_RGB) : UInt32(PNG_FORMAT_GRAY)
         let (w, h) = (Int(image.width), Int(image.height))
+        do { try ImageLimits.check(width: w, height: h, fileBytes: data.count, file: source) } catch {
+            png_image_free(&image)
+            throw error
+        }
         var pixels = [UInt8](repeating: 0, count: w * h * channels)
         let finished = pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, Int32(w * channels), nil) }
         guard finished != 0 else { throw failure() }

@@ -1,5 +1,8 @@
 /// The small subset of Python literals an `.npy` header is written in: a dict of strings, booleans and tuples
 /// of integers, e.g. `{'descr': '<f4', 'fortran_order': False, 'shape': (3, 20, 1, 70), }`.
+///
+/// The parser is recursive, so nesting is bounded (`maximumDepth`): a header of 60,000 `(` would otherwise
+/// overflow the stack.
 indirect enum PythonLiteral: Equatable {
     case string(String)
     case integer(Int)
@@ -34,9 +37,15 @@ indirect enum PythonLiteral: Equatable {
 
     struct ParseFailure: Error { let message: String }
 
+    /// Deepest nesting of tuples, lists and dicts accepted: a header needs 2 (a dict holding the shape tuple),
+    /// a structured dtype a few more; Python's own parser stops at 200.
+    static let maximumDepth = 64
+
     private struct Parser {
         let bytes: [UInt8]
         var position = 0
+        /// Tuples, lists and dicts open at `position`.
+        var depth = 0
 
         func failure(_ expected: String) -> ParseFailure {
             ParseFailure(message: "\(expected) at character \(position)")
@@ -99,7 +108,17 @@ indirect enum PythonLiteral: Equatable {
             return n
         }
 
+        /// Enters one more level of nesting, or fails past `maximumDepth`.
+        mutating func enter() throws {
+            guard depth < PythonLiteral.maximumDepth else {
+                throw failure("expected at most \(PythonLiteral.maximumDepth) levels of nested tuples, lists and dicts")
+            }
+            depth += 1
+        }
+
         mutating func sequence(closing: UInt8) throws -> PythonLiteral {
+            try enter()
+            defer { depth -= 1 }
             position += 1
             var items: [PythonLiteral] = []
             while true {
@@ -113,6 +132,8 @@ indirect enum PythonLiteral: Equatable {
         }
 
         mutating func dictionary() throws -> PythonLiteral {
+            try enter()
+            defer { depth -= 1 }
             position += 1
             var items: [(key: PythonLiteral, value: PythonLiteral)] = []
             while true {

@@ -75,16 +75,25 @@ public struct SafeTensors: Sendable {
                   0 <= offsets[0], offsets[0] <= offsets[1] else {
                 throw malformed("entry '\(name)' needs 'data_offsets', [begin, end] with 0 ≤ begin ≤ end")
             }
-            let count = shape.reduce(1, *)
-            guard offsets[1] - offsets[0] == count * dtype.byteCount else {
-                throw malformed("entry '\(name)' of shape \(shape) and dtype \(dtypeName) needs \(count * dtype.byteCount) bytes, its data_offsets \(offsets) span \(offsets[1] - offsets[0])")
+            // The element count and byte size, overflow-checked: a shape such as [2^62, 4] names no real tensor.
+            var bytes: Int? = shape.contains(0) ? 0 : dtype.byteCount
+            for n in shape {
+                guard let b = bytes else { break }
+                let (product, overflow) = b.multipliedReportingOverflow(by: n)
+                bytes = overflow ? nil : product
+            }
+            guard let bytes else {
+                throw malformed("entry '\(name)' has shape \(shape), whose size overflows; expected one that fits the \(buffer.count) bytes of data")
+            }
+            guard offsets[1] - offsets[0] == bytes else {
+                throw malformed("entry '\(name)' of shape \(shape) and dtype \(dtypeName) needs \(bytes) bytes, its data_offsets \(offsets) span \(offsets[1] - offsets[0])")
             }
             guard offsets[1] <= buffer.count else {
                 throw DatasetError.truncatedData(source: "\(source): \(name)", expectedBytes: offsets[1], actualBytes: buffer.count)
             }
             ranges.append((name, offsets[0]..<offsets[1]))
-            let bytes = buffer[(buffer.startIndex + offsets[0])..<(buffer.startIndex + offsets[1])]
-            tensors[name] = SafeTensors.tensor(shape: shape, dtype: dtype, bytes: bytes)
+            let data = buffer[(buffer.startIndex + offsets[0])..<(buffer.startIndex + offsets[1])]
+            tensors[name] = SafeTensors.tensor(shape: shape, dtype: dtype, bytes: data)
         }
         // The entries must tile the buffer: no gaps, no overlaps.
         var end = 0

@@ -62,4 +62,27 @@ final class JPEGImageTests: XCTestCase {
         XCTAssertEqual(thrownImageError { try JPEGImage(contentsOf: URL(fileURLWithPath: "/nonexistent/a.jpg")) },
                        .sourceNotFound(path: "/nonexistent/a.jpg", expected: "a JPEG file"))
     }
+
+    /// A JPEG whose frame header (SOF0) declares 10,000² pixels: refused on the header (it used to allocate
+    /// 323 MB), as is one wider than `ImageLimits.maximumSide`.
+    func testJPEGDeclaringAHugeImageIsAnError() throws {
+        let data = try picture(width: 84, height: 84).encoded()
+        let frame = try XCTUnwrap(offset(of: [0xFF, 0xC0], in: data))
+        func declaring(width: Int, height: Int) -> Data {
+            var patched = data
+            for (i, value) in [height >> 8, height & 0xFF, width >> 8, width & 0xFF].enumerated() { patched[frame + 5 + i] = UInt8(value) }
+            return patched
+        }
+        XCTAssertEqual(thrownImageError { try JPEGImage(decoding: declaring(width: 10_000, height: 10_000), source: "huge.jpg") },
+                       .imageTooLarge(file: "huge.jpg", width: 10_000, height: 10_000, limit: "at most 33554432 pixels"))
+        // Within the pixel bound, but more pixels than a file of this size can code.
+        let pixels = ImageLimits.maximumPixelsPerByte * data.count, side = Int(Double(pixels).squareRoot()) + 1
+        XCTAssertLessThan(side * side, ImageLimits.maximumPixels)
+        XCTAssertEqual(thrownImageError { try JPEGImage(decoding: declaring(width: side, height: side), source: "big.jpg") },
+                       .imageTooLarge(file: "big.jpg", width: side, height: side,
+                                      limit: "at most 8256 pixels per byte of a file of \(data.count) bytes, i.e. \(pixels) pixels"))
+        XCTAssertEqual(thrownImageError { try JPEGImage(decoding: declaring(width: 20_000, height: 8), source: "wide.jpg") },
+                       .imageTooLarge(file: "wide.jpg", width: 20_000, height: 8, limit: "at most 16384 pixels per side"))
+        XCTAssertEqual(try JPEGImage(decoding: declaring(width: 84, height: 84)).width, 84)
+    }
 }

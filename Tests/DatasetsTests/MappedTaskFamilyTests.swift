@@ -71,4 +71,72 @@ final class MappedTaskFamilyTests: XCTestCase {
             try MappedTaskFamily(contentsOf: directory.appendingPathComponent("none.npz"))
         }
     }
+
+    // MARK: - Hostile files
+
+    /// x (2, 3, 4) and y (2, 3) as `.npy` bytes.
+    let npyX = [UInt8](NPY.encoded(Tensor(shape: [2, 3, 4], scalars: (0..<24).map(Float.init)))),
+        npyY = [UInt8](NPY.encoded(Tensor.ones([2, 3])))
+
+    /// A stored entry whose declared size runs past its data: it used to be read past the mapping (SIGSEGV).
+    func testStoredEntryLyingAboutItsSizeIsAnError() throws {
+        let url = try temporaryDirectory(for: self).appendingPathComponent("lie.npz")
+        let x = HandMadeZipEntry(name: "x.npy", data: npyX)
+        try zipArchive([x, HandMadeZipEntry(name: "y.npy", data: npyY, uncompressedSize: 1 << 30)]).write(to: url)
+        assertThrows(.corruptArchive(source: "lie.npz", detail: "y.npy is stored uncompressed but declares 1073741824 bytes of contents in \(npyY.count) bytes of data; expected equal sizes")) {
+            try MappedTaskFamily(contentsOf: url)
+        }
+        try zipArchive([x, HandMadeZipEntry(name: "y.npy", data: npyY, compressedSize: 1 << 20, uncompressedSize: 1 << 20)]).write(to: url)
+        guard case .corruptArchive(_, let detail)? = thrownError({ try MappedTaskFamily(contentsOf: url) }) else { return XCTFail() }
+        XCTAssertTrue(detail.hasPrefix("y.npy declares 1048576 bytes of data, but only "), detail)
+        // Read whole, the same file gives the same error.
+        XCTAssertEqual(thrownError { try ArrayTaskFamily(contentsOf: url) }, thrownError { try MappedTaskFamily(contentsOf: url) })
+    }
+
+    /// A Zip64 local-header offset near Int.max: it used to overflow (a trap) when read.
+    func testZip64OffsetNearIntMaxIsAnError() throws {
+        let url = try temporaryDirectory(for: self).appendingPathComponent("far.npz")
+        let far = UInt64(Int.max - 2)
+        let archive = zipArchive([HandMadeZipEntry(name: "x.npy", data: npyX),
+                                  HandMadeZipEntry(name: "y.npy", data: npyY, localHeaderOffset: far, zip64: true)])
+        try archive.write(to: url)
+        assertThrows(.corruptArchive(source: "far.npz", detail: "a record at offset \(far) runs past the end of the file (\(archive.count) bytes)")) {
+            try MappedTaskFamily(contentsOf: url)
+        }
+    }
+
+    /// A stored member damaged on disk: its CRC-32 is checked when the family is opened.
+    func testDamagedMemberIsACRCError() throws {
+        let url = try temporaryDirectory(for: self).appendingPathComponent("damaged.npz")
+        var y = HandMadeZipEntry(name: "y.npy", data: npyY)
+        y.crc32 = crc32(npyY) ^ 1
+        try zipArchive([HandMadeZipEntry(name: "x.npy", data: npyX), y]).write(to: url)
+        guard case .corruptArchive(let source, let detail)? = thrownError({ try MappedTaskFamily(contentsOf: url) }) else { return XCTFail() }
+        XCTAssertEqual(source, "damaged.npz: y.npy")
+        XCTAssertTrue(detail.hasPrefix("the CRC-32 of the contents is 0x"), detail)
+    }
+
+    /// NaN or ±∞ in x or y is an error naming the array and task, unless allowed.
+    func testNonFiniteValuesAreAnErrorUnlessAllowed() throws {
+        let url = try temporaryDirectory(for: self).appendingPathComponent("nan.npz")
+        for (bad, name, value) in [(Float.nan, "y", "nan"), (-Float.infinity, "y", "-inf")] {
+            var targets = [Float](repeating: 1, count: 6)
+            targets[4] = bad
+            try NPZArchive.write([("x", Tensor.ones([2, 3, 4])), ("y", Tensor(shape: [2, 3], scalars: targets))], to: url)
+            assertThrows(.nonFiniteValue(source: "nan.npz", name: name, task: 1, value: value)) { try MappedTaskFamily(contentsOf: url) }
+            assertThrows(.nonFiniteValue(source: "nan.npz", name: name, task: 1, value: value)) { try ArrayTaskFamily(contentsOf: url) }
+            XCTAssertTrue(try MappedTaskFamily(contentsOf: url, allowNonFinite: true).task(at: 1).targets.floats[1].isNaN == bad.isNaN)
+            XCTAssertEqual(try ArrayTaskFamily(contentsOf: url, allowNonFinite: true).count, 2)
+        }
+        // A <f8 value Float32 cannot hold becomes ∞ in Float32 tasks, and is refused; as Float64 it is kept.
+        var inputs = [Double](repeating: 0, count: 24)
+        inputs[3] = 1e300
+        try NPZArchive.write([("x", Tensor(shape: [2, 3, 4], scalars: inputs)), ("y", Tensor.ones([2, 3]))], to: url)
+        assertThrows(.nonFiniteValue(source: "nan.npz", name: "x", task: 0, value: "1e+300 (beyond Float32's range)")) {
+            try MappedTaskFamily(contentsOf: url)
+        }
+        XCTAssertEqual(try MappedTaskFamily(contentsOf: url, dtype: .float64).task(at: 0).inputs.scalars[3], 1e300)
+        XCTAssertEqual(try ArrayTaskFamily(contentsOf: url, dtype: .float64).inputs.scalars[3], 1e300)
+        XCTAssertThrowsError(try ArrayTaskFamily(contentsOf: url))
+    }
 }

@@ -145,4 +145,17 @@ final class NPYTests: XCTestCase {
             try NPY.decode(data, source: "t")
         }
     }
+
+    /// A header of 60,000 nested tuples: a bounded parser error, not a stack overflow.
+    func testHeaderNested60000LevelsDeepIsAnError() {
+        let deep = "{'descr': '<f4', 'fortran_order': False, 'shape': " + String(repeating: "(", count: 60_000) + "}"
+        assertThrows(.malformedHeader(source: "deep.npy", detail: "expected at most 64 levels of nested tuples, lists and dicts at character 113")) {
+            try NPY.decode(npy(deep, version: 2), source: "deep.npy")
+        }
+        // 64 levels are still read (and then refused for what they hold, not for their depth).
+        let nested = String(repeating: "[", count: 62) + String(repeating: "]", count: 62)
+        assertThrows(.malformedHeader(source: "ok.npy", detail: "'shape' must be a tuple of integers ≥ 0")) {
+            try NPY.decode(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (\(nested),), }"), source: "ok.npy")
+        }
+    }
 }

@@ -122,4 +122,78 @@ final class NPZTests: XCTestCase {
             assertThrows(.badMagic(source: "bad.npz: y.npy")) { try archive.array("y") }
         }
     }
+
+    // MARK: - Hostile files
+
+    /// A member whose CRC-32 does not match its contents is damaged, stored or deflated (NumPy: BadZipFile).
+    func testMemberWithABadCRCIsAnError() throws {
+        let url = try temporaryDirectory(for: self).appendingPathComponent("bad.npz")
+        for compressed in [false, true] {
+            try NPZArchive.write([("x", Tensor.ones([4, 3]))], to: url, compressed: compressed)
+            var data = try Data(contentsOf: url)
+            let header = try XCTUnwrap(firstDirectoryHeader(in: data))
+            data[header + 16] ^= 0xFF  // the directory's CRC-32 of x.npy
+            try data.write(to: url)
+            guard case .corruptArchive(let source, let detail)? = thrownError({ try NPZArchive(contentsOf: url).array("x") }) else {
+                return XCTFail("a member with a bad CRC was read")
+            }
+            XCTAssertEqual(source, "bad.npz: x.npy")
+            XCTAssertTrue(detail.hasPrefix("the CRC-32 of the contents is 0x"), detail)
+        }
+        // A flipped bit in the stored data itself.
+        try NPZArchive.write([("x", Tensor.ones([4, 3]))], to: url)
+        var data = try Data(contentsOf: url)
+        let npy = try XCTUnwrap(offset(of: NPY.magic, in: data))
+        data[npy + 128 + 5] ^= 0x01
+        try data.write(to: url)
+        XCTAssertTrue("\(thrownError { try NPZArchive(contentsOf: url).array("x") }!)".contains("CRC-32"))
+    }
+
+    /// The 1.3 KB file whose Zip64 entry declares 2.8 TB: refused before anything is allocated.
+    func testZip64EntryLyingAboutItsSizeIsAnError() throws {
+        let url = try temporaryDirectory(for: self).appendingPathComponent("lie.npz")
+        let npy = [UInt8](NPY.encoded(Tensor.ones([250])))
+        try zipArchive([HandMadeZipEntry(name: "x.npy", data: npy, compressedSize: 2_800_000_000_000,
+                                         uncompressedSize: 2_800_000_000_000, zip64: true)]).write(to: url)
+        assertThrows(.corruptArchive(source: "lie.npz", detail: "x.npy declares 2800000000000 bytes of data, but only \(npy.count + 101) follow its header (cut short?)")) {
+            try NPZArchive(contentsOf: url)
+        }
+    }
+
+    /// A deflated entry declaring 3.9 GB from a few bytes: more than deflate can make of them.
+    func testDeflatedEntryDeclaringMoreThanDeflateCanMakeIsAnError() throws {
+        let url = try temporaryDirectory(for: self).appendingPathComponent("bomb.npz")
+        try NPZArchive.write([("x", Tensor.zeros([1000]))], to: url, compressed: true)
+        var data = try Data(contentsOf: url)
+        let header = try XCTUnwrap(firstDirectoryHeader(in: data)), compressed = uint32Field(data, at: header + 20)
+        setUInt32Field(&data, at: header + 24, to: 0xE800_0000)  // 3.9 GB of contents
+        try data.write(to: url)
+        assertThrows(.corruptArchive(source: "bomb.npz", detail: "x.npy declares 3892314112 bytes inflated from \(compressed); deflate expands at most 1032:1")) {
+            try NPZArchive(contentsOf: url)
+        }
+    }
+
+    /// A deflate stream that is cut short, runs on or makes more than its header declares.
+    func testDeflatedEntryWhoseStreamDisagreesWithItsSizeIsAnError() throws {
+        let url = try temporaryDirectory(for: self).appendingPathComponent("short.npz")
+        try NPZArchive.write([("x", Tensor.ones([1000]))], to: url, compressed: true)
+        let good = try Data(contentsOf: url)
+        let header = try XCTUnwrap(firstDirectoryHeader(in: good))
+        func withField(_ at: Int, _ value: Int) throws -> NPZArchive {
+            var data = good
+            setUInt32Field(&data, at: header + at, to: value)
+            try data.write(to: url)
+            return try NPZArchive(contentsOf: url)
+        }
+        let compressed = uint32Field(good, at: header + 20), uncompressed = uint32Field(good, at: header + 24)
+        assertThrows(.corruptArchive(source: "short.npz: x.npy", detail: "the deflated data ends before its stream does (cut short?)")) {
+            try withField(20, compressed / 2).array("x")
+        }
+        assertThrows(.corruptArchive(source: "short.npz: x.npy", detail: "the data inflates to more than the \(uncompressed - 1) bytes its header declares")) {
+            try withField(24, uncompressed - 1).array("x")
+        }
+        assertThrows(.corruptArchive(source: "short.npz: x.npy", detail: "the data holds \(uncompressed) bytes, its header declares \(uncompressed + 1)")) {
+            try withField(24, uncompressed + 1).array("x")
+        }
+    }
 }

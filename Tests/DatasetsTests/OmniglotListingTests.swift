@@ -70,4 +70,30 @@ final class OmniglotListingTests: XCTestCase {
                        .unexpectedLayout(path: empty.path, expected: "an Omniglot zip archive or folder (<top>/<Alphabet>/characterNN/<id>_<drawer>.png)",
                                          detail: "it holds no files"))
     }
+
+    /// A zip member whose CRC-32 does not match is an error naming the member when read; one whose size lies
+    /// makes the archive unreadable. The same archive, intact, is read.
+    func testZipMembersAreCheckedWhenRead() throws {
+        let root = try temporaryDirectory(for: self)
+        let drawing = root.appendingPathComponent("d.png")
+        try PNGImage(width: 105, height: 105, channels: 1, pixels: [UInt8](repeating: 255, count: 105 * 105)).write(to: drawing)
+        let png = try [UInt8](Data(contentsOf: drawing))
+        let url = root.appendingPathComponent("omniglot.zip"), path = "images/Alpha/character01/0001_01.png"
+        try zipArchive([HandMadeZipEntry(name: path, data: png)]).write(to: url)
+        XCTAssertEqual(try Omniglot(sources: [url], threads: 1).drawingCount, 1)
+
+        try zipArchive([HandMadeZipEntry(name: path, data: png, crc32: crc32(png) ^ 0x8000_0000)]).write(to: url)
+        let listing = try OmniglotListing(sources: [url])
+        guard case .badImage(let file, let detail)? = thrownImageError({ try Omniglot(listing: listing, threads: 1) }) else {
+            return XCTFail("a member with a bad CRC was read")
+        }
+        XCTAssertEqual(file, "\(url.path): \(path)")
+        XCTAssertTrue(detail.hasPrefix("the zip entry cannot be read: the CRC-32 of the contents is 0x"), detail)
+
+        try zipArchive([HandMadeZipEntry(name: path, data: png, compressedSize: 1 << 30)]).write(to: url)
+        guard case .unexpectedLayout(_, _, let layout)? = thrownImageError({ try OmniglotListing(sources: [url]) }) else {
+            return XCTFail("a member lying about its size was listed")
+        }
+        XCTAssertTrue(layout.hasPrefix("a damaged zip archive: \(path) declares 1073741824 bytes of data"), layout)
+    }
 }

@@ -23,4 +23,35 @@ final class PNGImageTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("x.png"), "\(error)")
         }
     }
+
+    /// A PNG file of a signature, an IHDR declaring `width` × `height` 8-bit grey pixels, an IDAT holding an
+    /// empty zlib stream and an IEND: 65 bytes, whatever size it declares.
+    static func declaring(width: UInt32, height: UInt32) -> Data {
+        func chunk(_ type: String, _ body: [UInt8]) -> [UInt8] {
+            let typed = Array(type.utf8) + body
+            return bigEndian(UInt32(body.count)) + typed + bigEndian(crc32(typed))
+        }
+        func bigEndian(_ value: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> (24 - 8 * $0)) } }
+        let header = bigEndian(width) + bigEndian(height) + [8, 0, 0, 0, 0]  // depth 8, grey, deflate, no filter, no interlace
+        let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        return Data(signature + chunk("IHDR", header) + chunk("IDAT", [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]) + chunk("IEND", []))
+    }
+
+    /// A tiny PNG declaring 10⁶ × 10⁶ pixels (the 74-byte file aborted allocating a terabyte), and the other
+    /// two bounds of `ImageLimits`.
+    func testPNGDeclaringAHugeImageIsAnError() {
+        let huge = Self.declaring(width: 1_000_000, height: 1_000_000)
+        XCTAssertEqual(huge.count, 65)
+        XCTAssertEqual(thrownImageError { try PNGImage(decoding: huge, source: "huge.png") },
+                       .imageTooLarge(file: "huge.png", width: 1_000_000, height: 1_000_000, limit: "at most 16384 pixels per side"))
+        XCTAssertEqual(thrownImageError { try PNGImage(decoding: Self.declaring(width: 16_384, height: 16_384), source: "a.png") },
+                       .imageTooLarge(file: "a.png", width: 16_384, height: 16_384, limit: "at most 33554432 pixels"))
+        XCTAssertEqual(thrownImageError { try PNGImage(decoding: Self.declaring(width: 1_000, height: 1_000), source: "b.png") },
+                       .imageTooLarge(file: "b.png", width: 1_000, height: 1_000,
+                                      limit: "at most 8256 pixels per byte of a file of 65 bytes, i.e. 536640 pixels"))
+        // Within the bounds, the same file is read as far as its (missing) data.
+        XCTAssertThrowsError(try PNGImage(decoding: Self.declaring(width: 700, height: 700), source: "c.png")) { error in
+            XCTAssertTrue(error is DatasetError, "\(error)")
+        }
+    }
 }

@@ -78,4 +78,15 @@ final class SafeTensorsTests: XCTestCase {
         let url = URL(fileURLWithPath: "/nonexistent/c.safetensors")
         assertThrows(.fileNotFound(path: url.path)) { try SafeTensors(contentsOf: url) }
     }
+
+    /// A shape whose element count overflows Int: an error naming the entry, not a trap.
+    func testShapeWhoseSizeOverflowsIsAnError() {
+        let header = #"{"a":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,16]}}"#
+        assertThrows(.malformedSafeTensors(source: "t", detail: "entry 'a' has shape [4611686018427387904, 4], whose size overflows; expected one that fits the 16 bytes of data")) {
+            try SafeTensors(decoding: file(header, data: [UInt8](repeating: 0, count: 16)), source: "t")
+        }
+        // A zero axis makes an empty tensor, however large the others.
+        let empty = #"{"a":{"dtype":"F32","shape":[4611686018427387904,0],"data_offsets":[0,0]}}"#
+        XCTAssertEqual(try SafeTensors(decoding: file(empty), source: "t").tensors["a"]?.shape, [4611686018427387904, 0])
+    }
 }
