@@ -81,15 +81,6 @@ public struct FewShotExperiment: Experiment, Equatable {
             + (training.firstOrder && training.method.hasInnerLoop ? " (first order)" : "")
     }
 
-    public var steps: Int {
-        get { training.steps }
-        set { training.steps = newValue }
-    }
-
-    public var testEpisodes: Int {
-        get { training.testEpisodes }
-        set { training.testEpisodes = newValue }
-    }
 
     /// The class sources of meta-training, meta-validation (nil: none; periodic evaluations then use the
     /// meta-test classes) and meta-test.

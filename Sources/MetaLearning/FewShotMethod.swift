@@ -32,7 +32,7 @@ public enum FewShotMethod: String, Sendable, Codable, CaseIterable {
 /// class, outer Adam 1e-3, and a budget of 5,600 meta-training tasks: 700 outer steps × meta-batch 8 for the
 /// methods with an inner loop (inner rate 0.4, 1 step in meta-training and 3 at meta-test, second order),
 /// 5,600 steps × 1 episode for ProtoNets. Meta-test: 600 episodes.
-public struct FewShotConfiguration: Codable, Sendable, Equatable {
+public struct FewShotConfiguration: TrainingConfiguration, Equatable {
     public var method: FewShotMethod
     /// N, K, Q: classes per episode, support and query images per class.
     public var ways: Int
@@ -78,6 +78,12 @@ public struct FewShotConfiguration: Codable, Sendable, Equatable {
         TrainingSchedule(metaBatchSize: metaBatchSize, steps: steps, outerLearningRate: outerLearningRate,
                          evaluationInterval: evaluationInterval, evaluatesAfterFirstStep: false,
                          evaluationEpisodes: validationEpisodes, finalEvaluationEpisodes: testEpisodes, seed: seed)
+    }
+
+    /// The final evaluation is on `testEpisodes` meta-test episodes.
+    public var finalEvaluationEpisodes: Int {
+        get { testEpisodes }
+        set { testEpisodes = newValue }
     }
 
     /// Meta-training tasks (episodes) in all: steps × meta-batch.

@@ -1,6 +1,6 @@
 /// Hyper-parameters of meta-training and evaluation on a regression family (defaults: the reference code's
 /// synthetic setup, defined here once; the command line's help reads them).
-public struct MetaTrainingConfiguration: Codable, Sendable, Equatable {
+public struct MetaTrainingConfiguration: TrainingConfiguration, Equatable {
     /// Tasks per outer step.
     public var metaBatchSize = 32
     /// Support and query examples per episode (drawn without repetition from a task's examples).
@@ -20,6 +20,12 @@ public struct MetaTrainingConfiguration: Codable, Sendable, Equatable {
     public var loss: TaskLoss = .meanSquaredError
 
     public init() {}
+
+    /// The final evaluation is on `testTasks` held-out tasks, as every periodic one.
+    public var finalEvaluationEpisodes: Int {
+        get { testTasks }
+        set { testTasks = newValue }
+    }
 
     /// The trainer's schedule: evaluations after the first step, every `evaluationInterval` and after the last,
     /// each on `testTasks` held-out tasks.

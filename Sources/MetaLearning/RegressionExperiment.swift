@@ -47,15 +47,6 @@ public struct RegressionExperiment: Experiment, Equatable {
         "\(problem == .data ? URL(fileURLWithPath: dataFile ?? "data").lastPathComponent : problem.rawValue) \(model.rawValue)"
     }
 
-    public var steps: Int {
-        get { training.steps }
-        set { training.steps = newValue }
-    }
-
-    public var testEpisodes: Int {
-        get { training.testTasks }
-        set { training.testTasks = newValue }
-    }
 
     /// The model's layer; throws when the model does not fit the problem.
     public func layer(outputChannels: Int? = nil) throws -> any Layer {
