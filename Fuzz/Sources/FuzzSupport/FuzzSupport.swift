@@ -18,8 +18,10 @@ public enum FuzzInput {
         return Data(bytes: bytes, count: count)
     }
 
-    /// A file of this process, in memory where the system has /dev/shm, named `name`; rewritten per input.
+    /// A file of this process, in memory where the system has /dev/shm, named `name`; rewritten per input,
+    /// and removed (with the process's other scratch files and folders) when the process exits.
     public static func scratchURL(_ name: String) -> URL {
+        removeAtExit
         let folder = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
         return URL(fileURLWithPath: folder).appendingPathComponent("msr-fuzz-\(getpid())-\(name)")
     }
@@ -30,4 +32,14 @@ public enum FuzzInput {
         try! data.write(to: url)
         return url
     }
+
+    /// Registers, once, the removal of this process's scratch files (and folders) at exit.
+    private static let removeAtExit: Void = {
+        atexit {
+            let prefix = FuzzInput.scratchURL("").lastPathComponent, folder = FuzzInput.scratchURL("").deletingLastPathComponent()
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] where name.hasPrefix(prefix) {
+                try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
+            }
+        }
+    }()
 }
