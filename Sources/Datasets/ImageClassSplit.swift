@@ -81,7 +81,7 @@ public enum ImageClassSplit: Codable, Sendable, Equatable {
                 throw ImageDatasetError.sourceNotFound(path: url.path, expected: "a list of class folder names, one per line")
             }
             var names: [String] = []
-            for (index, raw) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            for (index, raw) in String(decoding: data, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
                 let name = raw.trimmingCharacters(in: .whitespacesAndNewlines)
                 if name.isEmpty || name.hasPrefix("#") { continue }
                 guard present.contains(name) else {

@@ -50,7 +50,7 @@ public struct MiniImageNet: FewShotClassSource {
         guard let data = FileManager.default.contents(atPath: csv.path) else {
             throw ImageDatasetError.sourceNotFound(path: csv.path, expected: "the \(split.fileName) file of \(layout)")
         }
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = String(decoding: data, as: UTF8.self).split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
             .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         guard let header = lines.first, header.replacingOccurrences(of: " ", with: "") == "filename,label" else {
             throw ImageDatasetError.malformedListing(file: csv.path, line: 1, expected: "the header 'filename,label'",

@@ -49,7 +49,7 @@ public struct OmniglotOneShotRuns: Sendable {
             // The listing: one "test-item training-class" line per query image.
             let text = String(decoding: try tree.data(at: listing), as: UTF8.self)
             var items: [(file: String, label: Int)] = []
-            for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            for (number, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
                 let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "," }).map(String.init)
                 if fields.isEmpty { continue }
                 guard fields.count == 2, files.contains(parent + fields[0]), let classLabel = label[parent + fields[1]] else {

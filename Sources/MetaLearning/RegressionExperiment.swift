@@ -173,6 +173,7 @@ public enum ExperimentError: Error, CustomStringConvertible, Equatable {
     case priorNeedsLatentSize(prior: String, columns: Int, latentSize: Int)
     case modelDoesNotFitShapes(model: String, input: [Int], target: [Int], why: String)
     case networkOutputShape(output: [Int], target: [Int])
+    case latentSizeTooLarge(latentSize: Int, maximum: Int, model: String)
 
     public var description: String {
         switch self {
@@ -189,6 +190,8 @@ public enum ExperimentError: Error, CustomStringConvertible, Equatable {
             return "model \(model) does not fit examples of shape \(shapeText(input)) → \(shapeText(target)): \(why)"
         case let .networkOutputShape(output, target):
             return "the described network maps each example to \(shapeText(output)), but the targets are \(shapeText(target))"
+        case let .latentSizeTooLarge(latentSize, maximum, model):
+            return "--latent-size \(latentSize) exceeds the \(maximum) entries of \(model)'s weight W = reshape(U·v); give at most \(maximum)"
         case .tooFewTasks(let n): return "the family has \(n) tasks; the 80/20 split needs at least 1 training and 2 held-out tasks"
         case .incompatibleCheckpoint(let why): return "the checkpoint does not fit this run: \(why)"
         case let .episodeTooLarge(support, query, examples):

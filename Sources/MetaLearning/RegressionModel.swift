@@ -30,6 +30,7 @@ public enum RegressionModel: String, CaseIterable, Codable, Sendable {
     /// The layer for `problem`; throws when the model does not fit the family (e.g. msr-fc on images).
     public func layer(for problem: SyntheticProblem, latentSize: Int, outputChannels: Int? = nil) throws -> any Layer {
         guard problem.models.contains(self) else { throw ExperimentError.modelDoesNotFit(model: rawValue, problem: problem.rawValue, models: problem.models.map(\.rawValue)) }
+        try Self.checkLatentSize(latentSize, weightCount: self == .msrFC ? 70 * 68 : 9 * (outputChannels ?? 24), model: self)
         switch (self, problem.isTwoDimensional) {
         case (.fc, _): return Linear(70, 68, bias: false)
         case (.lc, _): return LocallyConnected1d(1, 1, outputSize: 68, kernelSize: 3, bias: false)
@@ -80,7 +81,10 @@ public enum RegressionModel: String, CaseIterable, Codable, Sendable {
             }
             let (i, o) = (inputShape.last!, targetShape.last!)
             if self == .fc { layer = .linear(outputs: o, bias: false) }
-            else { layer = .symmetricLinear(outputs: o, latentSize: latentSize > 0 ? latentSize : (i > o ? i - o + 1 : o), bias: false) }
+            else {
+                try Self.checkLatentSize(latentSize, weightCount: o * i, model: self)
+                layer = .symmetricLinear(outputs: o, latentSize: latentSize > 0 ? latentSize : (i > o ? i - o + 1 : o), bias: false)
+            }
         case .conv where inputShape.count == 2, .lc:
             guard inputShape.count == 2, targetShape.count == 2 else {
                 throw unfit("\(rawValue) maps 1-D signals (C, L) → (D, L′)")
@@ -99,6 +103,7 @@ public enum RegressionModel: String, CaseIterable, Codable, Sendable {
             case .conv: layer = .conv2d(c)
             case .msrConv: layer = .symmetricConv2d(c)
             default:
+                try Self.checkLatentSize(latentSize, weightCount: targetShape[0] * inputShape[0] * kh * kw, model: self)
                 let k = latentSize > 0 ? latentSize : max(1, targetShape[0] * inputShape[0] * kh * kw / 4)
                 layer = .denseSymmetricConv2d(c, latentSize: k)
             }
@@ -106,5 +111,12 @@ public enum RegressionModel: String, CaseIterable, Codable, Sendable {
             throw unfit("a described network comes from --network FILE.json")
         }
         return NetworkDescription(layers: [LayerDescription(layer)])
+    }
+
+    /// MSR's K may not exceed the number of entries of W = reshape(U·v): more columns of U add nothing a
+    /// smaller K cannot express, and a huge K would only allocate a huge U.
+    static func checkLatentSize(_ latentSize: Int, weightCount: Int, model: RegressionModel) throws {
+        guard model == .msrFC || model == .msrConvFull, latentSize > weightCount else { return }
+        throw ExperimentError.latentSizeTooLarge(latentSize: latentSize, maximum: weightCount, model: model.rawValue)
     }
 }

@@ -33,6 +33,11 @@ extension MSR {
         @Option(help: "Random v samples and held-out tasks per figure.")
         var samples = 50
 
+        func validate() throws {
+            // No samples would be a mean over nothing, printed as defect 0 ("exactly symmetric").
+            if samples < 1 { throw ValidationError("--samples must be at least 1, got \(samples).") }
+        }
+
         func run() throws {
             // Networks the whole-model inspection does not know (described networks, few-shot Conv4) are
             // inspected layer by layer through the reparameterised-layer protocol.

@@ -6,11 +6,11 @@ import XCTest
 final class MiniImageNetTests: XCTestCase {
     /// A tiny mini-ImageNet layout: `classes` classes of `perClass` 84×84 JPEG images in each split, the
     /// picture of image i of class c a flat colour (20·c + 40, 10·i + 20, 200).
-    func writeLayout(at root: URL, classes: Int = 3, perClass: Int = 4) throws {
+    func writeLayout(at root: URL, classes: Int = 3, perClass: Int = 4, lineEnding: String = "\n") throws {
         let images = root.appendingPathComponent("images")
         try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
         for split in MiniImageNet.Split.allCases {
-            var csv = "filename,label\n"
+            var csv = "filename,label" + lineEnding
             for c in 0..<classes {
                 let label = String(format: "n%08d", 100 * (classes - c) + split.rawValue.count)  // labels not in CSV order
                 for i in 0..<perClass {
@@ -18,7 +18,7 @@ final class MiniImageNetTests: XCTestCase {
                     let colour: [UInt8] = [UInt8(20 * c + 40), UInt8(10 * i + 20), 200]
                     try JPEGImage(width: 84, height: 84, channels: 3, pixels: Array((0..<(84 * 84)).map { _ in colour }.joined()))
                         .write(to: images.appendingPathComponent(name), quality: 95)
-                    csv += "\(name),\(label)\n"
+                    csv += "\(name),\(label)" + lineEnding
                 }
             }
             try Data(csv.utf8).write(to: root.appendingPathComponent(split.fileName))
@@ -51,6 +51,15 @@ final class MiniImageNetTests: XCTestCase {
         XCTAssertEqual(try MiniImageNet(root: root, split: .test).labels, ["n00000104", "n00000204", "n00000304"])
         // Another image size: area-resized.
         XCTAssertEqual(try MiniImageNet(root: root, split: .val, imageSize: 42).image(ofClass: 2, example: 3).count, 3 * 42 * 42)
+    }
+
+    /// CSV files written on Windows (CRLF line endings; "\r\n" is one Character in Swift) read as the LF ones.
+    func testCRLFLineEndingsAreRead() throws {
+        let root = try temporaryDirectory(for: self)
+        try writeLayout(at: root, classes: 2, perClass: 2, lineEnding: "\r\n")
+        let train = try MiniImageNet(root: root, split: .train)
+        XCTAssertEqual(train.classCount, 2)
+        XCTAssertEqual(train.exampleCount(ofClass: 1), 2)
     }
 
     func testLayoutErrorsSayWhatIsMissing() throws {

@@ -12,6 +12,10 @@ final class CommandLineTests: CommandLineTestCase {
         try assertFails(["train", "--resume"], mentioning: ["--resume needs --checkpoint"])
         try assertFails(["train", "--k-spt", "15", "--k-qry", "10", "--tasks", "10", "--steps", "1"], mentioning: ["exceed the 20 examples"])
         try assertFails(["eval", "--checkpoint", path("none")], mentioning: ["no checkpoint"])
+        try assertFails(["train", "--latent-size", "100000", "--steps", "1"], mentioning: ["--latent-size 100000 exceeds the 4760 entries"])
+        try assertFails(["train", "--problem", "2d_rot8", "--model", "msr-conv-full", "--latent-size", "1000", "--steps", "1"],
+                        mentioning: ["exceeds the 216 entries"])
+        try assertFails(["inspect", "--checkpoint", path("none"), "--samples", "0"], mentioning: ["--samples must be at least 1"])
     }
 
     func testBadDataFiles() throws {
