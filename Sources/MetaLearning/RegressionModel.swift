@@ -29,6 +29,8 @@ public enum RegressionModel: String, CaseIterable, Codable, Sendable {
 
     /// The layer for `problem`; throws when the model does not fit the family (e.g. msr-fc on images).
     public func layer(for problem: SyntheticProblem, latentSize: Int, outputChannels: Int? = nil) throws -> any Layer {
+        // A file family's sizes come from its shapes: `RegressionExperiment.layer(inputShape:targetShape:)`.
+        guard problem != .data else { throw ExperimentError.unknownProblem("data (its models are sized by the file's shapes)") }
         guard problem.models.contains(self) else { throw ExperimentError.modelDoesNotFit(model: rawValue, problem: problem.rawValue, models: problem.models.map(\.rawValue)) }
         try Self.checkLatentSize(latentSize, weightCount: self == .msrFC ? 70 * 68 : 9 * (outputChannels ?? 24), model: self)
         switch (self, problem.isTwoDimensional) {
