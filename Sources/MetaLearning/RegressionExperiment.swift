@@ -80,29 +80,26 @@ public struct RegressionExperiment: Experiment, Equatable {
             guard train.count > 0, test.count > 1 else { throw ExperimentError.tooFewTasks(family.count) }
             return (train, test)
         }
+        // Read in place (a reference 2-D file of 10,000 tasks holds 17 GB of outputs); compressed files cannot
+        // be mapped and are read whole.
+        func inPlace<M: TaskFamily, A: TaskFamily>(_ mapped: () throws -> M, orWhole whole: () throws -> A) throws
+            -> (train: any TaskFamily, test: any TaskFamily) {
+            do { return try split(mapped()) } catch DatasetError.compressedEntry { return try split(whole()) }
+        }
         if let rotation = problem.rotation {
             if let dataFile {
-                // Read in place (a reference file of 10,000 tasks holds 17 GB of outputs); compressed files
-                // cannot be mapped and are read whole.
                 let url = URL(fileURLWithPath: dataFile)
-                do {
-                    return try split(MappedTaskFamily.syntheticRotation(contentsOf: url, problem: rotation))
-                } catch DatasetError.compressedEntry {
-                    return try split(ArrayTaskFamily.syntheticRotation(contentsOf: url, problem: rotation))
-                }
+                return try inPlace({ try MappedTaskFamily.syntheticRotation(contentsOf: url, problem: rotation) },
+                                   orWhole: { try ArrayTaskFamily.syntheticRotation(contentsOf: url, problem: rotation) })
             }
             // 2-D tasks are made on demand from their index (10,000 tasks of outputs would take 17 GB).
             return try split(SyntheticRotationTasks(problem: rotation, count: taskCount, seed: dataSeed))
         }
         if problem == .data {
             guard let dataFile else { throw ExperimentError.unknownProblem("data (without a --data file)") }
-            // Any shapes: (tasks, examples, …input) and (tasks, examples, …target); large uncompressed files in place.
+            // Any shapes: (tasks, examples, …input) and (tasks, examples, …target).
             let url = URL(fileURLWithPath: dataFile)
-            do {
-                return try split(MappedTaskFamily(contentsOf: url))
-            } catch DatasetError.compressedEntry {
-                return try split(ArrayTaskFamily(contentsOf: url))
-            }
+            return try inPlace({ try MappedTaskFamily(contentsOf: url) }, orWhole: { try ArrayTaskFamily(contentsOf: url) })
         }
         if let dataFile {
             return try split(ArrayTaskFamily.syntheticTranslation(contentsOf: URL(fileURLWithPath: dataFile)))
