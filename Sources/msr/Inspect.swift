@@ -39,10 +39,12 @@ extension MSR {
         }
 
         func run() throws {
+            let loaded = try load(checkpoint)
+            let loadedBase = try baseline.map(load)
             // Networks the whole-model inspection does not know (described networks, few-shot Conv4) are
             // inspected layer by layer through the reparameterised-layer protocol.
-            if let layers = try layerInspection(checkpoint) {
-                let base = try baseline.map { try layerInspection($0) ?? [] }
+            guard let main = loaded.whole else {
+                let layers = loaded.layers(samples: samples), base = loadedBase?.layers(samples: samples)
                 if json {
                     struct Output: Encodable { var layers: [LayerInspection]; var baseline: [LayerInspection]? }
                     let encoder = JSONEncoder()
@@ -55,8 +57,10 @@ extension MSR {
                 }
                 return
             }
-            let main = try inspect(checkpoint)
-            let base = try baseline.map(inspect)
+            let base = try loadedBase.map { b -> (SymmetryInspection, [(String, PNGImage)]) in
+                guard let whole = b.whole else { throw b.unsupported }
+                return whole
+            }
             if json {
                 struct Output: Encodable { var model: String; var problem: String; var defects: [String: Double]
                     var measures: [String: SymmetryInspection.Measure]; var rotatedCopiesError: Double?
@@ -132,21 +136,28 @@ extension MSR {
             if !json { print("\npictures: \(directory.path)/ (\(all.map { $0.0 + ".png" }.joined(separator: ", ")))") }
         }
 
-        /// Per-layer figures of a checkpoint whose model the whole-model inspection does not know (a few-shot run,
-        /// a described network, a file family's convolution); nil when it does.
-        func layerInspection(_ path: String) throws -> [LayerInspection]? {
+        /// A checkpoint read once for inspection: its model and meta-parameters (for per-layer figures), and the
+        /// whole-model figures with their pictures where `SymmetryInspection` knows the model (the paper's
+        /// regression models); few-shot runs and described networks have only the per-layer figures.
+        struct Loaded {
+            var model: any Layer
+            var metaParameters: Parameters
+            var whole: (SymmetryInspection, [(String, PNGImage)])?
+            /// Why `whole` is nil, for a baseline that must be compared whole.
+            var unsupported: ValidationError
+
+            func layers(samples: Int) -> [LayerInspection] { LayerInspection.inspect(model, metaParameters, samples: samples) }
+        }
+
+        func load(_ path: String) throws -> Loaded {
             let directory = URL(fileURLWithPath: path)
             switch try checkpointKind(in: directory) {
             case .fewShot:
                 let saved = try Checkpoint<FewShotExperiment>(contentsOf: directory)
-                return LayerInspection.inspect(saved.experiment.training.network, saved.state.metaParameters, samples: samples)
+                return Loaded(model: saved.experiment.training.network, metaParameters: saved.state.metaParameters, whole: nil,
+                              unsupported: ValidationError("\(path) holds a few-shot run; compare it with another few-shot run"))
             case .regression:
-                let saved = try Checkpoint<RegressionExperiment>(contentsOf: directory)
-                var reduced = saved.experiment
-                reduced.training.testTasks = min(samples, reduced.training.testTasks)
-                let trainer = try reduced.trainer(threads: availableProcessorCount)
-                if SymmetryInspection.inspect(trainer, saved.state.metaParameters, samples: 1, tasks: 1) != nil { return nil }
-                return LayerInspection.inspect(trainer.model, saved.state.metaParameters, samples: samples)
+                return try inspect(path)
             }
         }
 
@@ -165,15 +176,16 @@ extension MSR {
         }
 
         /// The inspection of one checkpoint and its pictures.
-        func inspect(_ path: String) throws -> (SymmetryInspection, [(String, PNGImage)]) {
+        func inspect(_ path: String) throws -> Loaded {
             let saved = try Checkpoint<RegressionExperiment>(contentsOf: URL(fileURLWithPath: path))
             let e = saved.experiment
             var reduced = e
             reduced.training.testTasks = samples
             let trainer = try reduced.trainer(threads: availableProcessorCount)
+            let unsupported = ValidationError("inspect compares fc and msr-fc (1-D) and conv, msr-conv and msr-conv-full (2-D) whole; \(path) holds \(e.model.rawValue) on \(e.problem)")
             guard let result = SymmetryInspection.inspect(trainer, saved.state.metaParameters, model: e.model.rawValue,
                                                          problem: e.problem.rawValue, samples: samples, tasks: samples) else {
-                throw ValidationError("inspect supports fc and msr-fc (1-D) and conv, msr-conv and msr-conv-full (2-D); \(path) holds \(e.model.rawValue) on \(e.problem)")
+                return Loaded(model: trainer.model, metaParameters: saved.state.metaParameters, whole: nil, unsupported: unsupported)
             }
             var pictures: [(String, PNGImage)] = []
             let p = saved.state.metaParameters.detached()
@@ -214,7 +226,7 @@ extension MSR {
                 }
                 pictures.append(("filters-adapted", HeatMap.stacked(fields)))
             }
-            return (result, pictures)
+            return Loaded(model: trainer.model, metaParameters: saved.state.metaParameters, whole: (result, pictures), unsupported: unsupported)
         }
     }
 }
