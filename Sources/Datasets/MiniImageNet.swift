@@ -63,6 +63,11 @@ public struct MiniImageNet: FewShotClassSource {
             guard fields.count == 2, !fields[0].isEmpty, !fields[1].isEmpty else {
                 throw ImageDatasetError.malformedListing(file: csv.path, line: index + 1, expected: "'<filename>,<label>'", found: line)
             }
+            // A listed name is a file in images/, never a path that leaves it (`../x.jpg`, `/etc/passwd`).
+            guard !fields[0].contains("/"), !fields[0].contains("\\"), fields[0] != ".", fields[0] != ".." else {
+                throw ImageDatasetError.malformedListing(file: csv.path, line: index + 1,
+                                                         expected: "a file name within images/ (no '/' or '..')", found: line)
+            }
             guard FileManager.default.fileExists(atPath: images.appendingPathComponent(fields[0]).path) else {
                 throw ImageDatasetError.sourceNotFound(path: images.appendingPathComponent(fields[0]).path,
                                                        expected: "the image listed in \(split.fileName), line \(index + 1)")

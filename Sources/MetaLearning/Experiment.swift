@@ -14,6 +14,9 @@ public protocol TrainingConfiguration: Codable, Sendable {
     /// Held-out tasks (episodes) of the final evaluation.
     var finalEvaluationEpisodes: Int { get set }
     var schedule: TrainingSchedule { get }
+    /// Throws `ConfigurationError` for a value no run can use (a meta-batch of 0, a non-finite rate, …): the
+    /// one check of a configuration, for the command line's flags and for a checkpoint's metadata alike.
+    func validate() throws
 }
 
 /// One run's complete description — data, model or method, hyper-parameters — stored in checkpoints and
@@ -31,6 +34,8 @@ public protocol Experiment: Codable, Sendable {
     func trainer(threads: Int, communicator: any GradientCommunicator) throws -> Trainer<Problem>
     /// Fresh meta-parameters for `trainer` (with any prior the experiment names).
     func initialState(_ trainer: Trainer<Problem>) throws -> MetaTrainingState
+    /// Throws for a description no run can use: its configuration's `validate()`, and what the experiment adds.
+    func validate() throws
 }
 
 extension Experiment {
@@ -47,4 +52,6 @@ extension Experiment {
     }
 
     public func initialState(_ trainer: Trainer<Problem>) throws -> MetaTrainingState { trainer.initialState() }
+
+    public func validate() throws { try training.validate() }
 }

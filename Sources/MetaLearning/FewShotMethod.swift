@@ -86,6 +86,20 @@ public struct FewShotConfiguration: TrainingConfiguration, Equatable {
         set { testEpisodes = newValue }
     }
 
+    public func validate() throws {
+        for (value, flag) in [(steps, "--steps"), (metaBatchSize, "--meta-batch"), (ways, "--ways"), (shots, "--shots"),
+                              (queries, "--queries"), (width, "--width"), (imageChannels, "--image-channels"),
+                              (innerSteps, "--inner-steps"), (validationEpisodes, "--validation-episodes"), (testEpisodes, "--test-episodes")] {
+            try ConfigurationError.require(value, atLeast: 1, flag)
+        }
+        try ConfigurationError.require(testInnerSteps, atLeast: 0, "--test-inner-steps")
+        try ConfigurationError.require(evaluationInterval, atLeast: 0, "--eval-interval")
+        // Conv4's four 2×2 poolings.
+        try ConfigurationError.require(imageSize, atLeast: 16, "--image-size")
+        try ConfigurationError.requireFinite(initialInnerLearningRate, "--inner-lr")
+        try ConfigurationError.requireFinite(outerLearningRate, positive: true, "--outer-lr")
+    }
+
     /// Meta-training tasks (episodes) in all: steps × meta-batch.
     public var trainingTasks: Int { steps * metaBatchSize }
 

@@ -34,4 +34,13 @@ public struct MetaTrainingConfiguration: TrainingConfiguration, Equatable {
                          evaluationInterval: evaluationInterval, evaluatesAfterFirstStep: true,
                          evaluationEpisodes: testTasks, finalEvaluationEpisodes: testTasks, seed: seed)
     }
+
+    public func validate() throws {
+        for (value, flag) in [(steps, "--steps"), (metaBatchSize, "--meta-batch"), (supportCount, "--k-spt"), (queryCount, "--k-qry"),
+                              (innerSteps, "--inner-steps"), (evaluationInterval, "--eval-interval"), (testTasks, "--test-tasks")] {
+            try ConfigurationError.require(value, atLeast: 1, flag)
+        }
+        try ConfigurationError.requireFinite(initialInnerLearningRate, "--inner-lr")
+        try ConfigurationError.requireFinite(outerLearningRate, positive: true, "--outer-lr")
+    }
 }

@@ -48,6 +48,18 @@ public struct RegressionExperiment: Experiment, Equatable {
     }
 
 
+    /// The fewest tasks a generated family may have: the 80/20 split must leave at least 2 held-out tasks
+    /// (an interval needs two) and 1 training task.
+    public static let minimumTaskCount = 6
+
+    /// The configuration's check, and the experiment's own: K ≥ 0 (0: the model's default from its sizes),
+    /// enough tasks for the split.
+    public func validate() throws {
+        try training.validate()
+        try ConfigurationError.require(latentSize, atLeast: 0, "--latent-size")
+        if dataFile == nil { try ConfigurationError.require(taskCount, atLeast: Self.minimumTaskCount, "--tasks") }
+    }
+
     /// The model's layer; throws when the model does not fit the problem.
     public func layer(outputChannels: Int? = nil) throws -> any Layer {
         try model.layer(for: problem, latentSize: latentSize, outputChannels: outputChannels)
@@ -163,7 +175,6 @@ extension RegressionExperiment {
 public enum ExperimentError: Error, CustomStringConvertible, Equatable {
     case unknownProblem(String)
     case tooFewTasks(Int)
-    case incompatibleCheckpoint(String)
     case episodeTooLarge(support: Int, query: Int, examples: Int)
     case modelDoesNotFit(model: String, problem: String, models: [String])
     case unsupportedPrior(prior: String, model: String)
@@ -189,8 +200,7 @@ public enum ExperimentError: Error, CustomStringConvertible, Equatable {
             return "the described network maps each example to \(shapeText(output)), but the targets are \(shapeText(target))"
         case let .latentSizeTooLarge(latentSize, maximum, model):
             return "--latent-size \(latentSize) exceeds the \(maximum) entries of \(model)'s weight W = reshape(U·v); give at most \(maximum)"
-        case .tooFewTasks(let n): return "the family has \(n) tasks; the 80/20 split needs at least 1 training and 2 held-out tasks"
-        case .incompatibleCheckpoint(let why): return "the checkpoint does not fit this run: \(why)"
+        case .tooFewTasks(let n): return "the family has \(n) tasks; the 80/20 split needs at least 1 training and 2 held-out tasks (\(RegressionExperiment.minimumTaskCount) tasks)"
         case let .episodeTooLarge(support, query, examples):
             return "\(support) support + \(query) query examples per episode exceed the \(examples) examples of each task"
         }
@@ -198,4 +208,4 @@ public enum ExperimentError: Error, CustomStringConvertible, Equatable {
 }
 
 /// `(20, 1, 70)`.
-private func shapeText(_ shape: [Int]) -> String { "(" + shape.map(String.init).joined(separator: ", ") + ")" }
+func shapeText(_ shape: [Int]) -> String { "(" + shape.map(String.init).joined(separator: ", ") + ")" }

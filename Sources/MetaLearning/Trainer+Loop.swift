@@ -8,12 +8,13 @@ extension Trainer {
     ///
     /// - Parameters:
     ///   - onStep: called after every step with the state and the meta-batch's mean loss and metrics.
-    ///   - onEvaluation: called after every evaluation (write reports and checkpoints here).
+    ///   - onEvaluation: called after every evaluation with the state and this call's history so far (its last
+    ///     evaluation the new one, `wallSeconds` up to now): write reports and checkpoints here.
     ///   - shouldStop: polled before every step; returning true ends the loop (e.g. on SIGINT). With several
     ///     ranks the answer rides on the step's all-reduce, and every rank stops after that step.
     public func train(_ state: inout MetaTrainingState,
                       onStep: (MetaTrainingState, [Double]) -> Void = { _, _ in },
-                      onEvaluation: (MetaTrainingState, Evaluation) -> Void = { _, _ in },
+                      onEvaluation: (MetaTrainingState, TrainingHistory) -> Void = { _, _ in },
                       shouldStop: () -> Bool = { false }) throws -> TrainingHistory {
         var history = TrainingHistory()
         let start = Date()
@@ -35,13 +36,20 @@ extension Trainer {
             if schedule.evaluatesAfter(state.step) {
                 let t0 = Date()
                 let result = try evaluate(state.metaParameters)
+                // Finite parameters whose adapted models give a non-finite held-out figure have diverged too; the
+                // evaluation is not reported and the previous checkpoint stays.
+                guard result.mean.isFinite else {
+                    throw TrainingError.diverged(step: state.step, what: "the held-out \(problem.evaluationMetricName) after it is \(result.mean)")
+                }
                 history.evaluationSeconds += Date().timeIntervalSince(t0)
                 let means = sums.map { $0 / Double(max(count, 1)) }
                 let e = Evaluation(step: state.step, test: result, trainLoss: means[0], trainMetrics: Array(means.dropFirst()),
                                    elapsedSeconds: Date().timeIntervalSince(start))
                 sums = sums.map { _ in 0 }; count = 0
                 history.evaluations.append(e)
-                onEvaluation(state, e)
+                state.evaluations.append(e)
+                history.wallSeconds = Date().timeIntervalSince(start)
+                onEvaluation(state, history)
             }
             if stopAll { history.interrupted = true; break }
         }

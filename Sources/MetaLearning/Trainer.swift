@@ -101,10 +101,24 @@ public struct Trainer<Problem: MetaLearningProblem>: Sendable {
     }
 
     /// One outer step that also tells whether any rank asked to stop (carried by the step's all-reduce).
+    ///
+    /// The divergence guard: a non-finite query loss, meta-gradient or updated parameter throws
+    /// `TrainingError.diverged` and leaves `state` as it was, so no non-finite value reaches a checkpoint. Every
+    /// rank sees the same summed gradient, so all of them stop at the same step.
     func step(_ state: inout MetaTrainingState, stopRequested: Bool) throws -> (metrics: [Double], stop: Bool) {
         let (gradient, metrics, stop) = try metaGradient(state.metaParameters, step: state.step, stopRequested: stopRequested)
-        optimizer.update(&state.metaParameters, gradients: gradient, state: &state.optimizer)
-        state.step += 1
+        let step = state.step + 1
+        guard metrics[0].isFinite else { throw TrainingError.diverged(step: step, what: "the meta-batch's query loss is \(metrics[0])") }
+        for (key, g) in gradient where !g.isFinite {
+            throw TrainingError.diverged(step: step, what: "the meta-gradient of \(key) holds non-finite values")
+        }
+        var next = state
+        optimizer.update(&next.metaParameters, gradients: gradient, state: &next.optimizer)
+        for (key, p) in next.metaParameters where !p.isFinite {
+            throw TrainingError.diverged(step: step, what: "Adam's update made \(key) non-finite")
+        }
+        next.step = step
+        state = next
         return (metrics, stop)
     }
 
@@ -113,15 +127,24 @@ public struct Trainer<Problem: MetaLearningProblem>: Sendable {
     /// the meta-parameters frozen, with its 95% interval. The same episodes every time; periodic ones from the
     /// problem's validation tasks where it has them, final ones from its meta-test tasks. With several ranks,
     /// each adapts to the episodes it owns and one all-reduce gathers the metrics (exactly).
+    ///
+    /// `shouldStop`, polled before each episode in a single process, ends the evaluation early with
+    /// `TrainingError.evaluationInterrupted` (Ctrl-C during a long final evaluation). With several ranks it is not
+    /// polled: a rank leaving alone would leave the others waiting in the all-reduce.
     public func evaluate(_ metaParameters: Parameters, stage: EvaluationStage = .periodic,
-                         episodeCount: Int? = nil) throws -> MeanWithInterval {
+                         episodeCount: Int? = nil, shouldStop: () -> Bool = { false }) throws -> MeanWithInterval {
         let count = episodeCount ?? (stage == .periodic ? schedule.evaluationEpisodes : schedule.finalEvaluationEpisodes)
         let draws = problem.evaluationDraws(count: count) { generator(2, $0) }
         let frozen = metaParameters.detached()
         var failure: Error?
         let lock = NSLock()
+        let pollsStop = communicator.size == 1
         let values = communicator.distributedMap(draws.count, threads: threads) { i -> Double in
             do {
+                if pollsStop && lock.withLock({ failure != nil || shouldStop() }) {
+                    lock.withLock { if failure == nil { failure = TrainingError.evaluationInterrupted } }
+                    return .nan
+                }
                 return problem.evaluationMetrics(frozen, [try problem.evaluationEpisode(draws[i], stage: stage)])[0]
             } catch {
                 lock.withLock { if failure == nil { failure = error } }

@@ -101,3 +101,13 @@ extension Tensor {
         return sum(axes: axes, keepDims: true).reshaped(target)
     }
 }
+
+extension Tensor {
+    /// True when no element is NaN or ±∞ (read without conversion; not differentiable).
+    public var isFinite: Bool {
+        switch storage {
+        case .float32(let a): return a.allSatisfy(\.isFinite)
+        case .float64(let a): return a.allSatisfy(\.isFinite)
+        }
+    }
+}

@@ -14,10 +14,10 @@ extension MSR {
         @Option(help: "A directory written by `msr train --checkpoint`.")
         var checkpoint: String
 
-        @Option(name: .customLong("test-tasks"), help: "Held-out tasks, or meta-test episodes of a few-shot run (default: the run's own setting).")
+        @Option(name: .customLong("test-tasks"), parsing: .unconditional, help: "Held-out tasks, or meta-test episodes of a few-shot run (default: the run's own setting).")
         var testTasks: Int?
 
-        @Option(help: "Threads (default: all cores).")
+        @Option(parsing: .unconditional, help: "Threads (default: all cores).")
         var threads: Int = availableProcessorCount
 
         @Option(help: "Spread the held-out tasks over the ranks of an MPI job: mpi (start with mpirun -np P msr eval …; needs Open MPI).")

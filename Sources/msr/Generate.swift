@@ -13,10 +13,10 @@ struct Generate: ParsableCommand {
     @Option(help: "The problem: rank1 (convolutions), rank2 or rank5 (locally connected, filters of that rank), 2d_rot8 or 2d_rot8_flip (rotation / rotation + flip equivariant 2-D convolutions).")
     var problem: SyntheticProblem = .rank1
 
-    @Option(help: "Number of tasks (the first 80% are for meta-training; default 10000, 2000 for 2d_rot8_flip).")
+    @Option(parsing: .unconditional, help: "Number of tasks (the first 80% are for meta-training; default 10000, 2000 for 2d_rot8_flip).")
     var tasks: Int?
 
-    @Option(help: "Seed of the random numbers; the same seed gives the same file.")
+    @Option(parsing: .unconditional, help: "Seed of the random numbers; the same seed gives the same file.")
     var seed: UInt64 = 0
 
     @Option(help: "The .npz file to write (replaced atomically if it exists).")

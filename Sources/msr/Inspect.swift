@@ -154,7 +154,9 @@ extension MSR {
             switch try checkpointKind(in: directory) {
             case .fewShot:
                 let saved = try Checkpoint<FewShotExperiment>(contentsOf: directory)
-                return Loaded(model: saved.experiment.training.network, metaParameters: saved.state.metaParameters, whole: nil,
+                var g = SplitMix64(seed: 0)
+                let template = FewShotLearner(configuration: saved.experiment.training).initialMetaParameters(using: &g)
+                return Loaded(model: saved.experiment.training.network, metaParameters: try saved.state(fitting: template).metaParameters, whole: nil,
                               unsupported: ValidationError("\(path) holds a few-shot run; compare it with another few-shot run"))
             case .regression:
                 return try inspect(path)
@@ -182,13 +184,14 @@ extension MSR {
             var reduced = e
             reduced.training.testTasks = samples
             let trainer = try reduced.trainer(threads: availableProcessorCount)
+            let metaParameters = try saved.state(for: trainer).metaParameters
             let unsupported = ValidationError("inspect compares fc and msr-fc (1-D) and conv, msr-conv and msr-conv-full (2-D) whole; \(path) holds \(e.model.rawValue) on \(e.problem)")
-            guard let result = SymmetryInspection.inspect(trainer, saved.state.metaParameters, model: e.model.rawValue,
+            guard let result = SymmetryInspection.inspect(trainer, metaParameters, model: e.model.rawValue,
                                                          problem: e.problem.rawValue, samples: samples, tasks: samples) else {
-                return Loaded(model: trainer.model, metaParameters: saved.state.metaParameters, whole: nil, unsupported: unsupported)
+                return Loaded(model: trainer.model, metaParameters: metaParameters, whole: nil, unsupported: unsupported)
             }
             var pictures: [(String, PNGImage)] = []
-            let p = saved.state.metaParameters.detached()
+            let p = metaParameters.detached()
             if let layer = trainer.model as? DenseSymmetricConv2d {
                 // The bank W = reshape(U·v) for four random v, a row per field.
                 var g = SplitMix64(seed: 5)
@@ -226,7 +229,7 @@ extension MSR {
                 }
                 pictures.append(("filters-adapted", HeatMap.stacked(fields)))
             }
-            return Loaded(model: trainer.model, metaParameters: saved.state.metaParameters, whole: (result, pictures), unsupported: unsupported)
+            return Loaded(model: trainer.model, metaParameters: metaParameters, whole: (result, pictures), unsupported: unsupported)
         }
     }
 }

@@ -23,7 +23,7 @@ extension MSR {
             @Option(help: "Tasks per generated family.")
             var tasks = SyntheticTranslationTasks.defaultTaskCount
 
-            @Option(name: .customLong("data-seed"), help: "Seed of the generated families.")
+            @Option(name: .customLong("data-seed"), parsing: .unconditional, help: "Seed of the generated families.")
             var dataSeed: UInt64 = 0
 
             @Option(name: .customLong("data-dir"), help: "Read rank1.npz, rank2.npz, rank5.npz from this directory (the reference code's ./data layout) instead of generating the families.")
@@ -93,7 +93,7 @@ extension MSR.Reproduce {
         @Option(parsing: .upToNextOption, help: "Tasks per family (default: 10000 for 2d_rot8, 2000 for 2d_rot8_flip).")
         var tasks: [Int] = []
 
-        @Option(name: .customLong("data-seed"), help: "Seed of the generated families.")
+        @Option(name: .customLong("data-seed"), parsing: .unconditional, help: "Seed of the generated families.")
         var dataSeed: UInt64 = 0
 
         @Option(help: "Write every run's figures to this JSON file.")

@@ -48,13 +48,13 @@ extension MSR.Reproduce {
         @Option(help: "Budget: small (the protocol's 5,600 tasks per cell) or paper.")
         var budget: FewShotBudget = .small
 
-        @Option(help: "Outer steps per cell instead of the budget's (the meta-batch stays the budget's).")
+        @Option(parsing: .unconditional, help: "Outer steps per cell instead of the budget's (the meta-batch stays the budget's).")
         var steps: Int?
 
         @Flag(name: .customLong("augment-queries"), inversion: .prefixedNo, help: "Augment query images (Table 3's setting); --no-augment-queries for the runs without.")
         var augmentQueries = true
 
-        @Option(help: "Channels of each Conv4 block (default 64 for Omniglot, 32 for mini-ImageNet).")
+        @Option(parsing: .unconditional, help: "Channels of each Conv4 block (default 64 for Omniglot, 32 for mini-ImageNet).")
         var width: Int?
 
         @Flag(name: .customLong("first-order"), help: "First-order MAML, ANIL and MSR.")
@@ -72,10 +72,10 @@ extension MSR.Reproduce {
         @Option(name: .customLong("test-episodes"), help: "Meta-test episodes per cell.")
         var testEpisodes = 600
 
-        @Option(help: "Seed of every run.")
+        @Option(parsing: .unconditional, help: "Seed of every run.")
         var seed: UInt64 = 0
 
-        @Option(help: "Threads (default: all cores).")
+        @Option(parsing: .unconditional, help: "Threads (default: all cores).")
         var threads: Int = availableProcessorCount
 
         @Option(help: "Write every cell's figures to this JSON file (rewritten after each cell).")
@@ -127,7 +127,7 @@ extension MSR.Reproduce {
                     // A cell trains quietly for minutes: say what is running (stdout is block-buffered in a pipe).
                     print("training \(experiment.title) on \(experiment.training.trainingTasks) tasks …")
                     fflush(stdout)
-                    let outcome = try runTraining(experiment, state: nil, threads: threads, report: nil, checkpoint: nil, quiet: true,
+                    let outcome = try runTraining(experiment, threads: threads, report: nil, checkpoint: nil, quiet: true,
                                                            communicator: communicator)
                     let accuracy = outcome.final!, oneShotRuns = outcome.figures.oneShotRuns
                     let reference = Table3Reference.figure(method, dataset, setting)

@@ -17,55 +17,50 @@ struct MetaLearningOptions: ParsableArguments {
     static let regression = MetaTrainingConfiguration()
     static let fewShot = FewShotConfiguration(method: .maml)
 
-    @Option(help: "Outer steps (default \(regression.steps); few-shot: the --budget's; when resuming, the total to reach).")
+    @Option(parsing: .unconditional, help: "Outer steps (default \(regression.steps); few-shot: the --budget's; when resuming, the total to reach).")
     var steps: Int?
 
-    @Option(name: .customLong("meta-batch"), help: "Tasks per outer step (default \(regression.metaBatchSize); few-shot: the --budget's, \(fewShot.metaBatchSize) or 1 for ProtoNets).")
+    @Option(name: .customLong("meta-batch"), parsing: .unconditional, help: "Tasks per outer step (default \(regression.metaBatchSize); few-shot: the --budget's, \(fewShot.metaBatchSize) or 1 for ProtoNets).")
     var metaBatch: Int?
 
-    @Option(name: .customLong("k-spt"), help: "Support examples per task (default \(regression.supportCount); regression only: few-shot takes --shots).")
+    @Option(name: .customLong("k-spt"), parsing: .unconditional, help: "Support examples per task (default \(regression.supportCount); regression only: few-shot takes --shots).")
     var kSupport: Int?
 
-    @Option(name: .customLong("k-qry"), help: "Query examples per task (default \(regression.queryCount); regression only: few-shot takes --queries).")
+    @Option(name: .customLong("k-qry"), parsing: .unconditional, help: "Query examples per task (default \(regression.queryCount); regression only: few-shot takes --queries).")
     var kQuery: Int?
 
-    @Option(name: .customLong("inner-steps"), help: "Inner SGD steps in meta-training (default \(regression.innerSteps)).")
+    @Option(name: .customLong("inner-steps"), parsing: .unconditional, help: "Inner SGD steps in meta-training (default \(regression.innerSteps)).")
     var innerSteps: Int?
 
-    @Option(name: .customLong("inner-lr"), help: "Initial inner learning rate, one learned rate per parameter tensor (default \(regression.initialInnerLearningRate); few-shot \(fewShot.initialInnerLearningRate)).")
+    @Option(name: .customLong("inner-lr"), parsing: .unconditional, help: "Initial inner learning rate, one learned rate per parameter tensor (default \(regression.initialInnerLearningRate); few-shot \(fewShot.initialInnerLearningRate)).")
     var innerLearningRate: Double?
 
-    @Option(name: .customLong("outer-lr"), help: "Outer Adam learning rate (default \(regression.outerLearningRate)).")
+    @Option(name: .customLong("outer-lr"), parsing: .unconditional, help: "Outer Adam learning rate (default \(regression.outerLearningRate)).")
     var outerLearningRate: Double?
 
     @Flag(name: .customLong("first-order"), help: "First-order meta-gradients (treat the inner gradient as a constant).")
     var firstOrder = false
 
-    @Option(name: .customLong("eval-interval"), help: "Evaluate on held-out tasks every N steps, and after the last (default \(regression.evaluationInterval); few-shot: a tenth of the steps).")
+    @Option(name: .customLong("eval-interval"), parsing: .unconditional, help: "Evaluate on held-out tasks every N steps, and after the last (default \(regression.evaluationInterval); few-shot: a tenth of the steps).")
     var evaluationInterval: Int?
 
-    @Option(name: .customLong("test-tasks"), help: "Held-out tasks per evaluation (default \(regression.testTasks); all of them if the family holds fewer; regression only: few-shot takes --test-episodes).")
+    @Option(name: .customLong("test-tasks"), parsing: .unconditional, help: "Held-out tasks per evaluation (default \(regression.testTasks); all of them if the family holds fewer; regression only: few-shot takes --test-episodes).")
     var testTasks: Int?
 
-    @Option(help: "Seed of the training run (initialisation, meta-batches, episodes).")
+    @Option(parsing: .unconditional, help: "Seed of the training run (initialisation, meta-batches, episodes).")
     var seed: UInt64 = 0
 
-    @Option(help: "Threads for the tasks of a meta-batch (default: all cores). Results do not depend on it.")
+    @Option(parsing: .unconditional, help: "Threads for the tasks of a meta-batch (default: all cores). Results do not depend on it.")
     var threads: Int = availableProcessorCount
 
     @Option(help: "Spread each meta-batch's tasks over the ranks of an MPI job: mpi (start with mpirun -np P msr train …; needs Open MPI). The parameters equal one process's.")
     var distributed: DistributedBackend?
 
+    /// The flags' values are checked by the configuration's own `validate()` (the check a checkpoint's
+    /// configuration gets too); few-shot runs check theirs when the experiment is made.
     func validate() throws {
-        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps).") }
-        for (name, value) in [("--meta-batch", metaBatch), ("--k-spt", kSupport), ("--k-qry", kQuery), ("--inner-steps", innerSteps),
-                              ("--test-tasks", testTasks), ("--threads", threads)] {
-            if let value, value < 1 { throw ValidationError("\(name) must be at least 1, got \(value).") }
-        }
-        if let evaluationInterval, evaluationInterval < 1 { throw ValidationError("--eval-interval must be at least 1, got \(evaluationInterval).") }
-        guard innerLearningRate?.isFinite ?? true, (outerLearningRate ?? 1) > 0, outerLearningRate?.isFinite ?? true else {
-            throw ValidationError("learning rates must be finite numbers and --outer-lr positive.")
-        }
+        if threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads).") }
+        do { try configuration.validate() } catch let error as ConfigurationError { throw ValidationError(error.description) }
     }
 
     /// The regression-only flags that were given, for a clear error on the few-shot path (which would ignore them).
@@ -112,10 +107,10 @@ extension MSR {
         @Option(help: "A network described in a JSON file (layers: linear, msr-linear, conv1d, conv2d, msr-conv2d, msr-conv2d-full, batch-norm, relu, max-pool, avg-pool, flatten; see README), for a regression family; sizes come from the data.")
         var network: String?
 
-        @Option(name: .customLong("kernel-size"), help: "Kernel size of a --data family's convolutions (default: input length − target length + 1 + 2·padding).")
+        @Option(name: .customLong("kernel-size"), parsing: .unconditional, help: "Kernel size of a --data family's convolutions (default: input length − target length + 1 + 2·padding).")
         var kernelSize: Int?
 
-        @Option(help: "Zero padding of a --data family's convolutions (default 0).")
+        @Option(parsing: .unconditional, help: "Zero padding of a --data family's convolutions (default 0).")
         var padding: Int?
 
         @Option(help: "Model of the regression problems: fc, lc, conv (MAML baselines) or msr-fc (MSR) in 1-D (default msr-fc); conv, msr-conv (Kronecker-factored U) or msr-conv-full (one dense U) in 2-D.")
@@ -124,13 +119,13 @@ extension MSR {
         @OptionGroup(title: "Few-shot classification (--problem omniglot, mini-imagenet or images)")
         var fewShot: FewShotOptions
 
-        @Option(name: .customLong("latent-size"), help: "MSR's latent size K (default 3 / 6 / 30 for rank1 / 2 / 5).")
+        @Option(name: .customLong("latent-size"), parsing: .unconditional, help: "MSR's latent size K (default 3 / 6 / 30 for rank1 / 2 / 5).")
         var latentSize: Int?
 
-        @Option(help: "Tasks to generate (80% train, 20% held out; default 10000, 2000 for 2d_rot8_flip).")
+        @Option(parsing: .unconditional, help: "Tasks to generate (80% train, 20% held out; default 10000, 2000 for 2d_rot8_flip).")
         var tasks: Int?
 
-        @Option(name: .customLong("data-seed"), help: "Seed of the generated family.")
+        @Option(name: .customLong("data-seed"), parsing: .unconditional, help: "Seed of the generated family.")
         var dataSeed: UInt64 = 0
 
         @Option(help: "Read the family from this .npz file: arrays x (tasks, examples, …input shape) and y (tasks, examples, …target shape), float32 or float64 — flat vectors (tasks, n, d), 1-D signals (tasks, n, c, length) or images (tasks, n, c, h, w).")
@@ -156,7 +151,9 @@ extension MSR {
                 throw ValidationError("--init-symmetry must be one of \(RegressionExperiment.initialSymmetries.joined(separator: ", ")), got \(initSymmetry).")
             }
             if let latentSize, latentSize < 1 { throw ValidationError("--latent-size must be at least 1, got \(latentSize).") }
-            if let tasks, tasks < 3 { throw ValidationError("--tasks must be at least 3, got \(tasks).") }
+            if let tasks, tasks < RegressionExperiment.minimumTaskCount {
+                throw ValidationError("--tasks must be at least \(RegressionExperiment.minimumTaskCount) (the 80/20 split must leave 2 held-out tasks), got \(tasks).")
+            }
             switch problem {
             case .fewShot:
                 if model != nil { throw ValidationError("--model is for the regression problems; few-shot problems take --method (maml, anil, protonets, msr).") }
@@ -201,7 +198,7 @@ extension MSR {
             }
             switch problem {
             case .fewShot(let dataset):
-                try runTraining(try fewShot.experiment(dataset: dataset, options: options), state: nil, threads: options.threads,
+                try runTraining(try fewShot.experiment(dataset: dataset, options: options), threads: options.threads,
                                 report: report, checkpoint: checkpoint, communicator: communicator)
             case .synthetic(let problem):
                 // Paths are stored absolute, so that eval and --resume work from another directory.
@@ -213,7 +210,7 @@ extension MSR {
                 experiment.kernelSize = kernelSize
                 experiment.padding = padding
                 experiment.initialSymmetry = initSymmetry
-                try runTraining(experiment, state: nil, threads: options.threads, report: report, checkpoint: checkpoint,
+                try runTraining(experiment, threads: options.threads, report: report, checkpoint: checkpoint,
                                 communicator: communicator)
             }
         }
@@ -222,9 +219,14 @@ extension MSR {
         func resumeRun<E: PresentedExperiment>(_: Checkpoint<E>.Type, from directory: String, communicator: any GradientCommunicator) throws {
             let saved = try Checkpoint<E>(contentsOf: URL(fileURLWithPath: directory))
             var experiment = saved.experiment
-            if let steps = options.steps { experiment.steps = steps }
+            if let steps = options.steps {
+                guard steps > saved.state.step else {
+                    throw ValidationError("\(directory) is at step \(saved.state.step) already; --steps is the total to reach when resuming, so give more than \(saved.state.step).")
+                }
+                experiment.steps = steps
+            }
             if communicator.isLead { print("resuming \(experiment.title) from step \(saved.state.step) of \(directory)") }
-            try runTraining(experiment, state: saved.state, threads: options.threads, report: report, checkpoint: directory,
+            try runTraining(experiment, resuming: saved, threads: options.threads, report: report, checkpoint: directory,
                             communicator: communicator)
         }
     }

@@ -37,20 +37,20 @@ struct FewShotOptions: ParsableArguments {
     @Option(help: "Few-shot method: maml, anil, protonets or msr (MAML with MSR-Conv blocks).")
     var method: FewShotMethod?
 
-    @Option(help: "N: classes per episode.")
+    @Option(parsing: .unconditional, help: "N: classes per episode.")
     var ways: Int?
 
-    @Option(help: "K: support images per class.")
+    @Option(parsing: .unconditional, help: "K: support images per class.")
     var shots: Int?
 
-    @Option(help: "Q: query images per class.")
+    @Option(parsing: .unconditional, help: "Q: query images per class.")
     var queries: Int?
 
     @Flag(name: .customLong("augment-queries"), inversion: .prefixedNo,
           help: "Augment each query image (random resized crop, flips, rotation ±30°), never the support images (the paper's Algorithm 2).")
     var augmentQueries: Bool?
 
-    @Option(help: "Channels of each Conv4 block (default \(MetaLearningOptions.fewShot.width) for Omniglot, 32 for mini-ImageNet; larger for \"MAML (Big)\").")
+    @Option(parsing: .unconditional, help: "Channels of each Conv4 block (default \(MetaLearningOptions.fewShot.width) for Omniglot, 32 for mini-ImageNet; larger for \"MAML (Big)\").")
     var width: Int?
 
     @Option(help: "Budget: small (the protocol's 5,600 meta-training tasks) or paper (60,000 steps × meta-batch 32).")
@@ -68,16 +68,16 @@ struct FewShotOptions: ParsableArguments {
     @Option(name: .customLong("images"), help: "Folder of image classes, one sub-folder of PNG or JPEG images per class (any size, grey or colour), for --problem images.")
     var images: String?
 
-    @Option(name: .customLong("image-size"), help: "Side S the images are resized to, S×S (at least 16; default 28, 84 for mini-ImageNet).")
+    @Option(name: .customLong("image-size"), parsing: .unconditional, help: "Side S the images are resized to, S×S (at least 16; default 28, 84 for mini-ImageNet).")
     var imageSize: Int?
 
-    @Option(name: .customLong("image-channels"), help: "Channels the images are read as, 1 (grey) or 3 (colour), for --problem images (default: inferred from the first image).")
+    @Option(name: .customLong("image-channels"), parsing: .unconditional, help: "Channels the images are read as, 1 (grey) or 3 (colour), for --problem images (default: inferred from the first image).")
     var imageChannels: Int?
 
     @Option(name: .customLong("class-split"), help: "Fractions of the classes that meta-train, meta-validate and meta-test, for --problem images (default \(ImageClassSplit.defaultFractions.map { "\($0)" }.joined(separator: ",")); a validation fraction of 0 evaluates periodically on the meta-test classes).")
     var classSplit: String?
 
-    @Option(name: .customLong("split-seed"), help: "Seed of the shuffle that splits the classes by --class-split (default \(ImageClassSplit.defaultSeed)).")
+    @Option(name: .customLong("split-seed"), parsing: .unconditional, help: "Seed of the shuffle that splits the classes by --class-split (default \(ImageClassSplit.defaultSeed)).")
     var splitSeed: UInt64?
 
     @Option(name: .customLong("train-classes"), help: "File naming the meta-train class folders, one per line (with --test-classes, instead of --class-split).")
@@ -89,13 +89,13 @@ struct FewShotOptions: ParsableArguments {
     @Option(name: .customLong("test-classes"), help: "File naming the meta-test class folders, one per line (with --train-classes).")
     var testClasses: String?
 
-    @Option(name: .customLong("test-inner-steps"), help: "Inner steps at meta-test (default \(MetaLearningOptions.fewShot.testInnerSteps)).")
+    @Option(name: .customLong("test-inner-steps"), parsing: .unconditional, help: "Inner steps at meta-test (default \(MetaLearningOptions.fewShot.testInnerSteps)).")
     var testInnerSteps: Int?
 
-    @Option(name: .customLong("test-episodes"), help: "Meta-test episodes of the final evaluation (default \(MetaLearningOptions.fewShot.testEpisodes)).")
+    @Option(name: .customLong("test-episodes"), parsing: .unconditional, help: "Meta-test episodes of the final evaluation (default \(MetaLearningOptions.fewShot.testEpisodes)).")
     var testEpisodes: Int?
 
-    @Option(name: .customLong("validation-episodes"), help: "Meta-test episodes of each periodic evaluation (default \(MetaLearningOptions.fewShot.validationEpisodes)).")
+    @Option(name: .customLong("validation-episodes"), parsing: .unconditional, help: "Meta-test episodes of each periodic evaluation (default \(MetaLearningOptions.fewShot.validationEpisodes)).")
     var validationEpisodes: Int?
 
     /// Names of the few-shot flags that were given, for a clear error when the problem is a regression.
@@ -145,16 +145,9 @@ struct FewShotOptions: ParsableArguments {
         return fractions
     }
 
+    /// The counts (--ways, --shots, …) are checked by `FewShotConfiguration.validate()` when the experiment is
+    /// made (`experiment(dataset:options:)`), the check a checkpoint's configuration gets too.
     func validate() throws {
-        for (name, value) in [("--ways", ways), ("--shots", shots), ("--width", width), ("--test-episodes", testEpisodes),
-                              ("--validation-episodes", validationEpisodes)] {
-            if let value, value < 1 { throw ValidationError("\(name) must be at least 1, got \(value).") }
-        }
-        if let queries, queries < 1 { throw ValidationError("--queries must be at least 1, got \(queries).") }
-        if let testInnerSteps, testInnerSteps < 0 { throw ValidationError("--test-inner-steps must be at least 0, got \(testInnerSteps).") }
-        if let imageSize, imageSize < 16 {
-            throw ValidationError("--image-size must be at least 16 (Conv4's four 2×2 poolings), got \(imageSize).")
-        }
         if let imageChannels, imageChannels != 1 && imageChannels != 3 {
             throw ValidationError("--image-channels must be 1 (grey) or 3 (colour), got \(imageChannels).")
         }
@@ -191,6 +184,7 @@ struct FewShotOptions: ParsableArguments {
         if let validationEpisodes { c.validationEpisodes = validationEpisodes }
         if let testEpisodes { c.testEpisodes = testEpisodes }
         c.seed = options.seed
+        do { try c.validate() } catch let error as ConfigurationError { throw ValidationError(error.description) }
         var sources = omniglot
         var split = ImageClassSplit.default
         if dataset != .images, let flag = imageFolderFlags.first { throw ValidationError("\(flag) needs --problem images.") }

@@ -81,6 +81,12 @@ final class MiniImageNetTests: XCTestCase {
         try Data("filename,label\nn0000010100000000.jpg\n".utf8).write(to: csv)
         XCTAssertEqual(thrownImageError { try MiniImageNet(root: missingRoot, split: .train) },
                        .malformedListing(file: csv.path, line: 2, expected: "'<filename>,<label>'", found: "n0000010100000000.jpg"))
+        // A listed name that leaves images/ (a file that exists there: the CSV itself).
+        for name in ["../train.csv", "/etc/passwd", ".."] {
+            try Data("filename,label\n\(name),n1\n".utf8).write(to: csv)
+            XCTAssertEqual(thrownImageError { try MiniImageNet(root: missingRoot, split: .train) },
+                           .malformedListing(file: csv.path, line: 2, expected: "a file name within images/ (no '/' or '..')", found: "\(name),n1"))
+        }
         // A listed file that is not there.
         try Data("filename,label\nmissing.jpg,n1\n".utf8).write(to: csv)
         XCTAssertEqual(thrownImageError { try MiniImageNet(root: missingRoot, split: .train) },

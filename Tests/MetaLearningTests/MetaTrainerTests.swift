@@ -78,6 +78,44 @@ final class MetaTrainerTests: XCTestCase {
         XCTAssertEqual(try Checkpoint<RegressionExperiment>(contentsOf: dir).experiment, e)
     }
 
+    /// The divergence guard: a step whose loss, gradient or update is non-finite throws `diverged` naming the
+    /// step and leaves the state exactly as it was (so nothing non-finite can be saved).
+    func testADivergingStepThrowsAndKeepsTheLastFiniteState() throws {
+        // Three ordinary steps, then an outer rate of 1e30: Adam moves every parameter by about 1e30 (still
+        // finite in Float), and the next query loss overflows.
+        let trainer = try experiment(.msrFC, steps: 50).trainer(threads: 2)
+        let wild = try experiment(.msrFC, steps: 50, outerLR: 1e30).trainer(threads: 2)
+        var state = trainer.initialState()
+        for _ in 0..<3 { try trainer.step(&state) }
+        var before = state
+        var thrown: Error?
+        for _ in 0..<10 {
+            before = state
+            do { try wild.step(&state) } catch { thrown = error; break }
+        }
+        guard case .diverged(let step, let what)? = thrown as? TrainingError else { return XCTFail("expected diverged, got \(String(describing: thrown))") }
+        XCTAssertGreaterThan(step, 4, "the 1e30 step itself is finite")
+        XCTAssertEqual(step, before.step + 1)
+        XCTAssertTrue(what.contains("non-finite") || what.contains("inf") || what.contains("nan"), what)
+        XCTAssertEqual(state.step, before.step)
+        XCTAssertEqual(state.optimizer.step, before.optimizer.step)
+        for key in before.metaParameters.keys {
+            XCTAssertTrue(state.metaParameters[key].isFinite, key)
+            XCTAssertEqual(state.metaParameters[key].scalars, before.metaParameters[key].scalars, key)
+            XCTAssertEqual(state.optimizer.secondMoment[key].scalars, before.optimizer.secondMoment[key].scalars, key)
+        }
+    }
+
+    /// `shouldStop` ends an evaluation early with `evaluationInterrupted` (Ctrl-C during the final evaluation).
+    func testAnEvaluationCanBeInterrupted() throws {
+        let trainer = try experiment(.msrFC, steps: 1).trainer(threads: 1)
+        let p = trainer.initialState().metaParameters
+        XCTAssertThrowsError(try trainer.evaluate(p, stage: .final, shouldStop: { true })) { error in
+            XCTAssertEqual(error as? TrainingError, .evaluationInterrupted)
+        }
+        XCTAssertEqual(try trainer.evaluate(p, stage: .final, shouldStop: { false }).count, 40)
+    }
+
     func testMissingAndMalformedCheckpointsAreErrors() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("msr-bad-\(UUID().uuidString)")
         XCTAssertThrowsError(try Checkpoint<RegressionExperiment>(contentsOf: dir)) { error in

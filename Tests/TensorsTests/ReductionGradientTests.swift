@@ -42,3 +42,17 @@ final class ReductionGradientTests: XCTestCase {
         XCTAssertEqual(x.sum(toShape: [1, 3]).shape, [1, 3])
     }
 }
+
+final class TensorIsFiniteTests: XCTestCase {
+    func testIsFiniteSeesNaNAndInfinityInBothTypes() {
+        for dtype in [DType.float32, .float64] {
+            XCTAssertTrue(Tensor(shape: [3], values: [1, -2, 1e30], dtype: dtype).isFinite)
+            XCTAssertTrue(Tensor.zeros([0], dtype: dtype).isFinite)
+            for bad in [Double.nan, .infinity, -.infinity] {
+                XCTAssertFalse(Tensor(shape: [2, 2], values: [0, 1, bad, 3], dtype: dtype).isFinite, "\(bad) \(dtype)")
+            }
+        }
+        // 1e39 overflows Float: the float32 tensor holds ∞.
+        XCTAssertFalse(Tensor(shape: [1], values: [1e39], dtype: .float32).isFinite)
+    }
+}

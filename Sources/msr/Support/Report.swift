@@ -7,7 +7,8 @@ import Tensors
 /// final held-out figure at the top level as `test_<metric>`, `test_<metric>_ci95` and `test_episodes`
 /// (accuracies as fractions; a regression report also says `test_tasks_used`, its earlier name), the speeds,
 /// the experiment (`config`), what the kind adds (`symmetry`; `one_shot_runs`), and every evaluation with
-/// `train_loss` and `train_<metric>` for the problem's training metrics. Written atomically.
+/// `train_loss` and `train_<metric>` for the problem's training metrics — the whole run's, a resumed one's
+/// included. Written atomically.
 struct TrainingReport<Config: Experiment>: JSONReport {
     var kind: ExperimentKind
     var metric: String
@@ -55,7 +56,7 @@ struct TrainingReport<Config: Experiment>: JSONReport {
             try r.encode(runs.humanAccuracy, forKey: Key("human_accuracy"))
         }
         var list = c.nestedUnkeyedContainer(forKey: Key("evaluations"))
-        for e in history.evaluations {
+        for e in outcome.evaluations {
             var entry = list.nestedContainer(keyedBy: Key.self)
             try entry.encode(e.step, forKey: Key("step"))
             try entry.encode(e.test.mean, forKey: Key("test_\(metric)"))
@@ -101,6 +102,10 @@ struct RunFacts: Encodable {
     var steps_run: Int
     var resumed_from_step: Int?
     var interrupted: Bool
+    /// `running` (the report of a run still going), `finished`, `interrupted` or `diverged`.
+    var status: String
+    /// What stopped a `diverged` run.
+    var error: String?
     var threads: Int
     /// Processes the meta-batch was split over (`--distributed mpi`; 1 otherwise).
     var ranks: Int
@@ -109,12 +114,14 @@ struct RunFacts: Encodable {
     /// The matrix-multiply kernels that ran.
     var matmul: String
 
-    init(_ history: TrainingHistory, stepsCompleted: Int, resumedFrom: Int?, threads: Int, ranks: Int) {
+    init(_ history: TrainingHistory, stepsCompleted: Int, resumedFrom: Int?, threads: Int, ranks: Int, status: String, error: String? = nil) {
         wall_seconds = history.wallSeconds
         steps_completed = stepsCompleted
         steps_run = history.stepsRun
         resumed_from_step = resumedFrom
         interrupted = history.interrupted
+        self.status = status
+        self.error = error
         self.threads = threads
         self.ranks = ranks
         peak_memory_mib = peakResidentMiB()

@@ -33,52 +33,93 @@ struct FinalFigures {
 struct TrainingOutcome {
     /// The final held-out figure (nil when the run was interrupted before any evaluation).
     var final: MeanWithInterval?
+    /// This call's steps, times and evaluations.
     var history: TrainingHistory
+    /// Every evaluation of the run, those before a resume included (the learning curve of the report).
+    var evaluations: [Evaluation]
     var figures: FinalFigures
+    /// `running` (written at the start and after each evaluation), `finished`, `interrupted` or `diverged`.
+    var status: String
 }
 
 /// Trains (or continues) any experiment with progress output, periodic checkpoints, the final evaluation and a
-/// report. With several ranks, rank 0 alone prints, checkpoints and reports. Ctrl-C stops after the current
-/// step, saves the checkpoint and the report (with the evaluations so far), and exits with status 130.
+/// report. With several ranks, rank 0 alone prints, checkpoints and reports.
+///
+/// Nothing is lost at the edges of a run: the configuration is validated (`Experiment.validate`, as for a
+/// checkpoint's) and a resumed state checked against the model before anything runs; the checkpoint (the
+/// initial state of a new run) and the report are written at the start, so an unwritable destination fails at
+/// once; both are rewritten after every evaluation, the report holding the whole curve (a resumed run's
+/// included). Ctrl-C — during a step or the final evaluation — saves both and exits with status 130. A run that
+/// diverges (`TrainingError.diverged`) leaves the last checkpoint as it was, writes the report with status
+/// `diverged` and fails.
 @discardableResult
-func runTraining<E: PresentedExperiment>(_ experiment: E, state initial: MetaTrainingState?, threads: Int,
+func runTraining<E: PresentedExperiment>(_ experiment: E, resuming saved: Checkpoint<E>? = nil, threads: Int,
                                          report: String?, checkpoint: String?, quiet: Bool = false,
                                          communicator: any GradientCommunicator = SingleProcess()) throws -> TrainingOutcome {
-    let trainer = try experiment.trainer(threads: threads, communicator: communicator)
-    let (quiet, report, checkpoint) = communicator.isLead ? (quiet, report, checkpoint) : (true, nil, nil)
-    if !quiet && communicator.size > 1 { print("data-parallel over \(communicator.summary): rank r computes tasks r, r + P, … of each meta-batch") }
-    var state = try initial ?? experiment.initialState(trainer)
-    if let checkpointPath = checkpoint, initial == nil,
+    try experiment.validate()
+    if let checkpointPath = checkpoint, saved == nil,
        FileManager.default.fileExists(atPath: Checkpoint<E>.file(in: URL(fileURLWithPath: checkpointPath)).path) {
         // Never overwrite another run's checkpoint by accident.
         throw ValidationError("\(checkpointPath) already holds a checkpoint; pass --resume to continue it or choose another directory.")
     }
-    let resumedFrom = initial?.step
+    let trainer = try experiment.trainer(threads: threads, communicator: communicator)
+    let (quiet, report, checkpoint) = communicator.isLead ? (quiet, report, checkpoint) : (true, nil, nil)
+    if !quiet && communicator.size > 1 { print("data-parallel over \(communicator.summary): rank r computes tasks r, r + P, … of each meta-batch") }
+    var state = try saved.map { try $0.state(for: trainer) } ?? experiment.initialState(trainer)
+    let resumedFrom = saved?.state.step
+    func save(_ s: MetaTrainingState) throws {
+        guard let checkpoint else { return }
+        do { try Checkpoint(experiment: experiment, state: s).write(to: URL(fileURLWithPath: checkpoint)) }
+        catch { throw systemReason(error).map { CheckpointError.unwritable(checkpoint, $0) } ?? error }
+    }
+    func write(_ outcome: TrainingOutcome, stepsCompleted: Int, error: Error? = nil) throws {
+        guard let report else { return }
+        do {
+            try TrainingReport(experiment: experiment, metric: trainer.problem.evaluationMetricName,
+                               trainingMetrics: trainer.problem.trainingMetricNames, outcome: outcome).write(
+                to: report, run: RunFacts(outcome.history, stepsCompleted: stepsCompleted, resumedFrom: resumedFrom, threads: threads,
+                                          ranks: communicator.size, status: outcome.status, error: error.map { "\($0)" }))
+        } catch { throw systemReason(error).map { ReportError.unwritable(report, $0) } ?? error }
+    }
+    // Both destinations are tried before the first step.
+    if saved == nil { try save(state) }
+    try write(TrainingOutcome(final: nil, history: TrainingHistory(), evaluations: state.evaluations, figures: FinalFigures(),
+                              status: "running"), stepsCompleted: state.step)
     if !quiet { print(experiment.header(trainer, threads: threads)) }
     let progress = ProgressDisplay(total: trainer.schedule.steps, startStep: state.step)
     Interruption.install()
-    func save(_ s: MetaTrainingState) throws {
-        if let checkpoint { try Checkpoint(experiment: experiment, state: s).write(to: URL(fileURLWithPath: checkpoint)) }
-    }
     var saveError: Error?
-    var history = try trainer.train(&state, onStep: { s, metrics in
-        if !quiet { progress.step(s.step, loss: metrics[0]) }
-    }, onEvaluation: { s, e in
-        if !quiet {
-            progress.message(experiment.evaluationLine(e, stepsPerSecond: Double(e.step - (resumedFrom ?? 0)) / max(e.elapsedSeconds, 1e-9)))
-        }
-        do { try save(s) } catch { saveError = error }
-    }, shouldStop: { Interruption.requested || saveError != nil })
+    var history: TrainingHistory
+    do {
+        history = try trainer.train(&state, onStep: { s, metrics in
+            if !quiet { progress.step(s.step, loss: metrics[0]) }
+        }, onEvaluation: { s, h in
+            let e = h.evaluations.last!
+            if !quiet {
+                progress.message(experiment.evaluationLine(e, stepsPerSecond: Double(e.step - (resumedFrom ?? 0)) / max(e.elapsedSeconds, 1e-9)))
+            }
+            do {
+                try save(s)
+                try write(TrainingOutcome(final: nil, history: h, evaluations: s.evaluations, figures: FinalFigures(), status: "running"),
+                          stepsCompleted: s.step)
+            } catch { saveError = error }
+        }, shouldStop: { Interruption.requested || saveError != nil })
+    } catch let error as TrainingError {
+        // The checkpoint holds the last evaluation's state (or the start's); the report its curve and the error.
+        progress.clear()
+        var h = TrainingHistory()
+        h.stepsRun = state.step - (resumedFrom ?? 0)
+        try write(TrainingOutcome(final: nil, history: h, evaluations: state.evaluations, figures: FinalFigures(), status: "diverged"),
+                  stepsCompleted: state.step, error: error)
+        throw error
+    }
     if let saveError { throw saveError }
     progress.clear()
     try save(state)
     var final: MeanWithInterval?
     var figures = FinalFigures()
     let schedule = trainer.schedule
-    if history.interrupted {
-        final = history.evaluations.last?.test
-        if !quiet { print("interrupted at step \(state.step)" + (checkpoint.map { "; saved to \($0) (continue with --resume)" } ?? "")) }
-    } else {
+    if !history.interrupted {
         // The last periodic evaluation stands in for the final one when it drew the same episodes: the same
         // count, and no validation tasks (few-shot validation classes) in place of the meta-test ones.
         let periodicIsFinal = schedule.finalEvaluationEpisodes == schedule.evaluationEpisodes && !trainer.problem.hasValidationTasks
@@ -87,24 +128,32 @@ func runTraining<E: PresentedExperiment>(_ experiment: E, state initial: MetaTra
             figures = try experiment.finalFigures(trainer, state.metaParameters)
         } else {
             // A separate final evaluation (few-shot: 600 episodes; or a run resumed at its last step) counts as
-            // evaluation time, with the figures measured after it.
+            // evaluation time, with the figures measured after it. Ctrl-C here stops it like a step.
             let t0 = Date()
-            let result = try trainer.evaluate(state.metaParameters, stage: .final)
-            final = result
-            if periodicIsFinal {
-                history.evaluations.append(Evaluation(step: state.step, test: result, trainLoss: .nan, elapsedSeconds: history.wallSeconds))
+            do {
+                let result = try trainer.evaluate(state.metaParameters, stage: .final, shouldStop: { Interruption.requested })
+                final = result
+                if periodicIsFinal {
+                    let e = Evaluation(step: state.step, test: result, trainLoss: .nan, elapsedSeconds: history.wallSeconds)
+                    history.evaluations.append(e)
+                    state.evaluations.append(e)
+                    try save(state)
+                }
+                figures = try experiment.finalFigures(trainer, state.metaParameters)
+            } catch TrainingError.evaluationInterrupted {
+                history.interrupted = true
             }
-            figures = try experiment.finalFigures(trainer, state.metaParameters)
             history.evaluationSeconds += Date().timeIntervalSince(t0)
             history.wallSeconds += Date().timeIntervalSince(t0)
         }
     }
-    let outcome = TrainingOutcome(final: final, history: history, figures: figures)
-    if let report {
-        try TrainingReport(experiment: experiment, metric: trainer.problem.evaluationMetricName,
-                           trainingMetrics: trainer.problem.trainingMetricNames, outcome: outcome).write(
-            to: report, run: RunFacts(history, stepsCompleted: state.step, resumedFrom: resumedFrom, threads: threads, ranks: communicator.size))
+    if history.interrupted {
+        final = history.evaluations.last?.test
+        if !quiet { print("interrupted at step \(state.step)" + (checkpoint.map { "; saved to \($0) (continue with --resume)" } ?? "")) }
     }
+    let outcome = TrainingOutcome(final: final, history: history, evaluations: state.evaluations, figures: figures,
+                                  status: history.interrupted ? "interrupted" : "finished")
+    try write(outcome, stepsCompleted: state.step)
     if !quiet && !history.interrupted {
         print(experiment.resultLine(final!) + " after \(state.step) steps; " + experiment.speedLine(history)
               + ", \(String(format: "%.1f", history.wallSeconds)) s, peak memory \(String(format: "%.0f", peakResidentMiB())) MiB")
@@ -112,6 +161,29 @@ func runTraining<E: PresentedExperiment>(_ experiment: E, state initial: MetaTra
     }
     if history.interrupted { throw ExitCode(130) }
     return outcome
+}
+
+/// The system's words for Foundation's failed write (`Permission denied`, `Not a directory`) instead of its
+/// error dump; nil for the project's own errors, which say what happened themselves.
+func systemReason(_ error: Error) -> String? {
+    let ns = error as NSError
+    guard ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain else { return nil }
+    if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? Error, (underlying as NSError).domain == NSPOSIXErrorDomain {
+        return String(cString: strerror(Int32((underlying as NSError).code)))
+    }
+    if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+    return ns.localizedDescription
+}
+
+/// A report that cannot be written.
+enum ReportError: Error, CustomStringConvertible {
+    case unwritable(String, String)
+
+    var description: String {
+        switch self {
+        case let .unwritable(path, why): return "cannot write the report to \(path): \(why)"
+        }
+    }
 }
 
 /// A held-out figure as the command line prints it: `0.1514 ± 0.0239` for a loss, `87.3 ± 0.5%` for an accuracy.
@@ -126,7 +198,7 @@ func evaluateCheckpoint<E: PresentedExperiment>(_ saved: Checkpoint<E>, testEpis
     var experiment = saved.experiment
     if let testEpisodes { experiment.testEpisodes = testEpisodes }
     let trainer = try experiment.trainer(threads: threads, communicator: communicator)
-    let p = saved.state.metaParameters
+    let p = try saved.state(for: trainer).metaParameters
     let result = try trainer.evaluate(p, stage: .final)
     let lines = experiment.figureLines(try experiment.finalFigures(trainer, p))
     guard communicator.isLead else { return }
