@@ -65,6 +65,23 @@ final class TrainingRunCommandLineTests: CommandLineTestCase {
         }
     }
 
+    /// Learning rates that explode at once (the cases) fail at step 1 and leave the initial state, finite,
+    /// as the checkpoint; the report says `diverged` and why.
+    func testExplodingLearningRatesStopAtTheFirstStep() throws {
+        for (i, flags) in [["--outer-lr", "1e6"], ["--inner-lr", "1e30"]].enumerated() {
+            let r = try msr(["train", "--steps", "50", "--tasks", "20", "--meta-batch", "4", "--test-tasks", "4", "--checkpoint", path("c\(i)"),
+                             "--report", path("r\(i).json")] + flags)
+            XCTAssertNotEqual(r.status, 0, flags.joined(separator: " "))
+            XCTAssertTrue(r.err.contains("diverged at step 1"), r.err)
+            let file = try SafeTensors(contentsOf: directory.appendingPathComponent("c\(i)/checkpoint.safetensors"))
+            XCTAssertEqual(file.metadata["step"], "0")
+            XCTAssertTrue(file.tensors.values.allSatisfy(\.isFinite))
+            let report = try json("r\(i).json")
+            XCTAssertEqual(report["status"] as? String, "diverged")
+            XCTAssertTrue((report["error"] as? String)?.contains("diverged at step 1") == true)
+        }
+    }
+
     /// The report is rewritten after every evaluation while the run goes on (status `running`), and Ctrl-C
     /// saves checkpoint and report (status `interrupted`) and exits with 130.
     func testTheReportFollowsTheRunAndCtrlCSavesIt() throws {
@@ -116,6 +133,10 @@ final class TrainingRunCommandLineTests: CommandLineTestCase {
         try assertFails(["train", "--steps", "-1"], mentioning: ["--steps must be at least 1, got -1"])
         try assertFails(["train", "--inner-steps", "-1"], mentioning: ["--inner-steps must be at least 1, got -1"])
         for tasks in 3...5 { try assertFails(["train", "--tasks", "\(tasks)", "--steps", "1"], mentioning: ["--tasks must be at least 6"]) }
+        for tasks in [7, 9] {
+            let r = try msr(["train", "--tasks", "\(tasks)", "--steps", "1", "--meta-batch", "2", "--test-tasks", "2"])
+            XCTAssertEqual(r.status, 0, r.err)
+        }
         let ok = try msr(["train", "--tasks", "6", "--steps", "3", "--meta-batch", "2", "--test-tasks", "2", "--checkpoint", path("six")])
         XCTAssertEqual(ok.status, 0, ok.err)
         try assertFails(["train", "--resume", "--checkpoint", path("six"), "--steps", "2"], mentioning: ["at step 3 already", "more than 3"])
