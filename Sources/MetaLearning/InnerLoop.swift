@@ -12,6 +12,15 @@ public enum TaskLoss: String, Sendable, Codable, CaseIterable {
         case .meanSquaredError: return Tensor.meanSquaredError(prediction, targets)
         }
     }
+
+    /// Each task's loss, (B): prediction and targets (B, n, …), the loss of task b over its own slice.
+    public func perTask(_ prediction: Tensor, _ targets: Tensor) -> Tensor {
+        switch self {
+        case .meanSquaredError:
+            let d = prediction - targets
+            return (d * d).mean(axes: Array(1..<d.rank))
+        }
+    }
 }
 
 /// MAML's inner loop with learned per-layer learning rates (Finn et al. 2017; Li et al. 2017, Meta-SGD
@@ -60,6 +69,26 @@ public struct InnerLoop: Sendable {
             for (key, gi) in zip(keys, g) { fast[key] = fast[key] - fast[learningRateKey(key)] * gi }
         }
         return fast
+    }
+
+    /// `adapt` for B tasks at once (`TaskBatchedLayer`): every inner parameter starts as its meta-parameter
+    /// repeated along a new task axis, (B, …), and takes `steps` SGD steps on Σ_b L_b(support_b), whose
+    /// gradient with respect to the (B, …) parameters is each task's own (tasks never mix).
+    ///
+    /// Shapes: support inputs (B, n, …) and targets (B, n, …); the result holds the (B, …) fast parameters and
+    /// the shared ones (U, the learned rates) unchanged.
+    public func adaptTasks(_ model: some TaskBatchedLayer, _ metaParameters: Parameters, inputs: Tensor, targets: Tensor,
+                           createGraph: Bool) -> Parameters {
+        let tasks = inputs.shape[0]
+        let keys = model.innerParameterKeys.sorted()
+        var start = metaParameters
+        for key in keys {
+            let p = metaParameters[key]
+            start[key] = p.unsqueezed(0).expanded(to: [tasks] + p.shape)
+        }
+        return Self.adapt(start, keys: keys, steps: steps, createGraph: createGraph) {
+            loss.perTask(model.applyToTasks($0, inputs), targets).sum()
+        }
     }
 
     /// Query loss after adapting on the episode's support set: the meta-training objective of one task.

@@ -44,6 +44,14 @@ public protocol MetaLearningProblem: Sendable {
     /// `trainingMetricNames`. A problem may run the batch as one computation; the trainer calls it with the
     /// episodes one thread computes.
     func queryObjectives(_ metaParameters: Parameters, _ episodes: [Episode]) -> [QueryObjective]
+    /// How many consecutive episodes of a meta-batch `groupObjective` runs as one computation (default 1). The
+    /// trainer cuts every meta-batch into groups of this size — the same cut on any number of threads or
+    /// ranks — differentiates each group's summed loss once, and sums the groups' gradients in order.
+    var episodesPerComputation: Int { get }
+    /// The meta-training objective of a group of episodes: Σ of their query losses (one scalar on the graph of
+    /// `metaParameters`) and, per metric (`[loss] + trainingMetricNames`), the sum of the episodes' values.
+    /// Default: `queryObjectives`' losses added in episode order.
+    func groupObjective(_ metaParameters: Parameters, _ episodes: [Episode]) -> GroupObjective
     /// The held-out metric of each episode after adapting on its support set, the meta-parameters frozen
     /// (`metaParameters` are detached; no meta-gradient graph is kept).
     func evaluationMetrics(_ metaParameters: Parameters, _ episodes: [Episode]) -> [Double]
@@ -55,6 +63,21 @@ extension MetaLearningProblem {
     }
 
     public var hasValidationTasks: Bool { false }
+
+    public var episodesPerComputation: Int { 1 }
+
+    public func groupObjective(_ metaParameters: Parameters, _ episodes: [Episode]) -> GroupObjective {
+        summedQueryObjectives(metaParameters, episodes)
+    }
+
+    /// `queryObjectives` of the episodes one by one, their losses added in episode order (the default group).
+    public func summedQueryObjectives(_ metaParameters: Parameters, _ episodes: [Episode]) -> GroupObjective {
+        let objectives = queryObjectives(metaParameters, episodes)
+        var loss = objectives[0].loss
+        for o in objectives.dropFirst() { loss = loss + o.loss }
+        let values = objectives.map { [$0.loss.item] + $0.metrics }
+        return GroupObjective(loss: loss, metricSums: values[0].indices.map { m in values.reduce(0) { $0 + $1[m] } })
+    }
 }
 
 /// What identifies one episode of a meta-batch before it is made: the task it comes from (where the problem has
@@ -77,5 +100,17 @@ public struct QueryObjective {
     public init(loss: Tensor, metrics: [Double] = []) {
         self.loss = loss
         self.metrics = metrics
+    }
+}
+
+/// A group of episodes' meta-training objective (`MetaLearningProblem.groupObjective`): their summed query loss
+/// and, per metric (`[loss] + trainingMetricNames`), the sum of the episodes' values.
+public struct GroupObjective {
+    public var loss: Tensor
+    public var metricSums: [Double]
+
+    public init(loss: Tensor, metricSums: [Double]) {
+        self.loss = loss
+        self.metricSums = metricSums
     }
 }

@@ -60,6 +60,31 @@ public struct RegressionProblem: MetaLearningProblem {
         return episodes.map { QueryObjective(loss: inner.queryLoss(model, metaParameters, episode: $0, createGraph: !configuration.firstOrder)) }
     }
 
+    /// Episodes run as one computation when the model can take a task axis (`TaskBatchedLayer`: MSR-FC and FC),
+    /// one at a time otherwise.
+    public var episodesPerComputation: Int { model is any TaskBatchedLayer ? Self.tasksPerComputation : 1 }
+
+    /// The group size of the task-batched path: large enough to amortise the per-op cost, small enough that a
+    /// meta-batch of 32 still gives two threads a group each.
+    public static let tasksPerComputation = 16
+
+    /// A group's objective: with a `TaskBatchedLayer`, the episodes' support and query sets stacked along a task
+    /// axis and adapted as one computation (`InnerLoop.adaptTasks`); otherwise one episode at a time.
+    public func groupObjective(_ metaParameters: Parameters, _ episodes: [Episode]) -> GroupObjective {
+        guard episodes.count > 1, let batched = model as? any TaskBatchedLayer else { return summedQueryObjectives(metaParameters, episodes) }
+        let losses = taskBatchedQueryLosses(batched, metaParameters, episodes)
+        return GroupObjective(loss: losses.sum(), metricSums: [losses.scalars.reduce(0, +)])
+    }
+
+    /// Each episode's query loss after adaptation, (B), computed for all of them at once.
+    func taskBatchedQueryLosses(_ model: some TaskBatchedLayer, _ metaParameters: Parameters, _ episodes: [Episode]) -> Tensor {
+        let inner = innerLoop
+        let fast = inner.adaptTasks(model, metaParameters, inputs: Tensor.stack(episodes.map(\.support.inputs)),
+                                    targets: Tensor.stack(episodes.map(\.support.targets)), createGraph: !configuration.firstOrder)
+        return inner.loss.perTask(model.applyToTasks(fast, Tensor.stack(episodes.map(\.query.inputs))),
+                                  Tensor.stack(episodes.map(\.query.targets)))
+    }
+
     public func evaluationMetrics(_ metaParameters: Parameters, _ episodes: [Episode]) -> [Double] {
         let inner = innerLoop
         return episodes.map { episode in

@@ -59,38 +59,42 @@ public struct Trainer<Problem: MetaLearningProblem>: Sendable {
         return (r.gradient, r.metrics)
     }
 
-    /// The meta-gradient of one meta-batch. With several ranks, this rank computes the tasks it owns and one
-    /// all-reduce (`MetaBatchExchange`) gives every rank the whole batch's sum in task order; `stop` is true
-    /// when any rank passed `stopRequested`.
+    /// The meta-gradient of one meta-batch. The batch is cut into groups of `problem.episodesPerComputation`
+    /// consecutive episodes (the same cut on any thread or rank count); each group's summed query loss is
+    /// differentiated once, and the groups' gradients are summed in group order. With several ranks, this rank
+    /// computes the groups it owns and one all-reduce (`MetaBatchExchange`, a slot per group) gives every rank
+    /// the whole batch's sum in group order; `stop` is true when any rank passed `stopRequested`.
     func metaGradient(_ metaParameters: Parameters, step: Int, stopRequested: Bool) throws
         -> (gradient: Parameters, metrics: [Double], stop: Bool) {
         let draws = trainingDraws(step: step)
         let keys = metaParameters.keys
-        let owned = communicator.ownedTasks(of: draws.count)
-        let perTask = parallelMap(owned.count, threads: threads) { o -> Result<([Tensor], [Double]), Error> in
+        let size = max(1, problem.episodesPerComputation)
+        let groups = stride(from: 0, to: draws.count, by: size).map { $0..<min($0 + size, draws.count) }
+        let owned = communicator.ownedTasks(of: groups.count)
+        let perGroup = parallelMap(owned.count, threads: threads) { o -> Result<([Tensor], [Double]), Error> in
             Result {
-                let episode = try problem.trainingEpisode(draws[owned[o]])
+                let episodes = try groups[owned[o]].map { try problem.trainingEpisode(draws[$0]) }
                 let leaves = metaParameters.requiringGradient()
-                let objective = problem.queryObjectives(leaves, [episode])[0]
-                return (gradients(of: objective.loss, wrt: keys.map { leaves[$0] }), [objective.loss.item] + objective.metrics)
+                let objective = problem.groupObjective(leaves, episodes)
+                return (gradients(of: objective.loss, wrt: keys.map { leaves[$0] }), objective.metricSums)
             }
         }
         // A rank whose episode failed (e.g. an unreadable image) ends the job: the others wait in the all-reduce.
-        let results = try perTask.map { try $0.get() }
-        let total: [Tensor], metrics: [[Double]], stop: Bool
+        let results = try perGroup.map { try $0.get() }
+        let total: [Tensor], sums: [[Double]], stop: Bool
         if communicator.size == 1 {
-            // Sum in task order (independent of the thread count), as the reference sums per-task backward passes.
+            // Sum in group order (independent of the thread count), as the reference sums per-task backward passes.
             total = keys.indices.map { j in Tensor.sumInOrder(results.map { $0.0[j] }) }
-            (metrics, stop) = (results.map(\.1), stopRequested)
+            (sums, stop) = (results.map(\.1), stopRequested)
         } else {
-            let exchange = MetaBatchExchange(template: keys.map { metaParameters[$0] }, taskCount: draws.count,
+            let exchange = MetaBatchExchange(template: keys.map { metaParameters[$0] }, taskCount: groups.count,
                                              metricCount: 1 + problem.trainingMetricNames.count,
                                              limitBytes: communicator.exactExchangeLimitBytes)
             let r = exchange.combine(zip(owned, results).map { (task: $0, gradients: $1.0, metrics: $1.1) },
                                      stopRequested: stopRequested, communicator: communicator)
-            (total, metrics, stop) = (r.gradient, r.metrics, r.stop)
+            (total, sums, stop) = (r.gradient, r.metrics, r.stop)
         }
-        let means = metrics[0].indices.map { m in metrics.map { $0[m] }.reduce(0, +) / Double(metrics.count) }
+        let means = sums[0].indices.map { m in sums.map { $0[m] }.reduce(0, +) / Double(draws.count) }
         return (Parameters(Dictionary(uniqueKeysWithValues: zip(keys, total))), means, stop)
     }
 

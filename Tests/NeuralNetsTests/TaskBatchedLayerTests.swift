@@ -1,0 +1,59 @@
+import NeuralNets
+import Tensors
+import TestSupport
+import XCTest
+
+/// `applyToTasks` runs B tasks at once: each task's slice equals `apply` with that task's inner parameters,
+/// and its gradients (first and second order) are right.
+final class TaskBatchedLayerTests: XCTestCase {
+    /// B tasks' inner parameters (B, …) from `p`'s, each a different draw; shared ones as they are.
+    func perTask(_ layer: some Layer, _ p: Parameters, tasks: Int, using g: inout SplitMix64) -> (batched: Parameters, each: [Parameters]) {
+        var each: [Parameters] = []
+        for _ in 0..<tasks {
+            var q = p
+            for key in layer.innerParameterKeys { q[key] = Tensor.randomNormal(p[key].shape, dtype: .float64, using: &g) }
+            each.append(q)
+        }
+        var batched = p
+        for key in layer.innerParameterKeys { batched[key] = Tensor.stack(each.map { $0[key] }) }
+        return (batched, each)
+    }
+
+    func assertMatchesApply(_ layer: some TaskBatchedLayer, exampleShape: [Int], file: StaticString = #filePath, line: UInt = #line) {
+        var g = SplitMix64(seed: 11)
+        let p = layer.initialParameters(dtype: .float64, using: &g)
+        let (batched, each) = perTask(layer, p, tasks: 3, using: &g)
+        let x = Tensor.randomNormal([3, 5] + exampleShape, dtype: .float64, using: &g)
+        let y = layer.applyToTasks(batched, x)
+        for b in 0..<3 {
+            let expected = layer.apply(each[b], x.sliced(axis: 0, b..<(b + 1)).reshaped([5] + exampleShape))
+            assertClose(y.sliced(axis: 0, b..<(b + 1)).reshaped(expected.shape), expected, tolerance: 1e-12, "task \(b)", file: file, line: line)
+        }
+    }
+
+    func testEachTaskEqualsApply() {
+        assertMatchesApply(SymmetricLinear(7, 4, latentSize: 3, bias: true), exampleShape: [7])
+        assertMatchesApply(SymmetricLinear(7, 4, latentSize: 3, bias: false), exampleShape: [1, 7])
+        assertMatchesApply(Linear(6, 2, bias: true), exampleShape: [6])
+        assertMatchesApply(Linear(6, 2, bias: false), exampleShape: [1, 6])
+    }
+
+    /// Finite differences, first and second order, through the inputs, the per-task v and b and the shared U.
+    func testGradients() {
+        var g = SplitMix64(seed: 5)
+        let layer = SymmetricLinear(5, 3, latentSize: 2, bias: true)
+        let u = Tensor.randomNormal([15, 2], dtype: .float64, using: &g)
+        let v = Tensor.randomNormal([4, 2], dtype: .float64, using: &g), b = Tensor.randomNormal([4, 3], dtype: .float64, using: &g)
+        let x = Tensor.randomNormal([4, 2, 5], dtype: .float64, using: &g)
+        checkGradients([u, v, b, x]) { t in
+            let y = layer.applyToTasks(Parameters(["symmetryMatrix": t[0], "filterParameters": t[1], "bias": t[2]]), t[3])
+            return y * y
+        }
+        let linear = Linear(5, 3, bias: true)
+        let w = Tensor.randomNormal([4, 3, 5], dtype: .float64, using: &g)
+        checkGradients([w, b, x]) { t in
+            let y = linear.applyToTasks(Parameters(["weight": t[0], "bias": t[1]]), t[2])
+            return y * y
+        }
+    }
+}
