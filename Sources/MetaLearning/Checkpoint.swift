@@ -177,3 +177,11 @@ extension Checkpoint {
         try state(fitting: trainer.initialState().metaParameters)
     }
 }
+
+extension Checkpoint where Experiment == FewShotExperiment {
+    /// The saved state checked against the run's Conv4 (no data is read: the network alone sets the shapes).
+    public func checkedState() throws -> MetaTrainingState {
+        var g = SplitMix64(seed: 0)
+        return try state(fitting: FewShotLearner(configuration: experiment.training).initialMetaParameters(using: &g))
+    }
+}

@@ -13,7 +13,10 @@ import Tensors
 ///   left–right mirror of each filter's taps with the channels left alone (a filter that is its own turned or
 ///   mirrored copy has defect 0).
 ///
-/// Other shapes are listed with no candidates.
+/// Other shapes are listed with no candidates. Beside these fixed figures, `group` names the largest group the
+/// layer respects (`GroupSearch`: over shifts, reversal, tap rotations and mirrors with channel permutations
+/// in fields of every size), measured on the inner step's directions P·g of an MSR layer or on a plain
+/// layer's weight.
 public struct LayerInspection: Codable, Sendable, Equatable {
     public struct Measure: Codable, Sendable, Equatable {
         /// Mean defect over W = reshape(U·v) with random v (MSR layers whose filter parameters are v).
@@ -29,11 +32,16 @@ public struct LayerInspection: Codable, Sendable, Equatable {
     public var weightShape: [Int]
     public var reparameterised: Bool
     public var measures: [String: Measure]
+    /// What the group search measured (`GroupSearch.measure(of:)`) and what it found.
+    public var groupMeasure: String
+    public var group: GroupIdentification
 
-    /// Every weight layer of `model` under `metaParameters`, in the network's order.
-    public static func inspect(_ model: any Layer, _ metaParameters: Parameters, samples: Int = 20) -> [LayerInspection] {
+    /// Every weight layer of `model` under `metaParameters`, in the network's order; `threshold` is the group
+    /// search's acceptance bound on the defect.
+    public static func inspect(_ model: any Layer, _ metaParameters: Parameters, samples: Int = 20,
+                               threshold: Double = GroupSearch.defaultThreshold) throws -> [LayerInspection] {
         let frozen = metaParameters.detached()
-        return model.weightLayers().map { entry in
+        return try model.weightLayers().map { entry in
             let p = frozen.scoped(entry.prefix)
             let w = withoutGradients { entry.layer.effectiveWeight(p).detached() }
             var random: [Tensor]? = nil
@@ -46,8 +54,10 @@ public struct LayerInspection: Codable, Sendable, Equatable {
                 let v = random.map { ws in ws.map(defect).reduce(0, +) / Double(max(ws.count, 1)) }
                 measures[name] = Measure(randomV: v, initial: defect(w))
             }
+            let search = try GroupSearch(layer: entry.layer, p, samples: samples, threshold: threshold)
             return LayerInspection(prefix: entry.prefix, layer: String(describing: type(of: entry.layer)), weightShape: w.shape,
-                                   reparameterised: entry.layer is any ReparameterisedLayer, measures: measures)
+                                   reparameterised: entry.layer is any ReparameterisedLayer, measures: measures,
+                                   groupMeasure: GroupSearch.measure(of: entry.layer), group: search.identification)
         }
     }
 

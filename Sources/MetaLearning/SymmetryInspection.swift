@@ -40,6 +40,10 @@ public struct SymmetryInspection: Codable, Sendable {
 
     public var model: String
     public var problem: String
+    /// For convolutions: the size of the channel fields the c4 / c8-ring / flip candidates act in, found by
+    /// `GroupSearch` on the adapted banks (the field size of the group it names), else the rotation family's
+    /// own (8 for C8, 16 for D8), else given by the caller (a baseline measured in the main model's fields).
+    public var fieldSize: Int? = nil
     public var measures: [String: Measure]
     /// Candidate name → headline defect.
     public var defects: [String: Double] { measures.mapValues(\.headline) }
@@ -56,8 +60,9 @@ public struct SymmetryInspection: Codable, Sendable {
 
     /// Measures a trained model: 1-D fully connected (`Linear`, `SymmetricLinear`) or 2-D convolution
     /// (`Conv2d`, `SymmetricConv2d`) on a rotation family; nil for other layers.
+    /// `fieldSize` fixes the channel fields of a convolution's candidates instead of finding them.
     public static func inspect(_ trainer: MetaTrainer, _ metaParameters: Parameters, model: String = "", problem: String = "",
-                               samples: Int = 50, tasks: Int = 50) -> SymmetryInspection? {
+                               samples: Int = 50, tasks: Int = 50, fieldSize: Int? = nil) -> SymmetryInspection? {
         let frozen = metaParameters.detached()
         let weight: (Parameters) -> Tensor
         var randomWeights: [Tensor]? = nil
@@ -75,7 +80,7 @@ public struct SymmetryInspection: Codable, Sendable {
             weight = { $0["weight"].detached() }
             (outputs, inputs) = (layer.outputFeatures, layer.inputFeatures)
         } else if trainer.model is Conv2d || trainer.model is SymmetricConv2d || trainer.model is DenseSymmetricConv2d {
-            return inspectConvolution(trainer, frozen, model: model, problem: problem, tasks: tasks, samples: samples)
+            return inspectConvolution(trainer, frozen, model: model, problem: problem, tasks: tasks, samples: samples, fieldSize: fieldSize)
         } else {
             return nil
         }
@@ -98,7 +103,7 @@ public struct SymmetryInspection: Codable, Sendable {
     /// held-out tasks, and on the inner step's update; for msr-conv-full also over W = reshape(U·v) with
     /// random v.
     static func inspectConvolution(_ trainer: MetaTrainer, _ frozen: Parameters, model: String, problem: String,
-                                   tasks: Int, samples: Int = 50) -> SymmetryInspection? {
+                                   tasks: Int, samples: Int = 50, fieldSize given: Int? = nil) -> SymmetryInspection? {
         let effective: (Parameters) -> Tensor
         let dense = trainer.model as? DenseSymmetricConv2d
         if let layer = trainer.model as? SymmetricConv2d { effective = { layer.effectiveWeight($0).detached() } }
@@ -106,10 +111,7 @@ public struct SymmetryInspection: Codable, Sendable {
         else { effective = { $0["weight"].detached() } }
         let initial = effective(frozen)
         let channels = initial.shape[0]
-        let fieldSize = channels % 16 == 0 && channels / 16 == 3 ? 16 : 8
-        guard initial.shape.suffix(3) == [1, 3, 3], let candidates = try? FilterBankSymmetry.candidates(channels: channels, fieldSize: fieldSize) else {
-            return nil
-        }
+        guard initial.shape.suffix(3) == [1, 3, 3] else { return nil }
         let c = trainer.configuration
         var g = SplitMix64(seed: c.seed ^ 0x2D)
         var adapted: [Tensor] = [], updates: [Tensor] = []
@@ -118,6 +120,15 @@ public struct SymmetryInspection: Codable, Sendable {
             let w = effective(trainer.innerLoop.adapt(trainer.model, frozen.requiringGradient(), on: episode.support, createGraph: false))
             adapted.append(w)
             updates.append(withoutGradients { w - initial })
+        }
+        // The fields the candidates act in: given, else found on the adapted banks, else the family's own.
+        let found = (try? GroupSearch(weightShape: initial.shape, layout: .filterBank, samples: adapted.map(\.scalars)))
+            .flatMap { s in s.named.flatMap { s.fieldSize(s.groups[$0]) } }
+        let family = SyntheticRotationProblem(rawValue: problem).map(\.groupOrder)
+        guard let (fieldSize, candidates) = ([given, found, family].compactMap { $0 }.lazy.compactMap { size in
+            (try? FilterBankSymmetry.candidates(channels: channels, fieldSize: size)).map { (size, $0) }
+        }.first) else {
+            return nil
         }
         func mean(_ ws: [Tensor], _ f: (Tensor) -> Double) -> Double { ws.map(f).reduce(0, +) / Double(max(ws.count, 1)) }
         // The inner step's preconditioner P: ΔW = −α·P·∇_W L. K·Kᵀ·g for K = A ⊗ B ⊗ C, U·Uᵀ·g, or g.
@@ -158,7 +169,7 @@ public struct SymmetryInspection: Codable, Sendable {
             measures[name] = Measure(randomV: randomBanks.map { mean($0, defect) }, initial: defect(initial), adapted: mean(adapted, defect),
                                      update: mean(updates, defect), randomGradientUpdate: mean(directions, defect))
         }
-        var result = SymmetryInspection(model: model, problem: problem, measures: measures)
+        var result = SymmetryInspection(model: model, problem: problem, fieldSize: fieldSize, measures: measures)
         result.rotatedCopiesError = mean(adapted) { FilterBankSymmetry.rotatedCopiesError($0, fieldSize: fieldSize) }
         if trainer.model is SymmetricConv2d { result.factors = FactorStructure(frozen, fieldSize: fieldSize) }
         let rateKey = InnerLoop.learningRateKey(dense != nil ? DenseSymmetricConv2d.filterParametersKey : "weight")

@@ -67,6 +67,8 @@ public enum SymmetryError: Error, Equatable, CustomStringConvertible {
     case groupTooLarge(name: String, limit: Int)
     case mismatchedGroups(String)
     case invalidArgument(String)
+    /// A layer's symmetry matrix cannot be snapped onto a group (a plain layer, Kronecker factors, no such layer).
+    case cannotSnap(layer: String, why: String)
 
     public var description: String {
         switch self {
@@ -76,6 +78,7 @@ public enum SymmetryError: Error, Equatable, CustomStringConvertible {
             return "the group \(name) has more than \(limit) elements; give fewer or smaller generators, or raise the limit"
         case .mismatchedGroups(let why): return "the two actions do not fit together: \(why)"
         case .invalidArgument(let why): return why
+        case let .cannotSnap(layer, why): return "cannot snap \(layer): \(why)"
         }
     }
 }

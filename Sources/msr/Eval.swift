@@ -20,6 +20,9 @@ extension MSR {
         @Option(parsing: .unconditional, help: "Threads (default: all cores).")
         var threads: Int = availableProcessorCount
 
+        @Flag(help: "Print the result as JSON on standard output (title, step, metric, mean, halfWidth95, episodes, figures).")
+        var json = false
+
         @Option(help: "Spread the held-out tasks over the ranks of an MPI job: mpi (start with mpirun -np P msr eval …; needs Open MPI).")
         var distributed: DistributedBackend?
 
@@ -37,10 +40,10 @@ extension MSR {
             switch try checkpointKind(in: directory) {
             case .regression:
                 try evaluateCheckpoint(try Checkpoint<RegressionExperiment>(contentsOf: directory), testEpisodes: testTasks,
-                                       threads: threads, communicator: communicator)
+                                       threads: threads, communicator: communicator, json: json)
             case .fewShot:
                 try evaluateCheckpoint(try Checkpoint<FewShotExperiment>(contentsOf: directory), testEpisodes: testTasks,
-                                       threads: threads, communicator: communicator)
+                                       threads: threads, communicator: communicator, json: json)
             }
         }
     }

@@ -70,7 +70,7 @@ final class CommandLineTests: CommandLineTestCase {
 }
 
 extension CommandLineTests {
-    /// inspect prints defects for every candidate, as a table or JSON with a `defects` object, and writes PNGs.
+    /// inspect prints defects for every candidate, as a table or JSON with a `defects` object; the table run writes PNGs.
     func testInspect() throws {
         let train = try msr(["train", "--tasks", "20", "--steps", "2", "--meta-batch", "2", "--test-tasks", "3", "--threads", "1",
                              "--checkpoint", path("ck")])
@@ -81,10 +81,11 @@ extension CommandLineTests {
         let defects = object["defects"] as! [String: Double]
         XCTAssertEqual(Set(defects.keys), ["translation", "reversal"])
         XCTAssertTrue(defects.values.allSatisfy { $0 >= 0 && $0 <= 1.0001 })
-        let png = try Data(contentsOf: directory.appendingPathComponent("ck/pictures/W-random-v.png"))
-        XCTAssertEqual(Array(png.prefix(4)), [0x89, 0x50, 0x4E, 0x47])   // PNG signature
         let table = try msr(["inspect", "--checkpoint", path("ck"), "--samples", "3"])
         XCTAssertTrue(table.out.contains("translation") && table.out.contains("random v"), table.out)
+        XCTAssertTrue(table.out.contains("symmetry group of each weight layer") && table.out.contains("translation by 1: "), table.out)
+        let png = try Data(contentsOf: directory.appendingPathComponent("ck/pictures/W-random-v.png"))
+        XCTAssertEqual(Array(png.prefix(4)), [0x89, 0x50, 0x4E, 0x47])   // PNG signature
     }
 }
 
@@ -107,5 +108,34 @@ extension CommandLineTests {
         XCTAssertEqual(Set((object["defects"] as! [String: Double]).keys), ["c4", "c8-ring", "flip"])
         XCTAssertNotNil(object["factors"])
         try assertFails(["train", "--problem", "2d_rot8", "--model", "msr-fc"], mentioning: ["does not fit", "msr-conv"])
+    }
+}
+
+extension CommandLineTests {
+    /// eval --json and inspect --json are machine-readable on standard output; inspect with JSON writes no
+    /// pictures unless --pictures is given, and --json-file writes the same JSON to a file.
+    func testMachineReadableEvalAndInspect() throws {
+        let train = try msr(["train", "--tasks", "20", "--steps", "2", "--meta-batch", "2", "--test-tasks", "3", "--threads", "1",
+                             "--checkpoint", path("ck")])
+        XCTAssertEqual(train.status, 0, train.err)
+        let eval = try msr(["eval", "--checkpoint", path("ck"), "--json"])
+        XCTAssertEqual(eval.status, 0, eval.err)
+        let e = try JSONSerialization.jsonObject(with: Data(eval.out.utf8)) as! [String: Any]
+        XCTAssertEqual(e["metric"] as? String, "mse")
+        XCTAssertEqual(e["episodes"] as? Int, 3)
+        XCTAssertEqual(e["step"] as? Int, 2)
+        XCTAssertNotNil(e["mean"] as? Double)
+        XCTAssertNotNil(e["halfWidth95"] as? Double)
+        let inspect = try msr(["inspect", "--checkpoint", path("ck"), "--json", "--samples", "3", "--json-file", path("i.json")])
+        XCTAssertEqual(inspect.status, 0, inspect.err)
+        let object = try JSONSerialization.jsonObject(with: Data(inspect.out.utf8)) as! [String: Any]
+        let fromFile = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("i.json"))) as! [String: Any]
+        XCTAssertEqual(NSDictionary(dictionary: object), NSDictionary(dictionary: fromFile))
+        let group = ((object["layers"] as! [[String: Any]])[0]["group"] as! [String: Any])
+        XCTAssertEqual((group["candidates"] as? [[String: Any]])?.map { $0["name"] as? String }, ["translation by 1", "translation by 2", "reversal"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("ck/pictures")))
+        XCTAssertEqual(try msr(["inspect", "--checkpoint", path("ck"), "--json", "--samples", "3", "--pictures", path("p")]).status, 0)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path("p/W-random-v.png")))
+        try assertFails(["inspect", "--checkpoint", path("ck"), "--threshold", "0"], mentioning: ["--threshold must lie in (0, 1)"])
     }
 }

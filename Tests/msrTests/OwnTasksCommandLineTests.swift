@@ -90,6 +90,10 @@ final class OwnTasksCommandLineTests: CommandLineTestCase {
         let full = ((json["measures"] as! [String: Any])["c4"] as! [String: Any])["adapted"] as! Double
         let conv = ((json["baseline"] as! [String: Any])["defects"] as! [String: Double])["c4"]!
         XCTAssertLessThan(full, 0.3 * conv, "C4 defect of the adapted banks: msr-conv-full \(full), MAML-Conv \(conv)")
+        // The group search names c4 for the trained msr-conv-full, with the channel shift it found.
+        let group = ((json["layers"] as! [[String: Any]])[0]["group"] as! [String: Any])["named"] as? [String: Any]
+        XCTAssertEqual(group?["name"] as? String, "c4", "\(String(describing: group))")
+        XCTAssertEqual(group?["fieldSize"] as? Int, 8)
     }
 
     /// (c) Flat float64 vectors (6 → 4) with no symmetry: the models that fit train, evaluate (from another

@@ -192,16 +192,12 @@ func formatMetric(_ m: MeanWithInterval, _ name: String) -> String {
 }
 
 /// `msr eval` for any kind of checkpoint: the final evaluation (with `testEpisodes` held-out tasks or episodes)
-/// and the kind's figures, printed.
+/// and the kind's figures (`CheckpointEvaluation`), printed in words or, with `json`, as JSON.
 func evaluateCheckpoint<E: PresentedExperiment>(_ saved: Checkpoint<E>, testEpisodes: Int?, threads: Int,
-                                                communicator: any GradientCommunicator) throws {
-    var experiment = saved.experiment
-    if let testEpisodes { experiment.testEpisodes = testEpisodes }
-    let trainer = try experiment.trainer(threads: threads, communicator: communicator)
-    let p = try saved.state(for: trainer).metaParameters
-    let result = try trainer.evaluate(p, stage: .final)
-    let lines = experiment.figureLines(try experiment.finalFigures(trainer, p))
+                                                communicator: any GradientCommunicator, json: Bool = false) throws {
+    let evaluation = try CheckpointEvaluation(saved, testEpisodes: testEpisodes, threads: threads, communicator: communicator)
     guard communicator.isLead else { return }
-    print("\(experiment.title) after \(saved.state.step) steps: " + experiment.resultLine(result))
-    lines.forEach { print($0) }
+    if json { print(String(decoding: try CheckpointEvaluation.json(evaluation), as: UTF8.self)); return }
+    print(evaluation.resultLine)
+    evaluation.figures.forEach { print($0) }
 }
