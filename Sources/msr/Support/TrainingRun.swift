@@ -43,11 +43,13 @@ struct TrainingOutcome {
 @discardableResult
 func runTraining<E: PresentedExperiment>(_ experiment: E, state initial: MetaTrainingState?, threads: Int,
                                          report: String?, checkpoint: String?, quiet: Bool = false,
-                                         communicator: any GradientCommunicator = SingleProcess()) throws -> TrainingOutcome {
+                                         communicator: any GradientCommunicator = SingleProcess(),
+                                         initFrom: String? = nil) throws -> TrainingOutcome {
     let trainer = try experiment.trainer(threads: threads, communicator: communicator)
     let (quiet, report, checkpoint) = communicator.isLead ? (quiet, report, checkpoint) : (true, nil, nil)
     if !quiet && communicator.size > 1 { print("data-parallel over \(communicator.summary): rank r computes tasks r, r + P, … of each meta-batch") }
     var state = try initial ?? experiment.initialState(trainer)
+    if initial == nil, let initFrom { try InitialParametersFile(initFrom).apply(to: &state, trainer: trainer, quiet: quiet) }   // --init-from
     if let checkpointPath = checkpoint, initial == nil,
        FileManager.default.fileExists(atPath: Checkpoint<E>.file(in: URL(fileURLWithPath: checkpointPath)).path) {
         // Never overwrite another run's checkpoint by accident.
