@@ -106,6 +106,7 @@ func runTraining<E: PresentedExperiment>(_ experiment: E, state initial: MetaTra
         try TrainingReport(experiment: experiment, metric: trainer.problem.evaluationMetricName,
                            trainingMetrics: trainer.problem.trainingMetricNames, outcome: outcome).write(
             to: report, run: RunFacts(history, stepsCompleted: state.step, resumedFrom: resumedFrom, threads: threads, ranks: communicator.size))
+        try LearningCurve.write(besideReport: report)   // the learning-curve picture, REPORT-learning-curve.svg
     }
     if !quiet && !history.interrupted {
         print(experiment.resultLine(final!) + " after \(state.step) steps; " + experiment.speedLine(history)
