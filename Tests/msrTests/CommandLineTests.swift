@@ -70,7 +70,7 @@ final class CommandLineTests: CommandLineTestCase {
 }
 
 extension CommandLineTests {
-    /// inspect prints defects for every candidate, as a table or JSON with a `defects` object, and writes PNGs.
+    /// inspect prints defects for every candidate, as a table or JSON with a `defects` object, and writes its figures.
     func testInspect() throws {
         let train = try msr(["train", "--tasks", "20", "--steps", "2", "--meta-batch", "2", "--test-tasks", "3", "--threads", "1",
                              "--checkpoint", path("ck")])
@@ -81,8 +81,10 @@ extension CommandLineTests {
         let defects = object["defects"] as! [String: Double]
         XCTAssertEqual(Set(defects.keys), ["translation", "reversal"])
         XCTAssertTrue(defects.values.allSatisfy { $0 >= 0 && $0 <= 1.0001 })
-        let png = try Data(contentsOf: directory.appendingPathComponent("ck/pictures/W-random-v.png"))
-        XCTAssertEqual(Array(png.prefix(4)), [0x89, 0x50, 0x4E, 0x47])   // PNG signature
+        for name in ["W-random-v", "U-columns", "W-adapted"] {   // titled SVG figures with their heat maps embedded as PNG
+            let svg = try String(contentsOf: directory.appendingPathComponent("ck/pictures/\(name).svg"), encoding: .utf8)
+            XCTAssertTrue(svg.contains("rank1 msr-fc: ") && svg.contains("url(#diverging)") && svg.contains("data:image/png;base64,"), name)
+        }
         let table = try msr(["inspect", "--checkpoint", path("ck"), "--samples", "3"])
         XCTAssertTrue(table.out.contains("translation") && table.out.contains("random v"), table.out)
     }
