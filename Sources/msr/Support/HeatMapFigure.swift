@@ -74,7 +74,7 @@ struct HeatMapFigure {
     private static let yAxisWidth = 46.0, xAxisHeight = 34.0, barWidth = 14.0
 
     /// Width of `text` at `size` in a sans-serif font, a generous estimate (no font metrics here).
-    static func textWidth(_ text: String, size: Double) -> Double { Double(text.count) * size * 0.6 }
+    static func textWidth(_ text: String, size: Double) -> Double { Double(text.count) * size * 0.58 }
 
     func svg() throws -> SVGDocument {
         let s = Double(pixelsPerEntry), peak = scalePeak
@@ -107,7 +107,8 @@ struct HeatMapFigure {
         let barHeight = min(max(panelsBottom - barTop - (hasAxes ? Self.xAxisHeight : 0), 120), 320)
         let tickLabels = [peak, peak / 2, 0, -peak / 2, -peak].map(AxisScale.label)
         let barRight = barX + Self.barWidth + 6 + (tickLabels.map { Self.textWidth($0, size: Self.labelSize) }.max() ?? 0) + 24
-        let width = max(barRight + Self.margin, Self.margin * 2 + ([title] + notes).map { Self.textWidth($0, size: Self.titleSize) }.max()! * 0.85)
+        let textWidth = max(Self.textWidth(title, size: Self.titleSize), notes.map { Self.textWidth($0, size: Self.noteSize) }.max() ?? 0)
+        let width = max(barRight + Self.margin, Self.margin * 2 + textWidth)
         let height = max(panelsBottom, barTop + barHeight + 20) + Self.margin
 
         var svg = SVGDocument(width: width.rounded(.up), height: height.rounded(.up))

@@ -83,7 +83,7 @@ struct LearningCurve {
             guard let lo = v.min(), let hi = v.max() else { return false }
             return hi / lo > 10 && values.allSatisfy { !$0.isFinite || $0 > 0 }
         }
-        var notes = ["Every evaluation of the run: \(points.count) point\(points.count == 1 ? "" : "s")."]
+        var notes = ["\(points.count) evaluation\(points.count == 1 ? "" : "s") during meta-training; the band is the 95% Student-t interval of the held-out mean."]
         if let final {
             let text = accuracy ? String(format: "%.1f ± %.1f%%", final.mean * 100, final.halfWidth * 100)
                                 : String(format: "%.4f ± %.4f", final.mean, final.halfWidth)

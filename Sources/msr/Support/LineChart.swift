@@ -34,7 +34,7 @@ struct LineChart {
         let panelWidth = Self.leftAxis + Self.plotWidth
         let width = Self.margin * 2 + Double(panels.count) * panelWidth + Double(max(panels.count - 1, 0)) * Self.panelGap
         let height = top + Self.panelTitle + Self.plotHeight + Self.bottomAxis + legendRows * Self.legendRow + Self.margin
-        let titleWidth = ([title] + notes).map { HeatMapFigure.textWidth($0, size: 14) }.max() ?? 0
+        let titleWidth = max(HeatMapFigure.textWidth(title, size: 16), notes.map { HeatMapFigure.textWidth($0, size: 12) }.max() ?? 0)
         var svg = SVGDocument(width: max(width, titleWidth + 2 * Self.margin).rounded(.up), height: height.rounded(.up))
         svg.text(title, x: Self.margin, y: Self.margin + 16, size: 16, bold: true)
         for (i, note) in notes.enumerated() {
