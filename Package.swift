@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "SymmetryTests", dependencies: ["Symmetry", "Datasets", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"], resources: [.copy("Resources")]),
         .testTarget(name: "MetaLearningTests", dependencies: ["MetaLearning", "TestSupport"]),
-        .testTarget(name: "msrTests", dependencies: ["msr", "Datasets", "Tensors", "TestSupport"]),
+        .testTarget(name: "msrTests", dependencies: ["msr", "Datasets", "Tensors", "NeuralNets", "MetaLearning", "TestSupport"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "MetaLearning", "msr", "Datasets", "Tensors", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

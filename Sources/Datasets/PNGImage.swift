@@ -24,20 +24,35 @@ public struct PNGImage: Sendable, Equatable {
 
     /// Writes the image as a PNG file, atomically (temporary file, then rename).
     public func write(to url: URL) throws {
-        try AtomicFile.write(to: url) { temporary in
-            var image = png_image()
-            image.version = UInt32(PNG_IMAGE_VERSION)
-            image.width = UInt32(width)
-            image.height = UInt32(height)
-            image.format = format
-            let ok = pixels.withUnsafeBytes { bytes in
-                png_image_write_to_file(&image, temporary.path, 0, bytes.baseAddress, Int32(width * channels), nil)
+        let data: Data
+        do { data = try encoded() } catch let DatasetError.unwritableFile(_, detail) {
+            throw DatasetError.unwritableFile(path: url.path, detail: detail)
+        }
+        try AtomicFile.write(data, to: url)
+    }
+
+    /// The image as the bytes of a PNG file (for a file, or a picture embedded in an SVG figure).
+    public func encoded() throws -> Data {
+        var image = png_image()
+        image.version = UInt32(PNG_IMAGE_VERSION)
+        image.width = UInt32(width)
+        image.height = UInt32(height)
+        image.format = format
+        func failed() -> DatasetError {
+            let message = withUnsafeBytes(of: image.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            png_image_free(&image)
+            return DatasetError.unwritableFile(path: "PNG", detail: "libpng: \(message)")
+        }
+        return try pixels.withUnsafeBytes { bytes in
+            // The first call, without a buffer, measures; the second writes.
+            var size = 0
+            guard png_image_write_to_memory(&image, nil, &size, 0, bytes.baseAddress, Int32(width * channels), nil) != 0 else { throw failed() }
+            var data = Data(count: size)
+            let ok = data.withUnsafeMutableBytes { out in
+                png_image_write_to_memory(&image, out.baseAddress, &size, 0, bytes.baseAddress, Int32(width * channels), nil)
             }
-            guard ok != 0 else {
-                let message = withUnsafeBytes(of: image.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                png_image_free(&image)
-                throw DatasetError.unwritableFile(path: url.path, detail: "libpng: \(message)")
-            }
+            guard ok != 0 else { throw failed() }
+            return data.prefix(size)
         }
     }
 

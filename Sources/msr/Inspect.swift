@@ -30,7 +30,7 @@ extension MSR {
         @Option(help: "A MAML baseline's checkpoint to compare with.")
         var baseline: String?
 
-        @Option(help: "Where to write the PNG pictures (default: <checkpoint>/pictures; with --json or --json-file, only when given).")
+        @Option(help: "Where to write the pictures, SVG figures (default: <checkpoint>/pictures; with --json or --json-file, only when given).")
         var pictures: String?
 
         @Flag(help: "Print the figures as JSON on standard output (no pictures unless --pictures is given).")
@@ -92,7 +92,7 @@ extension MSR {
                 if let pictures { print("no pictures for these layers; nothing written to \(pictures)") }
                 return
             }
-            let base = try loadedBase.map { b -> (SymmetryInspection, [(String, PNGImage)]) in
+            let base = try loadedBase.map { b -> (SymmetryInspection, [(String, HeatMapFigure)]) in
                 guard let whole = b.whole else { throw b.unsupported }
                 return whole
             }
@@ -170,8 +170,8 @@ extension MSR {
             let directory = URL(fileURLWithPath: pictures ?? (checkpoint as NSString).appendingPathComponent("pictures"))
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let all = main.1 + (base?.1.map { ("baseline-" + $0.0, $0.1) } ?? [])
-            for (name, picture) in all { try picture.write(to: directory.appendingPathComponent(name + ".png")) }
-            if !json { print("\npictures: \(directory.path)/ (\(all.map { $0.0 + ".png" }.joined(separator: ", ")))") }
+            for (name, picture) in all { try picture.write(to: directory.appendingPathComponent(name + ".svg")) }
+            if !json { print("\npictures: \(directory.path)/ (\(all.map { $0.0 + ".svg" }.joined(separator: ", ")))") }
         }
 
         /// A checkpoint read once for inspection: its model and meta-parameters (for per-layer figures), and the
@@ -180,7 +180,7 @@ extension MSR {
         struct Loaded {
             var model: any Layer
             var metaParameters: Parameters
-            var whole: (SymmetryInspection, [(String, PNGImage)])?
+            var whole: (SymmetryInspection, [(String, HeatMapFigure)])?
             /// Why `whole` is nil, for a baseline that must be compared whole.
             var unsupported: ValidationError
 
@@ -229,45 +229,7 @@ extension MSR {
                                                          fieldSize: fieldSize) else {
                 return Loaded(model: trainer.model, metaParameters: metaParameters, whole: nil, unsupported: unsupported)
             }
-            var pictures: [(String, PNGImage)] = []
-            let p = metaParameters.detached()
-            if let layer = trainer.model as? DenseSymmetricConv2d {
-                // The bank W = reshape(U·v) for four random v, a row per field.
-                var g = SplitMix64(seed: 5)
-                let channels = layer.outputChannels, perField = channels / 3
-                var rows: [PNGImage] = []
-                for _ in 0..<4 {
-                    var q = p
-                    q[DenseSymmetricConv2d.filterParametersKey] = Tensor.randomNormal([layer.latentSize], dtype: p[DenseSymmetricConv2d.filterParametersKey].dtype, using: &g)
-                    let w = layer.effectiveWeight(q)
-                    rows += (0..<3).map { f in HeatMap.filterRow(w.sliced(axis: 0, (f * perField)..<((f + 1) * perField)).reshaped([perField, 3, 3])) }
-                }
-                pictures.append(("filters-random-v", HeatMap.stacked(rows)))
-            }
-            if let layer = trainer.model as? SymmetricLinear {
-                var g = SplitMix64(seed: 5)
-                let ws = (0..<4).map { _ -> Tensor in
-                    var q = p
-                    q["filterParameters"] = Tensor.randomNormal([layer.latentSize], dtype: q["filterParameters"].dtype, using: &g)
-                    return layer.weight(q)
-                }
-                pictures.append(("W-random-v", HeatMap.picture(ws, scale: 3)))
-            } else if trainer.model is Linear {
-                pictures.append(("W-initial", HeatMap.picture([p["weight"]], scale: 3)))
-            } else if trainer.model is Conv2d || trainer.model is SymmetricConv2d || trainer.model is DenseSymmetricConv2d {
-                // The effective 3×3 filters adapted to one held-out task, a row per field.
-                let c = trainer.configuration
-                var g = SplitMix64(seed: 1)
-                let episode = trainer.testTasks.episode(at: 0, supportCount: c.supportCount, queryCount: 0, using: &g)
-                let fast = trainer.innerLoop.adapt(trainer.model, p.requiringGradient(), on: episode.support, createGraph: false)
-                let w = (trainer.model as? SymmetricConv2d)?.effectiveWeight(fast)
-                    ?? (trainer.model as? DenseSymmetricConv2d)?.effectiveWeight(fast) ?? fast["weight"]
-                let channels = w.shape[0], perField = channels / 3
-                let fields = (0..<3).map { f in
-                    HeatMap.filterRow(w.detached().sliced(axis: 0, (f * perField)..<((f + 1) * perField)).reshaped([perField, 3, 3]))
-                }
-                pictures.append(("filters-adapted", HeatMap.stacked(fields)))
-            }
+            let pictures = InspectionPictures.figures(trainer, metaParameters, title: e.title)
             return Loaded(model: trainer.model, metaParameters: metaParameters, whole: (result, pictures), unsupported: unsupported)
         }
     }

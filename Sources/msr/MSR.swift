@@ -6,5 +6,5 @@ struct MSR: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "msr",
         abstract: "Meta-learning symmetries by reparameterization (Zhou, Knowles & Finn, ICLR 2021).",
-        subcommands: [Train.self, Eval.self, Inspect.self, Snap.self, Reproduce.self, Generate.self, Bench.self])
+        subcommands: [Train.self, Eval.self, Inspect.self, Snap.self, Export.self, Plot.self, Reproduce.self, Generate.self, Bench.self])
 }

@@ -134,6 +134,9 @@ extension MSR {
         @Option(name: .customLong("init-symmetry"), help: "Start MSR's U from a constructed symmetry instead of random values (a prior the outer loop can still change): translation (msr-fc); c4, d4, flip, c8-ring, d8-ring (msr-conv-full).")
         var initSymmetry: String?
 
+        @Option(name: .customLong("init-from"), help: "Start from parameters in a safetensors file instead of fresh ones: a U or a whole model, named as `msr export --format torch-reference` writes them (0.warp, 0.A_warp, …) or by this package's keys (symmetryMatrix, …); any subset. Metadata <name>_lr sets inner rates.")
+        var initFrom: String?
+
         @OptionGroup var options: MetaLearningOptions
 
         @Option(help: "Write a JSON report here (final and periodic figures).")
@@ -147,6 +150,7 @@ extension MSR {
 
         func validate() throws {
             if resume && checkpoint == nil { throw ValidationError("--resume needs --checkpoint DIR.") }
+            if resume && initFrom != nil { throw ValidationError("--init-from starts a new run; --resume continues the checkpoint's parameters. Give one.") }
             if let initSymmetry, !RegressionExperiment.initialSymmetries.contains(initSymmetry) {
                 throw ValidationError("--init-symmetry must be one of \(RegressionExperiment.initialSymmetries.joined(separator: ", ")), got \(initSymmetry).")
             }
@@ -199,7 +203,7 @@ extension MSR {
             switch problem {
             case .fewShot(let dataset):
                 try runTraining(try fewShot.experiment(dataset: dataset, options: options), threads: options.threads,
-                                report: report, checkpoint: checkpoint, communicator: communicator)
+                                report: report, checkpoint: checkpoint, communicator: communicator, initFrom: initFrom)
             case .synthetic(let problem):
                 // Paths are stored absolute, so that eval and --resume work from another directory.
                 var experiment = RegressionExperiment(problem: problem, model: network != nil ? .network : (model ?? .msrFC),
@@ -211,7 +215,7 @@ extension MSR {
                 experiment.padding = padding
                 experiment.initialSymmetry = initSymmetry
                 try runTraining(experiment, threads: options.threads, report: report, checkpoint: checkpoint,
-                                communicator: communicator)
+                                communicator: communicator, initFrom: initFrom)
             }
         }
 

@@ -18,6 +18,14 @@ final class PNGImageTests: XCTestCase {
         XCTAssertEqual(asGrey.pixels.count, 4)
     }
 
+    /// The in-memory encoding is a PNG file's bytes: the signature, and the same pixels back.
+    func testEncodedBytesDecode() throws {
+        let rgb = PNGImage(width: 4, height: 3, channels: 3, pixels: (0..<36).map { UInt8($0 * 7) })
+        let data = try rgb.encoded()
+        XCTAssertEqual(Array(data.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        XCTAssertEqual(try PNGImage(decoding: data, channels: 3), rgb)
+    }
+
     func testNotAPNGIsAnError() {
         XCTAssertThrowsError(try PNGImage(decoding: Data("hello".utf8), source: "x.png")) { error in
             XCTAssertTrue("\(error)".contains("x.png"), "\(error)")

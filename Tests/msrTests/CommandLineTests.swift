@@ -70,7 +70,8 @@ final class CommandLineTests: CommandLineTestCase {
 }
 
 extension CommandLineTests {
-    /// inspect prints defects for every candidate, as a table or JSON with a `defects` object; the table run writes PNGs.
+    /// inspect prints defects for every candidate, as a table or JSON with a `defects` object; the table run writes
+    /// its figures (the JSON run none).
     func testInspect() throws {
         let train = try msr(["train", "--tasks", "20", "--steps", "2", "--meta-batch", "2", "--test-tasks", "3", "--threads", "1",
                              "--checkpoint", path("ck")])
@@ -84,8 +85,10 @@ extension CommandLineTests {
         let table = try msr(["inspect", "--checkpoint", path("ck"), "--samples", "3"])
         XCTAssertTrue(table.out.contains("translation") && table.out.contains("random v"), table.out)
         XCTAssertTrue(table.out.contains("symmetry group of each weight layer") && table.out.contains("translation by 1: "), table.out)
-        let png = try Data(contentsOf: directory.appendingPathComponent("ck/pictures/W-random-v.png"))
-        XCTAssertEqual(Array(png.prefix(4)), [0x89, 0x50, 0x4E, 0x47])   // PNG signature
+        for name in ["W-random-v", "U-columns", "W-adapted"] {   // titled SVG figures with their heat maps embedded as PNG
+            let svg = try String(contentsOf: directory.appendingPathComponent("ck/pictures/\(name).svg"), encoding: .utf8)
+            XCTAssertTrue(svg.contains("rank1 msr-fc: ") && svg.contains("url(#diverging)") && svg.contains("data:image/png;base64,"), name)
+        }
     }
 }
 

@@ -55,7 +55,8 @@ struct TrainingOutcome {
 @discardableResult
 func runTraining<E: PresentedExperiment>(_ experiment: E, resuming saved: Checkpoint<E>? = nil, threads: Int,
                                          report: String?, checkpoint: String?, quiet: Bool = false,
-                                         communicator: any GradientCommunicator = SingleProcess()) throws -> TrainingOutcome {
+                                         communicator: any GradientCommunicator = SingleProcess(),
+                                         initFrom: String? = nil) throws -> TrainingOutcome {
     try experiment.validate()
     if let checkpointPath = checkpoint, saved == nil,
        FileManager.default.fileExists(atPath: Checkpoint<E>.file(in: URL(fileURLWithPath: checkpointPath)).path) {
@@ -66,6 +67,7 @@ func runTraining<E: PresentedExperiment>(_ experiment: E, resuming saved: Checkp
     let (quiet, report, checkpoint) = communicator.isLead ? (quiet, report, checkpoint) : (true, nil, nil)
     if !quiet && communicator.size > 1 { print("data-parallel over \(communicator.summary): rank r computes tasks r, r + P, … of each meta-batch") }
     var state = try saved.map { try $0.state(for: trainer) } ?? experiment.initialState(trainer)
+    if saved == nil, let initFrom { try InitialParametersFile(initFrom).apply(to: &state, trainer: trainer, quiet: quiet) }   // --init-from
     let resumedFrom = saved?.state.step
     func save(_ s: MetaTrainingState) throws {
         guard let checkpoint else { return }
@@ -80,6 +82,8 @@ func runTraining<E: PresentedExperiment>(_ experiment: E, resuming saved: Checkp
                 to: report, run: RunFacts(outcome.history, stepsCompleted: stepsCompleted, resumedFrom: resumedFrom, threads: threads,
                                           ranks: communicator.size, status: outcome.status, error: error.map { "\($0)" }))
         } catch { throw systemReason(error).map { ReportError.unwritable(report, $0) } ?? error }
+        // The learning-curve picture, REPORT-learning-curve.svg, once there is a curve.
+        if !outcome.evaluations.isEmpty { _ = try LearningCurve.write(besideReport: report) }
     }
     // Both destinations are tried before the first step.
     if saved == nil { try save(state) }
