@@ -138,7 +138,7 @@ extension CommandLineTests {
         XCTAssertEqual((group["candidates"] as? [[String: Any]])?.map { $0["name"] as? String }, ["translation by 1", "translation by 2", "reversal"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("ck/pictures")))
         XCTAssertEqual(try msr(["inspect", "--checkpoint", path("ck"), "--json", "--samples", "3", "--pictures", path("p")]).status, 0)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: path("p/W-random-v.png")))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path("p/W-random-v.svg")))
         try assertFails(["inspect", "--checkpoint", path("ck"), "--threshold", "0"], mentioning: ["--threshold must lie in (0, 1)"])
     }
 }
