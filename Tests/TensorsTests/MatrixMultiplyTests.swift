@@ -157,6 +157,9 @@ final class MatrixMultiplyTests: XCTestCase {
         }
         for n in [1, 2, 3, 5, 8, 9, 30] { shapes.append((203, n, 1)); shapes.append((7, n, 1)) }   // g·vᵀ
         shapes += [(68, 70, 1), (1, 68, 70), (1, 70, 68), (3, 5, 2), (203, 3, 3), (37, 1, 30), (9, 30, 1)]
+        // The task-batched MSR-FC's products (tasks × K × O·I): V·Uᵀ (rank-k updates with long rows), G·U and
+        // Gᵀ·V (at most 4 columns), for K = 2 … 4 and row lengths that are and are not multiples of 8.
+        for kk in 2...4 { shapes += [(16, 203, kk), (5, 64, kk), (16, kk, 203), (3, kk, 64), (203, kk, 16), (70, kk, 9)] }
         for pad in [0, 1] { sweep(shapes, paths: ["built-in", "auto"], pad: pad) }
     }
 

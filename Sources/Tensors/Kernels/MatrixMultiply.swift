@@ -125,10 +125,12 @@ public enum MatrixMultiply {
     }
 
     /// Products the unpacked `SmallGemm` loops beat packing (and BLAS) on: tiny ones, matrix·vector,
-    /// vector·matrix, outer products (k = 1) and thin products with n, k ≤ 8 (g·vᵀ of an MSR layer).
+    /// vector·matrix, outer products (k = 1), thin products with n, k ≤ 8 (g·vᵀ of an MSR layer), products with
+    /// at most 4 columns, and rank-k updates with k ≤ 4 and long rows (the task-batched MSR-FC's V·Uᵀ, G·U, Gᵀ·V
+    /// for K ≤ 4), where packing a 16-column panel would waste most of it.
     @inline(__always)
     static func prefersSmallGemm(m: Int, n: Int, k: Int) -> Bool {
-        m * n * k < packedMinimumWork || n == 1 || m == 1 || k == 1 || (n <= 8 && k <= 8)
+        m * n * k < packedMinimumWork || n == 1 || m == 1 || k == 1 || (n <= 8 && k <= 8) || n <= 4 || (k <= 4 && n >= 64)
     }
 
     @inline(__always)

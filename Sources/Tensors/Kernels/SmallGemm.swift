@@ -44,6 +44,50 @@ enum SmallGemm {
                     if accumulate { axpy(a[i * incA], bc, ci, count: n, skip: skip) } else { scale(a[i * incA], bc, ci, count: n) }
                 }
             }
+        } else if n <= 4 && transposeA && ldc == n {
+            // Few columns, A stored transposed (the task-batched ∂U = Gᵀ·V: m = O·I, n = K, k = tasks): C is a
+            // sum of k flat outer products of A's contiguous rows with op(B)'s rows.
+            for p in 0..<k {
+                let bp = transposeB ? b + p : b + p * ldb, incB = transposeB ? ldb : 1
+                let add = accumulate || p > 0
+                switch n {
+                case 2: outerProductFlat(Count2.self, m: m, a: a + p * lda, incA: 1, b: bp, incB: incB, c: c, accumulate: add)
+                case 3: outerProductFlat(Count3.self, m: m, a: a + p * lda, incA: 1, b: bp, incB: incB, c: c, accumulate: add)
+                default: outerProductFlat(Count4.self, m: m, a: a + p * lda, incA: 1, b: bp, incB: incB, c: c, accumulate: add)
+                }
+            }
+        } else if n <= 4 && !transposeA && !transposeB && ldb == n && k >= 8 {
+            // Few columns, long rows (the task-batched ∂V = G·U: k = O·I, n = K): each row of C is op(B)ᵀ·A[i, :],
+            // a flat pass over B's contiguous k×n block.
+            for i in 0..<m {
+                switch n {
+                case 2: columnSumsFlat(Count2.self, k: k, a: b, x: a + i * lda, y: c + i * ldc, incy: 1, accumulate: accumulate)
+                case 3: columnSumsFlat(Count3.self, k: k, a: b, x: a + i * lda, y: c + i * ldc, incy: 1, accumulate: accumulate)
+                default: columnSumsFlat(Count4.self, k: k, a: b, x: a + i * lda, y: c + i * ldc, incy: 1, accumulate: accumulate)
+                }
+            }
+        } else if k <= 4 && n >= 64 {
+            // A rank-k update with long rows (the task-batched W = V·Uᵀ: m = tasks, k = K, n = O·I): each row of C
+            // is k axpys of op(B)'s rows, contiguous (copied once when B is stored transposed).
+            let skip: SIMDMask<SIMD8<T>.MaskStorage> = tailSkipMask(n, T.self)
+            func rows(_ r: UnsafePointer<T>, _ stride: Int) {
+                for i in 0..<m {
+                    let ci = c + i * ldc
+                    for p in 0..<k {
+                        let x = transposeA ? a[p * lda + i] : a[i * lda + p]
+                        if p == 0 && !accumulate { scale(x, r, ci, count: n) } else { axpy(x, r + p * stride, ci, count: n, skip: skip) }
+                    }
+                }
+            }
+            if !transposeB {
+                rows(b, ldb)
+            } else {
+                withUnsafeTemporaryAllocation(of: T.self, capacity: k * n) { buffer in
+                    let r = buffer.baseAddress!
+                    for j in 0..<n { for p in 0..<k { r[p * n + j] = b[j * ldb + p] } }
+                    rows(UnsafePointer(r), n)
+                }
+            }
         } else if n <= 8 && k <= 8 {
             // Thin products (an outer product such as g·vᵀ with m in the thousands): one pass over the rows
             // of C with the whole k×n block of op(B) in registers' reach, no per-row call or vector setup.
