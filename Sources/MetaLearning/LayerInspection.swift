@@ -35,6 +35,8 @@ public struct LayerInspection: Codable, Sendable, Equatable {
     /// What the group search measured (`GroupSearch.measure(of:)`) and what it found.
     public var groupMeasure: String
     public var group: GroupIdentification
+    /// For MSR-Conv (U = A ⊗ B ⊗ C): the group its factors commute with (`KroneckerFactorSymmetry`).
+    public var factors: KroneckerFactorSymmetry? = nil
 
     /// Every weight layer of `model` under `metaParameters`, in the network's order; `threshold` is the group
     /// search's acceptance bound on the defect.
@@ -55,9 +57,15 @@ public struct LayerInspection: Codable, Sendable, Equatable {
                 measures[name] = Measure(randomV: v, initial: defect(w))
             }
             let search = try GroupSearch(layer: entry.layer, p, samples: samples, threshold: threshold)
+            var factors: KroneckerFactorSymmetry?
+            if let conv = entry.layer as? SymmetricConv2d {
+                factors = KroneckerFactorSymmetry(outputChannels: p[SymmetricConv2d.outputChannelsKey].scalars, channels: conv.outputChannels,
+                                                  kernelTaps: p[SymmetricConv2d.kernelTapsKey].scalars,
+                                                  taps: [conv.kernelSize.0, conv.kernelSize.1], threshold: threshold)
+            }
             return LayerInspection(prefix: entry.prefix, layer: String(describing: type(of: entry.layer)), weightShape: w.shape,
                                    reparameterised: entry.layer is any ReparameterisedLayer, measures: measures,
-                                   groupMeasure: GroupSearch.measure(of: entry.layer), group: search.identification)
+                                   groupMeasure: GroupSearch.measure(of: entry.layer), group: search.identification, factors: factors)
         }
     }
 

@@ -10,9 +10,10 @@ import Tensors
 /// ones become 0) and v by R·v, which keeps W₀' = Q·R·v and makes the inner step's preconditioner Q·Qᵀ the
 /// projector onto U's equivariant span.
 ///
-/// Only a dense U whose layer computes W = reshape(U·v) can be snapped (`SymmetricLinear`,
-/// `DenseSymmetricConv2d`); the Kronecker factors A ⊗ B ⊗ C of `SymmetricConv2d` have no such U, and a plain
-/// layer none at all: both are refused with a `SymmetryError.cannotSnap`.
+/// A dense U whose layer computes W = reshape(U·v) is snapped this way (`SymmetricLinear`, `DenseSymmetricConv2d`);
+/// the Kronecker factors of `SymmetricConv2d` (U = A ⊗ B ⊗ C) are snapped factor by factor (`KroneckerFactorSymmetry`:
+/// A and C averaged over the group's channel and tap permutations, so that U commutes with it); a plain layer has
+/// nothing to snap and is refused with a `SymmetryError.cannotSnap`.
 extension SymmetryMatrix {
     /// What one layer's snap did.
     public struct SnapReport: Codable, Sendable, Equatable {
@@ -50,6 +51,12 @@ extension SymmetryMatrix {
         var reports: [SnapReport] = []
         for (prefix, layer) in chosen {
             let scoped = p.scoped(prefix)
+            if let conv = layer as? SymmetricConv2d {
+                let (changed, report) = try snapFactors(conv, scoped, group: group, threshold: threshold, prefix: prefix)
+                for (key, value) in changed { p[Parameters.key(key, under: prefix)] = value }
+                reports.append(report)
+                continue
+            }
             let search = try GroupSearch(layer: layer, scoped, samples: samples, threshold: threshold)
             let g = try search.group(named: group)
             let (changed, change) = try snap(layer, scoped, onto: g.partition, orthonormalise: orthonormalise, name: prefix)
@@ -60,6 +67,47 @@ extension SymmetryMatrix {
                                       change: change))
         }
         return (p, reports)
+    }
+
+    /// MSR-Conv's factors snapped onto `group` (`KroneckerFactorSymmetry`): A·Aᵀ and C·Cᵀ averaged over the group
+    /// (each factor keeping its rotation), so that the inner step's preconditioner commutes with it exactly, and the
+    /// filter bank w re-expressed so that the meta-learned initial bank (A ⊗ B ⊗ C)·w is unchanged; the defects are
+    /// the Gram matrices' (the larger of A·Aᵀ's and C·Cᵀ's).
+    static func snapFactors(_ layer: SymmetricConv2d, _ p: Parameters, group: String, threshold: Double, prefix: String)
+        throws -> (parameters: [String: Tensor], report: SnapReport) {
+        let (aKey, cKey) = (SymmetricConv2d.outputChannelsKey, SymmetricConv2d.kernelTapsKey)
+        let a = p[aKey].detached(), c = p[cKey].detached()
+        let (d, t) = (layer.outputChannels, layer.taps)
+        let taps = [layer.kernelSize.0, layer.kernelSize.1]
+        let found = KroneckerFactorSymmetry(outputChannels: a.scalars, channels: d, kernelTaps: c.scalars, taps: taps, threshold: threshold)
+        let generators: [KroneckerFactorSymmetry.Candidate]
+        do { generators = try found.generators(of: group) } catch SymmetryError.cannotSnap(_, let why) {
+            throw SymmetryError.cannotSnap(layer: prefix.isEmpty ? "(model)" : prefix, why: why)
+        }
+        let (a2, c2) = KroneckerFactorSymmetry.snapped(outputChannels: a.scalars, channels: d, kernelTaps: c.scalars, taps: t, generators: generators)
+        // The filter bank w is re-expressed so that the initial effective bank (A ⊗ B ⊗ C)·w stays as meta-learned.
+        let (ma, mc) = KroneckerFactorSymmetry.bankCorrections(outputChannels: a.scalars, channels: d, kernelTaps: c.scalars, taps: t,
+                                                               generators: generators)
+        let w = p["weight"].detached()
+        let inputs = layer.inputChannels
+        let ws = w.scalars
+        var w2 = [Double](repeating: 0, count: ws.count)
+        for i in 0..<d { for k in 0..<inputs { for l in 0..<t {
+            var sum = 0.0
+            for j in 0..<d where ma[i * d + j] != 0 { for n in 0..<t { sum += ma[i * d + j] * mc[l * t + n] * ws[(j * inputs + k) * t + n] } }
+            w2[(i * inputs + k) * t + l] = sum
+        } } }
+        let after = generators.map { g in
+            max(KroneckerFactorSymmetry.commutationDefect(KroneckerFactorSymmetry.gram(a2, size: d), size: d, permutation: g.channelPermutation),
+                KroneckerFactorSymmetry.commutationDefect(KroneckerFactorSymmetry.gram(c2, size: t), size: t, permutation: g.tapPermutation))
+        }.max() ?? 0
+        let change = relativeDistance(a2 + c2, a.scalars + c.scalars)
+        let name = group == "named" ? (found.named ?? group) : group
+        let report = SnapReport(prefix: prefix, layer: "SymmetricConv2d", group: name,
+                                description: name + " on the factors: " + generators.map(\.name).joined(separator: ", "),
+                                defectBefore: generators.map(\.defect).max() ?? 0, defectAfter: after, change: change)
+        return ([aKey: Tensor(shape: a.shape, values: a2, dtype: a.dtype), cKey: Tensor(shape: c.shape, values: c2, dtype: c.dtype),
+                 "weight": Tensor(shape: w.shape, values: w2, dtype: w.dtype)], report)
     }
 
     /// The snapped U (and v, when orthonormalised) of one layer, under the layer's own keys, and ‖U' − U‖/‖U‖.

@@ -66,6 +66,7 @@ extension MSR {
             var lines = ["symmetry group of each weight layer of \(title) (the largest with defect ≤ \(threshold)):"]
             for l in layers {
                 lines.append("  \(l.prefix.isEmpty ? "(model)" : l.prefix) \(l.layer) \(l.weightShape), \(l.groupMeasure): \(l.group.summary)")
+                if let f = l.factors { lines.append("    its factors A (channels) and C (taps) commute with: \(f.summary)") }
             }
             return lines.joined(separator: "\n")
         }
