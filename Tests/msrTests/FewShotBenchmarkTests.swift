@@ -24,7 +24,7 @@ final class FewShotBenchmarkTests: XCTestCase {
         let r = try run(["bench", "fewshot", "--methods", "protonets", "maml-fo", "msr", "--width", "4", "--queries", "2",
                          "--steps", "1", "--repeats", "1", "--warmup", "0", "--threads", "2"])
         XCTAssertEqual(r.status, 0, r.output)
-        for part in ["tasks/s", "PyTorch tasks/s", "GFLOP/task", "of matmul ceiling", "measured matmul rate"] {
+        for part in ["tasks/s", "PyTorch tasks/s", "GFLOP/task", "of matmul ceiling", "measured matmul rate", "machine: ", "multiply-add peak of this build"] {
             XCTAssertTrue(r.output.contains(part), "missing ‘\(part)’ in:\n\(r.output)")
         }
         let rows = r.output.split(separator: "\n").filter { line in

@@ -5,11 +5,15 @@ import Tensors
 enum EngineBenchmark {
     static func run(quick: Bool) {
         let samples = quick ? 3 : 7
+        let machine = MachineDescription.current()
+        print(machine.line)
+        let peak = MachineDescription.peakGFLOPS(samples: quick ? 3 : 5)
+        print("measured multiply-add peak of this build, 1 thread: \(format(peak.gflops)) GFLOP/s (\(peak.form))")
         print("matmul backends: built-in kernels \(MatmulConfiguration.builtInKernelNames); BLAS: \(MatmulConfiguration.blasLibraryName ?? "none loaded")")
         #if DEBUG
         print("warning: this is a debug build; figures are meaningless. Use `swift run -c release msr bench engine`.")
         #endif
-        matmulTable(samples: samples)
+        matmulTable(samples: samples, peak: peak.gflops)
         convolution(samples: samples)
         metaGradient(samples: samples)
         bookkeeping(samples: samples)
@@ -18,17 +22,17 @@ enum EngineBenchmark {
 
     // MARK: - Matrix multiply
 
-    static func matmulTable(samples: Int) {
+    static func matmulTable(samples: Int, peak: Double) {
         let shapes: [(String, Int, Int, Int)] = [
             ("64³", 64, 64, 64), ("256³", 256, 256, 256), ("1024³", 1024, 1024, 1024),
             ("20×70·70×68", 20, 68, 70), ("4760×30·30×1", 4760, 1, 30), ("18000×9·9×24", 18000, 24, 9),
         ]
         let hasBLAS = MatmulConfiguration.blasLibraryName != nil
-        var table = TextTable(header: ["matmul (Float32)", "built-in GFLOP/s", "BLAS GFLOP/s", "built-in / BLAS"])
+        var table = TextTable(header: ["matmul (Float32)", "built-in GFLOP/s", "of peak", "BLAS GFLOP/s", "built-in / BLAS"])
         for (name, m, n, k) in shapes {
             let builtIn = matmulRate(m: m, n: n, k: k, backend: .builtIn, samples: samples)
             let blas = hasBLAS ? matmulRate(m: m, n: n, k: k, backend: .blas, samples: samples) : .nan
-            table.add([name, format(builtIn), hasBLAS ? format(blas) : "—", hasBLAS ? format(builtIn / blas, 2) : "—"])
+            table.add([name, format(builtIn), format(100 * builtIn / peak, 0) + "%", hasBLAS ? format(blas) : "—", hasBLAS ? format(builtIn / blas, 2) : "—"])
         }
         print("\n" + table.rendered)
         print("(whole Tensor op: allocation of the result included; median of \(samples) samples)")

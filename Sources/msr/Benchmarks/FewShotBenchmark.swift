@@ -53,6 +53,7 @@ enum FewShotBenchmark {
     }
 
     static func run(_ s: Settings) throws {
+        print(MachineDescription.current().line)
         print("few-shot meta-training speed: 5-way 1-shot Aug Omniglot (shipped subset), Conv4 width \(s.width), "
               + "\(s.queries) queries/class, \(s.threads) thread(s); \(s.repeats) timed samples of \(s.steps) outer steps "
               + "(ProtoNets: \(s.steps * 8) one-episode steps) after \(s.warmupSteps) warm-up steps; median")
@@ -62,8 +63,9 @@ enum FewShotBenchmark {
         #endif
         let split = try Omniglot.cached(sources: Omniglot.defaultSources()).protocolSplit()
         let matmul = matmulRate(samples: s.matmulSamples)
+        let peak = MachineDescription.peakGFLOPS()
         print("measured matmul rate (built-in path, 1 thread, \(matmul.shape)): \(format(matmul.gflops)) GFLOP/s; "
-              + "ceiling for \(s.threads) thread(s): \(format(matmul.gflops * Double(s.threads)))")
+              + "ceiling for \(s.threads) thread(s): \(format(matmul.gflops * Double(s.threads))); multiply-add peak of this build, 1 thread: \(format(peak.gflops)) (\(peak.form))")
 
         var table = TextTable(header: ["method", "tasks/s", "min–max", "CPU ms/task", "PyTorch tasks/s", "ratio",
                                        "GFLOP/task", "GFLOP/s", "of matmul ceiling"])

@@ -22,11 +22,14 @@ enum TrainingBenchmark {
     static func run(problem: SyntheticProblem, models: [RegressionModel], steps: Int, repeats: Int, threadCounts: [Int]) throws {
         print("meta-training speed: \(problem), \(steps) outer steps per sample (after 10 warm-up steps), median of \(repeats); "
               + "defaults otherwise (meta-batch 32, 1 support / 19 query, second order)")
+        print(MachineDescription.current().line)
         print("matmul: \(matmulSummary())")
         #if DEBUG
         print("warning: debug build; use -c release")
         #endif
-        var table = TextTable(header: ["model", "threads", "steps/s", "ms/step", "reference steps/s (1 thread; 2 for 2-D)", "ratio", "RSS MiB after 1st / last sample"])
+        // The reference figures are recorded from an earlier machine of this kind; a speed claim needs the reference
+        // run beside this one (`../shared/reference/synthetic/run.sh`), on the same machine at the same time.
+        var table = TextTable(header: ["model", "threads", "steps/s", "ms/step", "recorded reference steps/s (earlier machine)", "ratio to it", "RSS MiB after 1st / last sample"])
         for model in models {
             var experiment = RegressionExperiment(problem: problem, model: model)
             experiment.training.steps = steps + 10
