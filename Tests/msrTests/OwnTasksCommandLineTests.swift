@@ -96,6 +96,48 @@ final class OwnTasksCommandLineTests: CommandLineTestCase {
         XCTAssertEqual(group?["fieldSize"] as? Int, 8)
     }
 
+    /// (b′) The same with flips, a D4-equivariant family: 16 channels in one field, channel c = 8h + 2r + p the base
+    /// filter of parity p turned by r·90° (h = 0), or mirrored after a turn by (−r − p)·90° (h = 1), so that a
+    /// quarter turn of the input shifts every half by 2 and a mirror swaps the halves with g ↦ −g (the regular
+    /// representation the 2d_rot8_flip generator uses). The group search names d4 for the trained msr-conv-full.
+    func testTwoDimensionalRotationAndFlipFamilyIsNamedD4() throws {
+        var g = SplitMix64(seed: 12)
+        let (tasks, examples, side, channels) = (600, 10, 12, 16), out = side - 2
+        let x = Tensor.randomNormal([tasks, examples, 1, side, side], using: &g), base = Tensor.randomNormal([tasks, 2, 9], using: &g)
+        let xs = x.floats, bs = base.floats
+        func turned(_ t: Int, _ k: Int) -> Int { (0..<k).reduce(t) { tap, _ in (tap % 3) * 3 + (2 - tap / 3) } }
+        func mirrored(_ t: Int) -> Int { (t / 3) * 3 + 2 - t % 3 }
+        var y = [Float](repeating: 0, count: tasks * examples * channels * out * out)
+        for t in 0..<tasks {
+            for c in 0..<channels {
+                let (h, r, parity) = (c / 8, c % 8 / 2, c % 2)
+                let filter = (0..<9).map { tap in
+                    bs[(t * 2 + parity) * 9 + (h == 0 ? turned(tap, r) : turned(mirrored(tap), ((-r - parity) % 4 + 4) % 4))]
+                }
+                for n in 0..<examples {
+                    let image = (t * examples + n) * side * side, target = ((t * examples + n) * channels + c) * out * out
+                    for i in 0..<out { for j in 0..<out {
+                        var s: Float = 0
+                        for tap in 0..<9 { s += filter[tap] * xs[image + (i + tap / 3) * side + j + tap % 3] }
+                        y[target + i * out + j] = s
+                    } }
+                }
+            }
+        }
+        try NPZArchive.write([("x", x), ("y", Tensor(shape: [tasks, examples, channels, out, out], scalars: y))],
+                             to: directory.appendingPathComponent("d4.npz"))
+        let r = try msr(["train", "--data", path("d4.npz"), "--model", "msr-conv-full", "--k-qry", "9", "--steps", "1000", "--meta-batch", "16",
+                         "--test-tasks", "50", "--eval-interval", "1000", "--checkpoint", path("d4")])
+        XCTAssertEqual(r.status, 0, r.err)
+        let inspect = try msr(["inspect", "--checkpoint", path("d4"), "--json"])
+        XCTAssertEqual(inspect.status, 0, inspect.err)
+        let json = try JSONSerialization.jsonObject(with: Data(inspect.out.utf8)) as! [String: Any]
+        let group = ((json["layers"] as! [[String: Any]])[0]["group"] as! [String: Any])
+        let named = group["named"] as? [String: Any]
+        XCTAssertEqual(named?["name"] as? String, "d4", "\(group["summary"] ?? "")")
+        XCTAssertEqual(named?["fieldSize"] as? Int, 16)
+    }
+
     /// (c) Flat float64 vectors (6 → 4) with no symmetry: the models that fit train, evaluate (from another
     /// directory: the stored data path is absolute) and are inspected; the ones that do not fit say why.
     func testFlatVectorsEveryFittingModel() throws {
