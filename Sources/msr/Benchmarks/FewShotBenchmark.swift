@@ -111,7 +111,9 @@ enum FewShotBenchmark {
               + "other processes on a busy machine.)")
         print("(GFLOP/task: conv and linear multiply-adds counted from the shapes — forward, backward, and the second-order "
               + "part for MAML and MSR; elementwise ops, batch norm and pooling not counted. PyTorch figures: "
-              + "shared/paper/fewshot-protocol.md, ±15%.)")
+              + "shared/paper/fewshot-protocol.md, ±15%, recorded on an earlier (AVX-512) machine: a speed claim needs "
+              + "shared/reference/fewshot_pytorch run beside this one — on an AVX2 EPYC it gave 7.25 (ProtoNets) and "
+              + "6.07 (second-order MAML) tasks/s.)")
     }
 
     // MARK: - Matmul rate
