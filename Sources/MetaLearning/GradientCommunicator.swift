@@ -172,11 +172,18 @@ extension GradientCommunicator {
     /// `compute(i)` for i in 0..<count, each computed by the rank that owns i (on `threads` threads), gathered
     /// on every rank by one all-reduce of `count` Float64 slots (exact: each slot has one non-zero term).
     public func distributedMap(_ count: Int, threads: Int, _ compute: (Int) -> Double) -> [Double] {
-        if size == 1 { return parallelMap(count, threads: threads, compute) }
-        let owned = ownedTasks(of: count)
-        let values = parallelMap(owned.count, threads: threads) { compute(owned[$0]) }
-        var buffer = [Double](repeating: 0, count: count)
-        for (i, v) in zip(owned, values) { buffer[i] = v }
+        distributedMap(groups: (0..<count).map { $0..<($0 + 1) }, threads: threads) { [compute($0.lowerBound)] }
+    }
+
+    /// `compute(range)` — one value per index of the range — for consecutive `groups` covering 0..<n, each group
+    /// computed by the rank that owns it (on `threads` threads), gathered on every rank by one all-reduce of n
+    /// Float64 slots (exact: each slot has one non-zero term). The groups are the same on any rank count.
+    public func distributedMap(groups: [Range<Int>], threads: Int, _ compute: (Range<Int>) -> [Double]) -> [Double] {
+        if size == 1 { return parallelMap(groups.count, threads: threads) { compute(groups[$0]) }.flatMap { $0 } }
+        let owned = ownedTasks(of: groups.count)
+        let values = parallelMap(owned.count, threads: threads) { compute(groups[owned[$0]]) }
+        var buffer = [Double](repeating: 0, count: groups.last?.upperBound ?? 0)
+        for (g, v) in zip(owned, values) { for (i, x) in zip(groups[g], v) { buffer[i] = x } }
         allReduceSum(&buffer)
         return buffer
     }

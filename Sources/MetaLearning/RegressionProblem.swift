@@ -76,6 +76,18 @@ public struct RegressionProblem: MetaLearningProblem {
         return GroupObjective(loss: losses.sum(), metricSums: [losses.scalars.reduce(0, +)])
     }
 
+    /// Each episode's held-out query loss after adapting on its support set, the meta-parameters frozen, for all
+    /// of them at once (no meta-gradient graph).
+    func taskBatchedHeldOutLosses(_ model: some TaskBatchedLayer, _ metaParameters: Parameters, _ episodes: [Episode]) -> [Double] {
+        let inner = innerLoop
+        let fast = inner.adaptTasks(model, metaParameters.requiringGradient(), inputs: Tensor.stack(episodes.map(\.support.inputs)),
+                                    targets: Tensor.stack(episodes.map(\.support.targets)), createGraph: false).detached()
+        return withoutGradients {
+            inner.loss.perTask(model.applyToTasks(fast, Tensor.stack(episodes.map(\.query.inputs))),
+                               Tensor.stack(episodes.map(\.query.targets))).scalars
+        }
+    }
+
     /// Each episode's query loss after adaptation, (B), computed for all of them at once.
     func taskBatchedQueryLosses(_ model: some TaskBatchedLayer, _ metaParameters: Parameters, _ episodes: [Episode]) -> Tensor {
         let inner = innerLoop
@@ -87,6 +99,9 @@ public struct RegressionProblem: MetaLearningProblem {
 
     public func evaluationMetrics(_ metaParameters: Parameters, _ episodes: [Episode]) -> [Double] {
         let inner = innerLoop
+        if episodes.count > 1, let batched = model as? any TaskBatchedLayer {
+            return taskBatchedHeldOutLosses(batched, metaParameters, episodes)
+        }
         return episodes.map { episode in
             // The inner loop needs gradients of the support loss; the outer graph is not kept.
             let fast = inner.adapt(model, metaParameters.requiringGradient(), on: episode.support, createGraph: false).detached()

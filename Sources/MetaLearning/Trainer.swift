@@ -143,16 +143,20 @@ public struct Trainer<Problem: MetaLearningProblem>: Sendable {
         var failure: Error?
         let lock = NSLock()
         let pollsStop = communicator.size == 1
-        let values = communicator.distributedMap(draws.count, threads: threads) { i -> Double in
+        // Episodes in the problem's groups (as in meta-training), the same on any thread or rank count.
+        let size = max(1, problem.episodesPerComputation)
+        let groups = stride(from: 0, to: draws.count, by: size).map { $0..<min($0 + size, draws.count) }
+        let values = communicator.distributedMap(groups: groups, threads: threads) { range -> [Double] in
+            let none = [Double](repeating: .nan, count: range.count)
             do {
                 if pollsStop && lock.withLock({ failure != nil || shouldStop() }) {
                     lock.withLock { if failure == nil { failure = TrainingError.evaluationInterrupted } }
-                    return .nan
+                    return none
                 }
-                return problem.evaluationMetrics(frozen, [try problem.evaluationEpisode(draws[i], stage: stage)])[0]
+                return problem.evaluationMetrics(frozen, try range.map { try problem.evaluationEpisode(draws[$0], stage: stage) })
             } catch {
                 lock.withLock { if failure == nil { failure = error } }
-                return .nan
+                return none
             }
         }
         if let failure { throw failure }

@@ -106,6 +106,24 @@ final class MetaTrainerTests: XCTestCase {
         }
     }
 
+    /// Held-out losses of a group of episodes computed as one (MSR-FC's task-batched path) equal the per-episode
+    /// ones to Float rounding (relative 1e-5: sums of about 1,300 products per query loss), and the trainer's
+    /// evaluation does not depend on the thread count.
+    func testTaskBatchedEvaluationEqualsPerEpisode() throws {
+        let trainer = try experiment(.msrFC, steps: 1).trainer(threads: 1)
+        XCTAssertEqual(trainer.problem.episodesPerComputation, RegressionProblem.tasksPerComputation)
+        let p = trainer.initialState().metaParameters
+        var g = SplitMix64(seed: 3)
+        let episodes = (0..<5).map { trainer.testTasks.episode(at: $0, supportCount: 1, queryCount: 19, using: &g) }
+        let batched = trainer.problem.evaluationMetrics(p, episodes)
+        for (e, value) in zip(episodes, batched) {
+            let single = trainer.problem.evaluationMetrics(p, [e])[0]
+            XCTAssertEqual(value, single, accuracy: 1e-5 * max(1, abs(single)))
+        }
+        let two = try experiment(.msrFC, steps: 1).trainer(threads: 2)
+        XCTAssertEqual(try trainer.evaluate(p).mean, try two.evaluate(p).mean)
+    }
+
     /// `shouldStop` ends an evaluation early with `evaluationInterrupted` (Ctrl-C during the final evaluation).
     func testAnEvaluationCanBeInterrupted() throws {
         let trainer = try experiment(.msrFC, steps: 1).trainer(threads: 1)
