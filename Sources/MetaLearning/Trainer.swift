@@ -5,8 +5,9 @@ import Tensors
 /// Meta-trains any `MetaLearningProblem`: MAML with learned inner rates, MSR when the model has symmetry
 /// matrices (which the inner loop leaves alone), few-shot MAML, ANIL, ProtoNets and MSR — one trainer for all.
 ///
-/// The tasks of a meta-batch run in parallel (`parallelMap`, one graph per task), their gradients are summed in
-/// task order, and one Adam step follows. Randomness is a function of (seed, purpose, step) only, so a run
+/// The tasks of a meta-batch run in parallel (`parallelMap`) in fixed groups of `problem.episodesPerComputation`
+/// (one graph per group: a task-batched problem runs a group as one computation, others one task at a time),
+/// the groups' gradients are summed in order, and one Adam step follows. Randomness is a function of (seed, purpose, step) only, so a run
 /// resumed from a checkpoint continues exactly as the uninterrupted run, and results do not depend on the
 /// thread count or, while the exchange is exact, on the number of MPI ranks.
 public struct Trainer<Problem: MetaLearningProblem>: Sendable {
