@@ -163,32 +163,9 @@ extension FilterBankSymmetry {
 
 /// Spectra and block structure of symmetric matrices (the learned factors' Gram matrices A·Aᵀ, C·Cᵀ).
 public enum MatrixStructure {
-    /// Eigenvalues of a symmetric n×n matrix (row-major), largest first, by cyclic Jacobi rotations.
+    /// Eigenvalues of a symmetric n×n matrix (row-major), largest first (`SymmetricEigen`'s Jacobi rotations).
     public static func symmetricEigenvalues(_ m: [Double], n: Int) -> [Double] {
-        var a = m
-        for _ in 0..<100 {
-            var off = 0.0
-            for p in 0..<n { for q in (p + 1)..<n { off += a[p * n + q] * a[p * n + q] } }
-            if off < 1e-22 { break }
-            for p in 0..<n {
-                for q in (p + 1)..<n where abs(a[p * n + q]) > 1e-300 {
-                    let theta = (a[q * n + q] - a[p * n + p]) / (2 * a[p * n + q])
-                    let t = (theta >= 0 ? 1.0 : -1.0) / (abs(theta) + (theta * theta + 1).squareRoot())
-                    let c = 1 / (t * t + 1).squareRoot(), s = t * c
-                    for k in 0..<n {
-                        let akp = a[k * n + p], akq = a[k * n + q]
-                        a[k * n + p] = c * akp - s * akq
-                        a[k * n + q] = s * akp + c * akq
-                    }
-                    for k in 0..<n {
-                        let apk = a[p * n + k], aqk = a[q * n + k]
-                        a[p * n + k] = c * apk - s * aqk
-                        a[q * n + k] = s * apk + c * aqk
-                    }
-                }
-            }
-        }
-        return (0..<n).map { a[$0 * n + $0] }.sorted(by: >)
+        SymmetricEigen(m, size: n).values.sorted(by: >)
     }
 
     /// X·Xᵀ for a row-major n×n matrix.

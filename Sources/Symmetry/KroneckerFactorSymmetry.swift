@@ -125,12 +125,8 @@ public struct KroneckerFactorSymmetry: Codable, Sendable, Equatable {
                 correction(c, t, closure(generators.map(\.tapPermutation), size: t)))
     }
 
-    /// M·Mᵀ of an n × n matrix.
-    public static func gram(_ m: [Double], size n: Int) -> [Double] {
-        var g = [Double](repeating: 0, count: n * n)
-        for i in 0..<n { for j in 0..<n { var s = 0.0; for k in 0..<n { s += m[i * n + k] * m[j * n + k] }; g[i * n + j] = s } }
-        return g
-    }
+    /// M·Mᵀ of an n × n matrix (`MatrixStructure.gram`).
+    public static func gram(_ m: [Double], size n: Int) -> [Double] { MatrixStructure.gram(m, n: n) }
 
     static func product(_ x: [Double], _ y: [Double], _ n: Int) -> [Double] {
         var z = [Double](repeating: 0, count: n * n)
