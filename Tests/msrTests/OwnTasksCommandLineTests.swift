@@ -28,6 +28,38 @@ final class OwnTasksCommandLineTests: CommandLineTestCase {
                              to: directory.appendingPathComponent(name))
     }
 
+    /// A quarter turn of the 3×3 taps (index y·3 + x), k times: tap (y, x) of the turned filter is tap (x, 2 − y).
+    static func turned(_ t: Int, _ k: Int) -> Int { (0..<k).reduce(t) { tap, _ in (tap % 3) * 3 + (2 - tap / 3) } }
+    /// The left–right mirror of the 3×3 taps.
+    static func mirrored(_ t: Int) -> Int { (t / 3) * 3 + 2 - t % 3 }
+
+    /// A 2-D family of `tasks` tasks of `examples` random side × side images → `channels` valid 3×3 convolutions,
+    /// float32: each task has two random base filters, and tap `tap` of channel c's filter is tap `source.tap` of
+    /// base filter `source.base` (`source(c, tap)`), so the channels are the bases moved by a group.
+    func writeFilterBankFamily(_ name: String, seed: UInt64, side: Int, channels: Int, tasks: Int = 600, examples: Int = 10,
+                               source: (_ channel: Int, _ tap: Int) -> (base: Int, tap: Int)) throws {
+        var g = SplitMix64(seed: seed)
+        let out = side - 2
+        let x = Tensor.randomNormal([tasks, examples, 1, side, side], using: &g), base = Tensor.randomNormal([tasks, 2, 9], using: &g)
+        let xs = x.floats, bs = base.floats
+        var y = [Float](repeating: 0, count: tasks * examples * channels * out * out)
+        for t in 0..<tasks {
+            for c in 0..<channels {
+                let filter = (0..<9).map { tap -> Float in let s = source(c, tap); return bs[(t * 2 + s.base) * 9 + s.tap] }
+                for n in 0..<examples {
+                    let image = (t * examples + n) * side * side, target = ((t * examples + n) * channels + c) * out * out
+                    for i in 0..<out { for j in 0..<out {
+                        var s: Float = 0
+                        for tap in 0..<9 { s += filter[tap] * xs[image + (i + tap / 3) * side + j + tap % 3] }
+                        y[target + i * out + j] = s
+                    } }
+                }
+            }
+        }
+        try NPZArchive.write([("x", x), ("y", Tensor(shape: [tasks, examples, channels, out, out], scalars: y))],
+                             to: directory.appendingPathComponent(name))
+    }
+
     func report(_ name: String) throws -> [String: Any] {
         try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent(name))) as! [String: Any]
     }
@@ -57,28 +89,7 @@ final class OwnTasksCommandLineTests: CommandLineTestCase {
     /// 8 output channels (one field: channel c is the base filter of its parity turned by (c / 2)·90°), valid
     /// 3×3 convolutions. msr-conv-full's adapted banks reach a C4 defect far below MAML-Conv's.
     func testTwoDimensionalRotationFamilyOfAnotherSize() throws {
-        var g = SplitMix64(seed: 11)
-        let (tasks, examples, side, channels) = (600, 10, 16, 8), out = side - 2
-        let x = Tensor.randomNormal([tasks, examples, 1, side, side], using: &g), base = Tensor.randomNormal([tasks, 2, 9], using: &g)
-        let xs = x.floats, bs = base.floats
-        // A quarter turn of the 3×3 taps (index y·3 + x): tap (y, x) of the turned filter is tap (x, 2 − y)... k times.
-        func turned(_ t: Int, _ k: Int) -> Int { (0..<k).reduce(t) { tap, _ in (tap % 3) * 3 + (2 - tap / 3) } }
-        var y = [Float](repeating: 0, count: tasks * examples * channels * out * out)
-        for t in 0..<tasks {
-            for c in 0..<channels {
-                let filter = (0..<9).map { bs[(t * 2 + c % 2) * 9 + turned($0, c / 2)] }
-                for n in 0..<examples {
-                    let image = (t * examples + n) * side * side, target = ((t * examples + n) * channels + c) * out * out
-                    for i in 0..<out { for j in 0..<out {
-                        var s: Float = 0
-                        for tap in 0..<9 { s += filter[tap] * xs[image + (i + tap / 3) * side + j + tap % 3] }
-                        y[target + i * out + j] = s
-                    } }
-                }
-            }
-        }
-        try NPZArchive.write([("x", x), ("y", Tensor(shape: [tasks, examples, channels, out, out], scalars: y))],
-                             to: directory.appendingPathComponent("c4.npz"))
+        try writeFilterBankFamily("c4.npz", seed: 11, side: 16, channels: 8) { c, tap in (c % 2, Self.turned(tap, c / 2)) }
         for model in ["msr-conv-full", "conv"] {
             let r = try msr(["train", "--data", path("c4.npz"), "--model", model, "--k-qry", "9", "--steps", "1000", "--meta-batch", "16",
                              "--test-tasks", "50", "--eval-interval", "1000", "--checkpoint", path(model)])
@@ -101,31 +112,10 @@ final class OwnTasksCommandLineTests: CommandLineTestCase {
     /// quarter turn of the input shifts every half by 2 and a mirror swaps the halves with g ↦ −g (the regular
     /// representation the 2d_rot8_flip generator uses). The group search names d4 for the trained msr-conv-full.
     func testTwoDimensionalRotationAndFlipFamilyIsNamedD4() throws {
-        var g = SplitMix64(seed: 12)
-        let (tasks, examples, side, channels) = (600, 10, 12, 16), out = side - 2
-        let x = Tensor.randomNormal([tasks, examples, 1, side, side], using: &g), base = Tensor.randomNormal([tasks, 2, 9], using: &g)
-        let xs = x.floats, bs = base.floats
-        func turned(_ t: Int, _ k: Int) -> Int { (0..<k).reduce(t) { tap, _ in (tap % 3) * 3 + (2 - tap / 3) } }
-        func mirrored(_ t: Int) -> Int { (t / 3) * 3 + 2 - t % 3 }
-        var y = [Float](repeating: 0, count: tasks * examples * channels * out * out)
-        for t in 0..<tasks {
-            for c in 0..<channels {
-                let (h, r, parity) = (c / 8, c % 8 / 2, c % 2)
-                let filter = (0..<9).map { tap in
-                    bs[(t * 2 + parity) * 9 + (h == 0 ? turned(tap, r) : turned(mirrored(tap), ((-r - parity) % 4 + 4) % 4))]
-                }
-                for n in 0..<examples {
-                    let image = (t * examples + n) * side * side, target = ((t * examples + n) * channels + c) * out * out
-                    for i in 0..<out { for j in 0..<out {
-                        var s: Float = 0
-                        for tap in 0..<9 { s += filter[tap] * xs[image + (i + tap / 3) * side + j + tap % 3] }
-                        y[target + i * out + j] = s
-                    } }
-                }
-            }
+        try writeFilterBankFamily("d4.npz", seed: 12, side: 12, channels: 16) { c, tap in
+            let (h, r, parity) = (c / 8, c % 8 / 2, c % 2)
+            return (parity, h == 0 ? Self.turned(tap, r) : Self.turned(Self.mirrored(tap), ((-r - parity) % 4 + 4) % 4))
         }
-        try NPZArchive.write([("x", x), ("y", Tensor(shape: [tasks, examples, channels, out, out], scalars: y))],
-                             to: directory.appendingPathComponent("d4.npz"))
         let r = try msr(["train", "--data", path("d4.npz"), "--model", "msr-conv-full", "--k-qry", "9", "--steps", "1000", "--meta-batch", "16",
                          "--test-tasks", "50", "--eval-interval", "1000", "--checkpoint", path("d4")])
         XCTAssertEqual(r.status, 0, r.err)
