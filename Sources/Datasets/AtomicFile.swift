@@ -30,6 +30,19 @@ public enum AtomicFile {
         }
     }
 
+    /// Creates the directory `url` and any missing parents (an existing one is fine); a failure is
+    /// `unwritableFile` with the system's reason (`Not a directory`, `Permission denied`), not Foundation's dump.
+    public static func createDirectory(_ url: URL) throws {
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        } catch {
+            let ns = error as NSError
+            let posix = (ns.userInfo[NSUnderlyingErrorKey] as? Error).map { $0 as NSError } ?? ns
+            let reason = posix.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32(posix.code))) : ns.localizedDescription
+            throw DatasetError.unwritableFile(path: url.path, detail: reason)
+        }
+    }
+
     /// Atomically writes `data` to `url`.
     public static func write(_ data: Data, to url: URL) throws {
         try write(to: url) { temporary in

@@ -26,7 +26,9 @@ public struct Checkpoint<Experiment: MetaLearning.Experiment>: Sendable {
     public static func file(in directory: URL) -> URL { directory.appendingPathComponent("checkpoint.safetensors") }
 
     public func write(to directory: URL) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        do { try AtomicFile.createDirectory(directory) } catch DatasetError.unwritableFile(_, let reason) {
+            throw CheckpointError.unwritable(directory.path, reason)
+        }
         var tensors: [String: Tensor] = [:]
         for (k, v) in state.metaParameters { tensors["meta." + k] = v.detached() }
         for (k, v) in state.optimizer.firstMoment { tensors["adam.m." + k] = v.detached() }

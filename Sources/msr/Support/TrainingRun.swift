@@ -71,17 +71,14 @@ func runTraining<E: PresentedExperiment>(_ experiment: E, resuming saved: Checkp
     let resumedFrom = saved?.state.step
     func save(_ s: MetaTrainingState) throws {
         guard let checkpoint else { return }
-        do { try Checkpoint(experiment: experiment, state: s).write(to: URL(fileURLWithPath: checkpoint)) }
-        catch { throw systemReason(error).map { CheckpointError.unwritable(checkpoint, $0) } ?? error }
+        try Checkpoint(experiment: experiment, state: s).write(to: URL(fileURLWithPath: checkpoint))
     }
     func write(_ outcome: TrainingOutcome, stepsCompleted: Int, error: Error? = nil) throws {
         guard let report else { return }
-        do {
-            try TrainingReport(experiment: experiment, metric: trainer.problem.evaluationMetricName,
-                               trainingMetrics: trainer.problem.trainingMetricNames, outcome: outcome).write(
-                to: report, run: RunFacts(outcome.history, stepsCompleted: stepsCompleted, resumedFrom: resumedFrom, threads: threads,
-                                          ranks: communicator.size, status: outcome.status, error: error.map { "\($0)" }))
-        } catch { throw systemReason(error).map { ReportError.unwritable(report, $0) } ?? error }
+        try TrainingReport(experiment: experiment, metric: trainer.problem.evaluationMetricName,
+                           trainingMetrics: trainer.problem.trainingMetricNames, outcome: outcome).write(
+            to: report, run: RunFacts(outcome.history, stepsCompleted: stepsCompleted, resumedFrom: resumedFrom, threads: threads,
+                                      ranks: communicator.size, status: outcome.status, error: error.map { "\($0)" }))
         // The learning-curve picture, REPORT-learning-curve.svg, once there is a curve.
         if !outcome.evaluations.isEmpty { _ = try LearningCurve.write(besideReport: report) }
     }
@@ -165,29 +162,6 @@ func runTraining<E: PresentedExperiment>(_ experiment: E, resuming saved: Checkp
     }
     if history.interrupted { throw ExitCode(130) }
     return outcome
-}
-
-/// The system's words for Foundation's failed write (`Permission denied`, `Not a directory`) instead of its
-/// error dump; nil for the project's own errors, which say what happened themselves.
-func systemReason(_ error: Error) -> String? {
-    let ns = error as NSError
-    guard ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain else { return nil }
-    if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? Error, (underlying as NSError).domain == NSPOSIXErrorDomain {
-        return String(cString: strerror(Int32((underlying as NSError).code)))
-    }
-    if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
-    return ns.localizedDescription
-}
-
-/// A report that cannot be written.
-enum ReportError: Error, CustomStringConvertible {
-    case unwritable(String, String)
-
-    var description: String {
-        switch self {
-        case let .unwritable(path, why): return "cannot write the report to \(path): \(why)"
-        }
-    }
 }
 
 /// A held-out figure as the command line prints it: `0.1514 ± 0.0239` for a loss, `87.3 ± 0.5%` for an accuracy.
