@@ -60,6 +60,13 @@ public struct Trainer<Problem: MetaLearningProblem>: Sendable {
         return (r.gradient, r.metrics)
     }
 
+    /// `count` episodes cut into consecutive groups of `problem.episodesPerComputation` (the last may be shorter):
+    /// the same cut on any thread or rank count, for meta-batches and evaluations alike.
+    func episodeGroups(_ count: Int) -> [Range<Int>] {
+        let size = max(1, problem.episodesPerComputation)
+        return stride(from: 0, to: count, by: size).map { $0..<min($0 + size, count) }
+    }
+
     /// The meta-gradient of one meta-batch. The batch is cut into groups of `problem.episodesPerComputation`
     /// consecutive episodes (the same cut on any thread or rank count); each group's summed query loss is
     /// differentiated once, and the groups' gradients are summed in group order. With several ranks, this rank
@@ -69,8 +76,7 @@ public struct Trainer<Problem: MetaLearningProblem>: Sendable {
         -> (gradient: Parameters, metrics: [Double], stop: Bool) {
         let draws = trainingDraws(step: step)
         let keys = metaParameters.keys
-        let size = max(1, problem.episodesPerComputation)
-        let groups = stride(from: 0, to: draws.count, by: size).map { $0..<min($0 + size, draws.count) }
+        let groups = episodeGroups(draws.count)
         let owned = communicator.ownedTasks(of: groups.count)
         let perGroup = parallelMap(owned.count, threads: threads) { o -> Result<([Tensor], [Double]), Error> in
             Result {
@@ -144,9 +150,8 @@ public struct Trainer<Problem: MetaLearningProblem>: Sendable {
         var failure: Error?
         let lock = NSLock()
         let pollsStop = communicator.size == 1
-        // Episodes in the problem's groups (as in meta-training), the same on any thread or rank count.
-        let size = max(1, problem.episodesPerComputation)
-        let groups = stride(from: 0, to: draws.count, by: size).map { $0..<min($0 + size, draws.count) }
+        // Episodes in the problem's groups, as in meta-training.
+        let groups = episodeGroups(draws.count)
         let values = communicator.distributedMap(groups: groups, threads: threads) { range -> [Double] in
             let none = [Double](repeating: .nan, count: range.count)
             do {
