@@ -76,31 +76,24 @@ public struct RegressionProblem: MetaLearningProblem {
         return GroupObjective(loss: losses.sum(), metricSums: [losses.scalars.reduce(0, +)])
     }
 
-    /// Each episode's held-out query loss after adapting on its support set, the meta-parameters frozen, for all
-    /// of them at once (no meta-gradient graph).
-    func taskBatchedHeldOutLosses(_ model: some TaskBatchedLayer, _ metaParameters: Parameters, _ episodes: [Episode]) -> [Double] {
+    /// Each episode's query loss after adapting on its support set, (B), for all of them at once: on the graph of
+    /// `metaParameters` for meta-training (second order unless first-order), or, `frozen`, with the meta-parameters
+    /// held fixed and no graph kept beyond the inner gradients (held-out evaluation).
+    func taskBatchedQueryLosses(_ model: some TaskBatchedLayer, _ metaParameters: Parameters, _ episodes: [Episode],
+                                frozen: Bool = false) -> Tensor {
         let inner = innerLoop
-        let fast = inner.adaptTasks(model, metaParameters.requiringGradient(), inputs: Tensor.stack(episodes.map(\.support.inputs)),
-                                    targets: Tensor.stack(episodes.map(\.support.targets)), createGraph: false).detached()
-        return withoutGradients {
-            inner.loss.perTask(model.applyToTasks(fast, Tensor.stack(episodes.map(\.query.inputs))),
-                               Tensor.stack(episodes.map(\.query.targets))).scalars
-        }
-    }
-
-    /// Each episode's query loss after adaptation, (B), computed for all of them at once.
-    func taskBatchedQueryLosses(_ model: some TaskBatchedLayer, _ metaParameters: Parameters, _ episodes: [Episode]) -> Tensor {
-        let inner = innerLoop
-        let fast = inner.adaptTasks(model, metaParameters, inputs: Tensor.stack(episodes.map(\.support.inputs)),
-                                    targets: Tensor.stack(episodes.map(\.support.targets)), createGraph: !configuration.firstOrder)
-        return inner.loss.perTask(model.applyToTasks(fast, Tensor.stack(episodes.map(\.query.inputs))),
-                                  Tensor.stack(episodes.map(\.query.targets)))
+        func stacked(_ part: KeyPath<Episode, Tensor>) -> Tensor { Tensor.stack(episodes.map { $0[keyPath: part] }) }
+        var fast = inner.adaptTasks(model, frozen ? metaParameters.requiringGradient() : metaParameters, inputs: stacked(\.support.inputs),
+                                    targets: stacked(\.support.targets), createGraph: !frozen && !configuration.firstOrder)
+        if frozen { fast = fast.detached() }
+        func query() -> Tensor { inner.loss.perTask(model.applyToTasks(fast, stacked(\.query.inputs)), stacked(\.query.targets)) }
+        return frozen ? withoutGradients(query) : query()
     }
 
     public func evaluationMetrics(_ metaParameters: Parameters, _ episodes: [Episode]) -> [Double] {
         let inner = innerLoop
         if episodes.count > 1, let batched = model as? any TaskBatchedLayer {
-            return taskBatchedHeldOutLosses(batched, metaParameters, episodes)
+            return taskBatchedQueryLosses(batched, metaParameters, episodes, frozen: true).scalars
         }
         return episodes.map { episode in
             // The inner loop needs gradients of the support loss; the outer graph is not kept.

@@ -12,17 +12,10 @@ public protocol TaskBatchedLayer: Layer {
     func applyToTasks(_ parameters: Parameters, _ input: Tensor) -> Tensor
 }
 
-extension Tensor {
-    /// (B, n, …, I) viewed as (B, n·…, I), the rows of each task's product.
-    func taskRows() -> Tensor { reshaped([shape[0], shape.dropFirst().dropLast().reduce(1, *), shape[shape.count - 1]]) }
-}
-
 extension Linear: TaskBatchedLayer {
     /// y_b = x_b · W_bᵀ + b_b for each task: x (B, n, …, I), W (B, O, I), b (B, O) → (B, n, …, O).
     public func applyToTasks(_ parameters: Parameters, _ input: Tensor) -> Tensor {
-        let y = Tensor.matmul(input.taskRows(), parameters["weight"], transposeB: true)
-            .reshaped(Array(input.shape.dropLast()) + [outputFeatures])
-        return hasBias ? y + taskBias(parameters["bias"], like: y) : y
+        taskProduct(input, parameters["weight"], bias: hasBias ? parameters["bias"] : nil)
     }
 }
 
@@ -33,12 +26,15 @@ extension SymmetricLinear: TaskBatchedLayer {
         let v = parameters[Self.filterParametersKey]
         let w = Tensor.matmul(v, parameters[Self.symmetryMatrixKey], transposeB: true)
             .reshaped([v.shape[0], outputFeatures, inputFeatures])
-        let y = Tensor.matmul(input.taskRows(), w, transposeB: true).reshaped(Array(input.shape.dropLast()) + [outputFeatures])
-        return hasBias ? y + taskBias(parameters["bias"], like: y) : y
+        return taskProduct(input, w, bias: hasBias ? parameters["bias"] : nil)
     }
 }
 
-/// A per-task bias (B, O) shaped to broadcast over y (B, n, …, O).
-func taskBias(_ bias: Tensor, like y: Tensor) -> Tensor {
-    bias.reshaped([bias.shape[0]] + Array(repeating: 1, count: y.rank - 2) + [bias.shape[1]])
+/// y_b = x_b · W_bᵀ (+ b_b) for every task as one batched product: x (B, n, …, I) viewed as (B, n·…, I), W (B, O, I),
+/// b (B, O) broadcast over the examples → (B, n, …, O).
+func taskProduct(_ input: Tensor, _ w: Tensor, bias: Tensor?) -> Tensor {
+    let rows = input.reshaped([input.shape[0], input.shape.dropFirst().dropLast().reduce(1, *), input.shape[input.rank - 1]])
+    let y = Tensor.matmul(rows, w, transposeB: true).reshaped(Array(input.shape.dropLast()) + [w.shape[1]])
+    guard let bias else { return y }
+    return y + bias.reshaped([bias.shape[0]] + Array(repeating: 1, count: y.rank - 2) + [bias.shape[1]])
 }
