@@ -59,7 +59,7 @@ public struct LayerInspection: Codable, Sendable, Equatable {
             let search = try GroupSearch(layer: entry.layer, p, samples: samples, threshold: threshold)
             var factors: KroneckerFactorSymmetry?
             if let conv = entry.layer as? SymmetricConv2d {
-                factors = KroneckerFactorSymmetry(outputChannels: p[SymmetricConv2d.outputChannelsKey].scalars, channels: conv.outputChannels,
+                factors = try KroneckerFactorSymmetry(outputChannels: p[SymmetricConv2d.outputChannelsKey].scalars, channels: conv.outputChannels,
                                                   kernelTaps: p[SymmetricConv2d.kernelTapsKey].scalars,
                                                   taps: [conv.kernelSize.0, conv.kernelSize.1], threshold: threshold)
             }

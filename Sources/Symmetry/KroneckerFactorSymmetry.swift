@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 /// Which symmetry the Kronecker factors of an MSR-Conv layer (`SymmetricConv2d`, U = A ⊗ B ⊗ C) respect, and
 /// the factors made exact.
@@ -41,17 +42,17 @@ public struct KroneckerFactorSymmetry: Codable, Sendable, Equatable {
     public var summary: String
 
     /// Measures factors A (D × D, row-major) and C (T × T) of a layer whose taps form the grid `taps`.
-    public init(outputChannels a: [Double], channels d: Int, kernelTaps c: [Double], taps: [Int], threshold: Double = 0.2) {
+    public init(outputChannels a: [Double], channels d: Int, kernelTaps c: [Double], taps: [Int], threshold: Double = 0.2) throws {
         self.threshold = threshold
         let t = taps.reduce(1, *)
         let (a, c) = (Self.gram(a, size: d), Self.gram(c, size: t))
         var found: [Candidate] = []
         for (transform, tapPerm) in EntryAction.tapTransforms(taps) where transform != .transpose {
-            let tapDefect = Self.commutationDefect(c, size: t, permutation: tapPerm)
+            let tapDefect = try Self.commutationDefect(c, size: t, permutation: tapPerm)
             var best: Candidate?
             for move in EntryAction.channelPermutations(d) where move.order == transform.order {
                 guard let perm = move.permutation(d) else { continue }
-                let defect = Self.commutationDefect(a, size: d, permutation: perm)
+                let defect = try Self.commutationDefect(a, size: d, permutation: perm)
                 if best == nil || defect < best!.channelDefect {
                     best = Candidate(name: transform.rawValue + " × " + move.name, transform: transform, fieldSize: move.fieldSize,
                                      channelDefect: defect, tapDefect: tapDefect, accepted: false,
@@ -93,36 +94,33 @@ public struct KroneckerFactorSymmetry: Codable, Sendable, Equatable {
         return chosen.map { $0! }
     }
 
-    /// A and C with their Gram matrices averaged over the group `generators` generate (every product of their
-    /// permutations), each keeping its rotation: M' = S̄·S⁺·M.
-    public static func snapped(outputChannels a: [Double], channels d: Int, kernelTaps c: [Double], taps t: Int,
-                               generators: [Candidate]) -> (a: [Double], c: [Double]) {
-        func snap(_ m: [Double], _ n: Int, _ group: [[Int]]) -> [Double] {
-            let g = gram(m, size: n)
-            let root = SymmetricEigen(average(g, size: n, over: group), size: n).power(0.5)
-            let inverseRoot = SymmetricEigen(g, size: n).power(-0.5)
-            return product(product(root, inverseRoot, n), m, n)
-        }
-        return (snap(a, d, closure(generators.map(\.channelPermutation), size: d)),
-                snap(c, t, closure(generators.map(\.tapPermutation), size: t)))
+    /// A snapped pair of factors and the corrections that keep the layer's initial bank.
+    public struct Snapped: Sendable {
+        /// A' and C': Gram matrices averaged over the group, each factor keeping its rotation (M' = S̄·Q for M = S·Q).
+        public var a: [Double], c: [Double]
+        /// M_A and M_C with A'·M_A = A and C'·M_C = C on the factors' ranges (M = Qᵀ·S̄⁻¹·S·Q): the filter bank
+        /// w' = (M_A ⊗ I ⊗ M_C)·w keeps the meta-learned initial effective bank, (A' ⊗ B ⊗ C')·w' = (A ⊗ B ⊗ C)·w,
+        /// so a snap changes the inner step's preconditioner only.
+        public var bankA: [Double], bankC: [Double]
     }
 
-    /// M_A and M_C such that A'·M_A = A and C'·M_C = C (on the factors' ranges; M = Qᵀ·S̄⁻¹·S·Q for a factor
-    /// M = S·Q): the filter bank w' = (M_A ⊗ I ⊗ M_C)·w keeps the layer's meta-learned initial effective bank,
-    /// (A' ⊗ B ⊗ C')·w' = (A ⊗ B ⊗ C)·w, so a snap changes the inner step's preconditioner only.
-    public static func bankCorrections(outputChannels a: [Double], channels d: Int, kernelTaps c: [Double], taps t: Int,
-                                       generators: [Candidate]) -> (a: [Double], c: [Double]) {
-        func correction(_ m: [Double], _ n: Int, _ group: [[Int]]) -> [Double] {
+    /// A and C snapped onto the group `generators` generate, with the bank corrections; each factor's Gram matrix
+    /// and its group average are decomposed once.
+    public static func snapped(outputChannels a: [Double], channels d: Int, kernelTaps c: [Double], taps t: Int,
+                               generators: [Candidate]) throws -> Snapped {
+        func snap(_ m: [Double], _ n: Int, _ permutations: [[Int]]) throws -> (factor: [Double], correction: [Double]) {
+            let group = try PermutationGroup(name: "snap", degree: n, generators: permutations)
             let g = gram(m, size: n)
-            let (inverseRoot, root) = { let e = SymmetricEigen(g, size: n); return (e.power(-0.5), e.power(0.5)) }()
-            let snappedInverseRoot = SymmetricEigen(average(g, size: n, over: group), size: n).power(-0.5)
-            let q = product(inverseRoot, m, n)   // Q = S⁻¹·M
+            let own = SymmetricEigen(g, size: n)
+            let averaged = SymmetricEigen(EquivarianceDefect.groupAverage(g, input: group, output: group), size: n)
+            let q = product(own.power(-0.5), m, n)   // Q = S⁻¹·M
             var qt = [Double](repeating: 0, count: n * n)
             for i in 0..<n { for j in 0..<n { qt[i * n + j] = q[j * n + i] } }
-            return product(product(product(qt, snappedInverseRoot, n), root, n), q, n)
+            return (product(averaged.power(0.5), q, n), product(product(product(qt, averaged.power(-0.5), n), own.power(0.5), n), q, n))
         }
-        return (correction(a, d, closure(generators.map(\.channelPermutation), size: d)),
-                correction(c, t, closure(generators.map(\.tapPermutation), size: t)))
+        let (a2, ma) = try snap(a, d, generators.map(\.channelPermutation))
+        let (c2, mc) = try snap(c, t, generators.map(\.tapPermutation))
+        return Snapped(a: a2, c: c2, bankA: ma, bankC: mc)
     }
 
     /// M·Mᵀ of an n × n matrix (`MatrixStructure.gram`).
@@ -134,37 +132,11 @@ public struct KroneckerFactorSymmetry: Codable, Sendable, Equatable {
         return z
     }
 
-    /// ‖M − M̄‖/‖M‖, M̄ the average of P^k·M·P^−k over the cyclic group of `permutation` (0 for M = 0).
-    public static func commutationDefect(_ m: [Double], size n: Int, permutation: [Int]) -> Double {
-        let mean = average(m, size: n, over: closure([permutation], size: n))
-        var e = 0.0, s = 0.0
-        for (x, y) in zip(m, mean) { e += (x - y) * (x - y); s += x * x }
-        return s > 0 ? (e / s).squareRoot() : 0
-    }
-
-    /// mean over p in `group` of P·M·Pᵀ, (P·M·Pᵀ)[p(i), p(j)] = M[i, j].
-    static func average(_ m: [Double], size n: Int, over group: [[Int]]) -> [Double] {
-        var out = [Double](repeating: 0, count: n * n)
-        for p in group { for i in 0..<n { for j in 0..<n { out[p[i] * n + p[j]] += m[i * n + j] } } }
-        return out.map { $0 / Double(group.count) }
-    }
-
-    /// Every product of the permutations (the group they generate), the identity included.
-    static func closure(_ generators: [[Int]], size n: Int) -> [[Int]] {
-        var group: [[Int]] = [Array(0..<n)]
-        var seen: Set<[Int]> = [Array(0..<n)]
-        var frontier = group
-        while !frontier.isEmpty {
-            var next: [[Int]] = []
-            for g in frontier {
-                for s in generators {
-                    let h = (0..<n).map { s[g[$0]] }
-                    if seen.insert(h).inserted { group.append(h); next.append(h) }
-                }
-            }
-            frontier = next
-        }
-        return group
+    /// ‖M − M̄‖/‖M‖, M̄ the average of P^k·M·P^−k over the cyclic group of `permutation` (0 for M = 0): the
+    /// equivariance defect of M as a map from the indices to themselves (`EquivarianceDefect`).
+    public static func commutationDefect(_ m: [Double], size n: Int, permutation: [Int]) throws -> Double {
+        let group = try PermutationGroup(name: "commutation", degree: n, generators: [permutation])
+        return try EquivarianceDefect.defect(Tensor(shape: [n, n], values: m, dtype: .float64), input: group, output: group)
     }
 
     static func format(_ x: Double) -> String { String(format: "%.3g", x) }

@@ -79,15 +79,16 @@ extension SymmetryMatrix {
         let a = p[aKey].detached(), c = p[cKey].detached()
         let (d, t) = (layer.outputChannels, layer.taps)
         let taps = [layer.kernelSize.0, layer.kernelSize.1]
-        let found = KroneckerFactorSymmetry(outputChannels: a.scalars, channels: d, kernelTaps: c.scalars, taps: taps, threshold: threshold)
+        let found = try KroneckerFactorSymmetry(outputChannels: a.scalars, channels: d, kernelTaps: c.scalars, taps: taps, threshold: threshold)
         let generators: [KroneckerFactorSymmetry.Candidate]
         do { generators = try found.generators(of: group) } catch SymmetryError.cannotSnap(_, let why) {
             throw SymmetryError.cannotSnap(layer: prefix.isEmpty ? "(model)" : prefix, why: why)
         }
-        let (a2, c2) = KroneckerFactorSymmetry.snapped(outputChannels: a.scalars, channels: d, kernelTaps: c.scalars, taps: t, generators: generators)
+        let snapped = try KroneckerFactorSymmetry.snapped(outputChannels: a.scalars, channels: d, kernelTaps: c.scalars, taps: t,
+                                                          generators: generators)
+        let (a2, c2) = (snapped.a, snapped.c)
         // The filter bank w is re-expressed so that the initial effective bank (A ⊗ B ⊗ C)·w stays as meta-learned.
-        let (ma, mc) = KroneckerFactorSymmetry.bankCorrections(outputChannels: a.scalars, channels: d, kernelTaps: c.scalars, taps: t,
-                                                               generators: generators)
+        let (ma, mc) = (snapped.bankA, snapped.bankC)
         let w = p["weight"].detached()
         let inputs = layer.inputChannels
         let ws = w.scalars
@@ -97,9 +98,9 @@ extension SymmetryMatrix {
             for j in 0..<d where ma[i * d + j] != 0 { for n in 0..<t { sum += ma[i * d + j] * mc[l * t + n] * ws[(j * inputs + k) * t + n] } }
             w2[(i * inputs + k) * t + l] = sum
         } } }
-        let after = generators.map { g in
-            max(KroneckerFactorSymmetry.commutationDefect(KroneckerFactorSymmetry.gram(a2, size: d), size: d, permutation: g.channelPermutation),
-                KroneckerFactorSymmetry.commutationDefect(KroneckerFactorSymmetry.gram(c2, size: t), size: t, permutation: g.tapPermutation))
+        let after = try generators.map { g in
+            max(try KroneckerFactorSymmetry.commutationDefect(KroneckerFactorSymmetry.gram(a2, size: d), size: d, permutation: g.channelPermutation),
+                try KroneckerFactorSymmetry.commutationDefect(KroneckerFactorSymmetry.gram(c2, size: t), size: t, permutation: g.tapPermutation))
         }.max() ?? 0
         let change = relativeDistance(a2 + c2, a.scalars + c.scalars)
         let name = group == "named" ? (found.named ?? group) : group

@@ -22,11 +22,11 @@ final class KroneckerFactorSymmetryTests: XCTestCase {
     let turn = (0..<9).map { t in (2 - t % 3) * 3 + t / 3 }                     // (y, x) ↦ (2 − x, y)
     func shift2InFieldsOf8(_ d: Int) -> [Int] { (0..<d).map { ($0 / 8) * 8 + ($0 % 8 + 2) % 8 } }
 
-    func testCommutingFactorsAreNamedC4WithTheirFieldSize() {
+    func testCommutingFactorsAreNamedC4WithTheirFieldSize() throws {
         let a = commuting(24, with: shift2InFieldsOf8(24), noise: 0.005, seed: 1), c = commuting(9, with: turn, noise: 0.005, seed: 2)
         // Noise 0.005 leaves the commuting Gram matrices at defects ≈ 0.01; a random C4-commuting C's Gram is
         // already fairly mirror-symmetric (≈ 0.12 here), so the threshold separating them is 0.05, not the default.
-        let found = KroneckerFactorSymmetry(outputChannels: a, channels: 24, kernelTaps: c, taps: [3, 3], threshold: 0.05)
+        let found = try KroneckerFactorSymmetry(outputChannels: a, channels: 24, kernelTaps: c, taps: [3, 3], threshold: 0.05)
         XCTAssertEqual(found.named, "c4", found.summary)
         let rotation = found.candidates.first { $0.transform == .rotation90 }!
         XCTAssertTrue(rotation.accepted)
@@ -35,15 +35,15 @@ final class KroneckerFactorSymmetryTests: XCTestCase {
         XCTAssertFalse(found.candidates.first { $0.transform == .mirror }!.accepted, found.summary)
     }
 
-    func testRandomFactorsNameNoGroupAndTheIdentityNamesD4() {
+    func testRandomFactorsNameNoGroupAndTheIdentityNamesD4() throws {
         var g = SplitMix64(seed: 3)
         let a = (0..<(24 * 24)).map { _ in g.nextNormal() }, c = (0..<81).map { _ in g.nextNormal() }
-        let found = KroneckerFactorSymmetry(outputChannels: a, channels: 24, kernelTaps: c, taps: [3, 3])
+        let found = try KroneckerFactorSymmetry(outputChannels: a, channels: 24, kernelTaps: c, taps: [3, 3])
         XCTAssertNil(found.named, found.summary)
         XCTAssertTrue(found.candidates.allSatisfy { $0.defect > 0.3 }, found.summary)
         // MSR-Conv's start, A = C = I, commutes with everything.
         let eye = { (n: Int) in (0..<(n * n)).map { $0 % (n + 1) == 0 ? 1.0 : 0.0 } }
-        XCTAssertEqual(KroneckerFactorSymmetry(outputChannels: eye(24), channels: 24, kernelTaps: eye(9), taps: [3, 3]).named, "d4")
+        XCTAssertEqual(try KroneckerFactorSymmetry(outputChannels: eye(24), channels: 24, kernelTaps: eye(9), taps: [3, 3]).named, "d4")
     }
 
     func testSymmetricEigenReconstructsAndTakesRoots() {
@@ -62,17 +62,19 @@ final class KroneckerFactorSymmetryTests: XCTestCase {
     func testSnapMakesThePreconditionerCommuteExactly() throws {
         var g = SplitMix64(seed: 4)
         let a = commuting(8, with: shift2InFieldsOf8(8), noise: 0.2, seed: 5), c = commuting(9, with: turn, noise: 0.2, seed: 6)
-        let found = KroneckerFactorSymmetry(outputChannels: a, channels: 8, kernelTaps: c, taps: [3, 3], threshold: 0.9)
+        let found = try KroneckerFactorSymmetry(outputChannels: a, channels: 8, kernelTaps: c, taps: [3, 3], threshold: 0.9)
         let generators = try found.generators(of: "c4")
         let r = generators[0]
         XCTAssertGreaterThan(r.defect, 0.01)
-        let (a2, c2) = KroneckerFactorSymmetry.snapped(outputChannels: a, channels: 8, kernelTaps: c, taps: 9, generators: generators)
-        XCTAssertLessThan(KroneckerFactorSymmetry.commutationDefect(KroneckerFactorSymmetry.gram(a2, size: 8), size: 8, permutation: r.channelPermutation), 1e-10)
-        XCTAssertLessThan(KroneckerFactorSymmetry.commutationDefect(KroneckerFactorSymmetry.gram(c2, size: 9), size: 9, permutation: r.tapPermutation), 1e-10)
-        let (a3, c3) = KroneckerFactorSymmetry.snapped(outputChannels: a2, channels: 8, kernelTaps: c2, taps: 9, generators: generators)
+        let snapped = try KroneckerFactorSymmetry.snapped(outputChannels: a, channels: 8, kernelTaps: c, taps: 9, generators: generators)
+        let (a2, c2) = (snapped.a, snapped.c)
+        XCTAssertLessThan(try KroneckerFactorSymmetry.commutationDefect(KroneckerFactorSymmetry.gram(a2, size: 8), size: 8, permutation: r.channelPermutation), 1e-10)
+        XCTAssertLessThan(try KroneckerFactorSymmetry.commutationDefect(KroneckerFactorSymmetry.gram(c2, size: 9), size: 9, permutation: r.tapPermutation), 1e-10)
+        let again = try KroneckerFactorSymmetry.snapped(outputChannels: a2, channels: 8, kernelTaps: c2, taps: 9, generators: generators)
+        let (a3, c3) = (again.a, again.c)
         XCTAssertEqual(zip(a2 + c2, a3 + c3).map { abs($0 - $1) }.max()!, 0, accuracy: 1e-8)
         // The bank corrections keep the initial effective bank: A'·M_A = A, C'·M_C = C.
-        let (ma, mc) = KroneckerFactorSymmetry.bankCorrections(outputChannels: a, channels: 8, kernelTaps: c, taps: 9, generators: generators)
+        let (ma, mc) = (snapped.bankA, snapped.bankC)
         func product(_ x: [Double], _ y: [Double], _ n: Int) -> [Double] {
             (0..<(n * n)).map { e in (0..<n).reduce(0.0) { $0 + x[(e / n) * n + $1] * y[$1 * n + e % n] } }
         }
