@@ -21,6 +21,13 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
         if value < minimum { throw ConfigurationError(flag: flag, requirement: "at least \(minimum)", found: "\(value)") }
     }
 
+    /// Throws unless `value` lies in `range`.
+    public static func require(_ value: Int, in range: ClosedRange<Int>, _ flag: String) throws {
+        if !range.contains(value) {
+            throw ConfigurationError(flag: flag, requirement: "from \(range.lowerBound) to \(range.upperBound)", found: "\(value)")
+        }
+    }
+
     /// Throws unless `value` is finite (and positive, when asked).
     public static func requireFinite(_ value: Double, positive: Bool = false, _ flag: String) throws {
         if !value.isFinite || (positive && value <= 0) {

@@ -62,6 +62,9 @@ public struct FewShotConfiguration: TrainingConfiguration, Equatable {
     /// Meta-test episodes of the final evaluation (at least 600 for the protocol's intervals).
     public var testEpisodes = 600
     public var seed: UInt64 = 0
+    /// MSR: r of every MSR-Conv block's U = Σₜ Aₜ ⊗ Bₜ ⊗ Cₜ (`--kronecker-terms`); nil is 1, the paper's
+    /// MSR-Conv (and what configurations saved before the flag existed hold).
+    public var kroneckerTerms: Int? = nil
 
     public init(method: FewShotMethod, ways: Int = 5, shots: Int = 1, queries: Int = 15) {
         self.method = method
@@ -96,6 +99,7 @@ public struct FewShotConfiguration: TrainingConfiguration, Equatable {
         try ConfigurationError.require(evaluationInterval, atLeast: 0, "--eval-interval")
         // Conv4's four 2×2 poolings.
         try ConfigurationError.require(imageSize, atLeast: 16, "--image-size")
+        if let kroneckerTerms { try ConfigurationError.require(kroneckerTerms, in: 1...SymmetricConv2d.maximumTerms, "--kronecker-terms") }
         try ConfigurationError.requireFinite(initialInnerLearningRate, "--inner-lr")
         try ConfigurationError.requireFinite(outerLearningRate, positive: true, "--outer-lr")
     }
@@ -108,6 +112,6 @@ public struct FewShotConfiguration: TrainingConfiguration, Equatable {
     public var network: Conv4 {
         Conv4(inputChannels: imageChannels, imageSize: imageSize, width: width,
               ways: method == .protonets ? nil : ways, convolution: method.convolution,
-              innerParameters: method.innerParameters)
+              innerParameters: method.innerParameters, kroneckerTerms: kroneckerTerms ?? 1)
     }
 }

@@ -35,7 +35,8 @@ public struct LayerInspection: Codable, Sendable, Equatable {
     /// What the group search measured (`GroupSearch.measure(of:)`) and what it found.
     public var groupMeasure: String
     public var group: GroupIdentification
-    /// For MSR-Conv (U = A ⊗ B ⊗ C): the group its factors commute with (`KroneckerFactorSymmetry`).
+    /// For MSR-Conv with one Kronecker product (U = A ⊗ B ⊗ C): the group its factors commute with
+    /// (`KroneckerFactorSymmetry`). A sum of r > 1 products is measured by `group` alone.
     public var factors: KroneckerFactorSymmetry? = nil
 
     /// Every weight layer of `model` under `metaParameters`, in the network's order; `threshold` is the group
@@ -58,7 +59,7 @@ public struct LayerInspection: Codable, Sendable, Equatable {
             }
             let search = try GroupSearch(layer: entry.layer, p, samples: samples, threshold: threshold)
             var factors: KroneckerFactorSymmetry?
-            if let conv = entry.layer as? SymmetricConv2d {
+            if let conv = entry.layer as? SymmetricConv2d, conv.terms == 1 {
                 factors = try KroneckerFactorSymmetry(outputChannels: p[SymmetricConv2d.outputChannelsKey].scalars, channels: conv.outputChannels,
                                                   kernelTaps: p[SymmetricConv2d.kernelTapsKey].scalars,
                                                   taps: [conv.kernelSize.0, conv.kernelSize.1], threshold: threshold)

@@ -29,6 +29,9 @@ public struct RegressionExperiment: Experiment, Equatable {
     /// A symmetry to start MSR's U from instead of random values (`translation` for MSR-FC): a prior the
     /// outer loop can still change. Nil: the reference initialisation.
     public var initialSymmetry: String? = nil
+    /// r of msr-conv's U = Σₜ Aₜ ⊗ Bₜ ⊗ Cₜ (`--kronecker-terms`); nil is 1, the paper's MSR-Conv (and what
+    /// experiments saved before the flag existed hold).
+    public var kroneckerTerms: Int? = nil
 
     public init(problem: SyntheticProblem, model: RegressionModel, latentSize: Int? = nil,
                 taskCount: Int? = nil, dataSeed: UInt64 = 0, dataFile: String? = nil,
@@ -57,12 +60,13 @@ public struct RegressionExperiment: Experiment, Equatable {
     public func validate() throws {
         try training.validate()
         try ConfigurationError.require(latentSize, atLeast: 0, "--latent-size")
+        if let kroneckerTerms { try ConfigurationError.require(kroneckerTerms, in: 1...SymmetricConv2d.maximumTerms, "--kronecker-terms") }
         if dataFile == nil { try ConfigurationError.require(taskCount, atLeast: Self.minimumTaskCount, "--tasks") }
     }
 
     /// The model's layer; throws when the model does not fit the problem.
     public func layer(outputChannels: Int? = nil) throws -> any Layer {
-        try model.layer(for: problem, latentSize: latentSize, outputChannels: outputChannels)
+        try model.layer(for: problem, latentSize: latentSize, outputChannels: outputChannels, kroneckerTerms: kroneckerTerms ?? 1)
     }
 
     /// The model's layer for examples of `inputShape` → `targetShape`: a described network, a built-in model
@@ -76,7 +80,7 @@ public struct RegressionExperiment: Experiment, Equatable {
             description = network
         } else if problem == .data {
             description = try model.description(inputShape: inputShape, targetShape: targetShape, latentSize: latentSize,
-                                                kernelSize: kernelSize, padding: padding ?? 0)
+                                                kernelSize: kernelSize, padding: padding ?? 0, kroneckerTerms: kroneckerTerms ?? 1)
         } else {
             return try layer(outputChannels: targetShape.first)
         }

@@ -14,7 +14,8 @@ public enum RegressionModel: String, CaseIterable, Codable, Sendable {
     case conv
     /// MSR-FC: a fully connected layer reparameterised as W = reshape(U·v).
     case msrFC = "msr-fc"
-    /// MSR-Conv: a 3×3 convolution whose filter bank is transformed by A ⊗ B ⊗ C.
+    /// MSR-Conv: a 3×3 convolution whose filter bank is transformed by A ⊗ B ⊗ C (or a sum of r such
+    /// products, `--kronecker-terms`).
     case msrConv = "msr-conv"
     /// MSR-Conv with a full symmetry matrix: a 3×3 convolution whose whole filter bank is W = reshape(U·v),
     /// U (D·9, K) dense as MSR-FC's (the reference code's `ShareLinearFull` applied to the bank).
@@ -28,7 +29,8 @@ public enum RegressionModel: String, CaseIterable, Codable, Sendable {
     public static func defaultFullLatentSize(outputChannels: Int) -> Int { outputChannels * 9 / 4 }
 
     /// The layer for `problem`; throws when the model does not fit the family (e.g. msr-fc on images).
-    public func layer(for problem: SyntheticProblem, latentSize: Int, outputChannels: Int? = nil) throws -> any Layer {
+    /// `kroneckerTerms` is msr-conv's r (U = Σₜ Aₜ ⊗ Bₜ ⊗ Cₜ).
+    public func layer(for problem: SyntheticProblem, latentSize: Int, outputChannels: Int? = nil, kroneckerTerms: Int = 1) throws -> any Layer {
         // A file family's sizes come from its shapes: `RegressionExperiment.layer(inputShape:targetShape:)`.
         guard problem != .data else { throw ExperimentError.unknownProblem("data (its models are sized by the file's shapes)") }
         guard problem.models.contains(self) else { throw ExperimentError.modelDoesNotFit(model: rawValue, problem: problem.rawValue, models: problem.models.map(\.rawValue)) }
@@ -39,7 +41,7 @@ public enum RegressionModel: String, CaseIterable, Codable, Sendable {
         case (.conv, false): return Conv1d(1, 1, kernelSize: 3, bias: false)
         case (.msrFC, _): return SymmetricLinear(70, 68, latentSize: latentSize, bias: false)
         case (.conv, true): return Conv2d(1, outputChannels ?? 24, kernelSize: (3, 3), bias: false)
-        case (.msrConv, _): return SymmetricConv2d(1, outputChannels ?? 24, kernelSize: (3, 3))
+        case (.msrConv, _): return SymmetricConv2d(1, outputChannels ?? 24, kernelSize: (3, 3), terms: kroneckerTerms)
         case (.network, _):
             throw ExperimentError.modelDoesNotFit(model: rawValue, problem: problem.rawValue, models: problem.models.map(\.rawValue))
         case (.msrConvFull, _):
@@ -61,7 +63,7 @@ public enum RegressionModel: String, CaseIterable, Codable, Sendable {
     /// Throws `ExperimentError.modelDoesNotFitShapes`, naming the model and both shapes, when it cannot map
     /// the input shape onto the target shape.
     public func description(inputShape: [Int], targetShape: [Int], latentSize: Int, kernelSize: Int? = nil,
-                            padding: Int = 0) throws -> NetworkDescription {
+                            padding: Int = 0, kroneckerTerms: Int = 1) throws -> NetworkDescription {
         func unfit(_ why: String) -> ExperimentError {
             .modelDoesNotFitShapes(model: rawValue, input: inputShape, target: targetShape, why: why)
         }
@@ -103,7 +105,7 @@ public enum RegressionModel: String, CaseIterable, Codable, Sendable {
             let c = LayerDescription.Convolution(channels: targetShape[0], kernel: .init(square: kh), padding: .init(square: pad), bias: false)
             switch self {
             case .conv: layer = .conv2d(c)
-            case .msrConv: layer = .symmetricConv2d(c)
+            case .msrConv: layer = .symmetricConv2d(c, terms: kroneckerTerms)
             default:
                 try Self.checkLatentSize(latentSize, weightCount: targetShape[0] * inputShape[0] * kh * kw, model: self)
                 let k = latentSize > 0 ? latentSize : max(1, targetShape[0] * inputShape[0] * kh * kw / 4)

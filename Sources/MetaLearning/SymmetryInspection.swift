@@ -131,22 +131,10 @@ public struct SymmetryInspection: Codable, Sendable {
             return nil
         }
         func mean(_ ws: [Tensor], _ f: (Tensor) -> Double) -> Double { ws.map(f).reduce(0, +) / Double(max(ws.count, 1)) }
-        // The inner step's preconditioner P: ΔW = −α·P·∇_W L. K·Kᵀ·g for K = A ⊗ B ⊗ C, U·Uᵀ·g, or g.
+        // The inner step's preconditioner P: ΔW = −α·P·∇_W L (U·Uᵀ·g of an MSR layer, `preconditioned`), or g.
         let preconditioner: (Tensor) -> Tensor
-        if let layer = trainer.model as? SymmetricConv2d {
-            preconditioner = { g in withoutGradients {
-                let a = frozen[SymmetricConv2d.outputChannelsKey], b = frozen[SymmetricConv2d.inputChannelsKey]
-                let c = frozen[SymmetricConv2d.kernelTapsKey]
-                let v = g.reshaped([layer.outputChannels, layer.inputChannels, layer.taps])
-                    .contracted(axis: 0, with: a.transposed()).contracted(axis: 1, with: b.transposed()).contracted(axis: 2, with: c.transposed())
-                    .contracted(axis: 0, with: a).contracted(axis: 1, with: b).contracted(axis: 2, with: c)
-                return v.reshaped(initial.shape)
-            } }
-        } else if dense != nil {
-            let u = frozen[DenseSymmetricConv2d.symmetryMatrixKey]
-            preconditioner = { g in withoutGradients {
-                Tensor.matmul(u, Tensor.matmul(u, g.reshaped([g.count, 1]), transposeA: true)).reshaped(initial.shape)
-            } }
+        if let layer = trainer.model as? any ReparameterisedLayer {
+            preconditioner = { g in withoutGradients { layer.preconditioned(g, frozen) } }
         } else {
             preconditioner = { $0 }
         }
@@ -171,7 +159,8 @@ public struct SymmetryInspection: Codable, Sendable {
         }
         var result = SymmetryInspection(model: model, problem: problem, fieldSize: fieldSize, measures: measures)
         result.rotatedCopiesError = mean(adapted) { FilterBankSymmetry.rotatedCopiesError($0, fieldSize: fieldSize) }
-        if trainer.model is SymmetricConv2d { result.factors = FactorStructure(frozen, fieldSize: fieldSize) }
+        // The factors' own structure is that of one Kronecker product (r = 1); a sum's terms have none of their own.
+        if let layer = trainer.model as? SymmetricConv2d, layer.terms == 1 { result.factors = FactorStructure(frozen, fieldSize: fieldSize) }
         let rateKey = InnerLoop.learningRateKey(dense != nil ? DenseSymmetricConv2d.filterParametersKey : "weight")
         if let problem = SyntheticRotationProblem.allCases.first(where: { $0.outputChannels == channels && $0.groupOrder == fieldSize }),
            frozen.contains(rateKey) {

@@ -51,12 +51,14 @@ public struct Conv4: Layer {
     public var ways: Int?
     public var convolution: Convolution
     public var innerParameters: InnerParameters
+    /// r of every MSR-Conv block's U = Σₜ Aₜ ⊗ Bₜ ⊗ Cₜ (`SymmetricConv2d.terms`; 1: the paper's MSR-Conv).
+    public var kroneckerTerms: Int
 
     /// Number of blocks.
     public static let blockCount = 4
 
     public init(inputChannels: Int = 1, imageSize: Int = 28, width: Int = 64, ways: Int?,
-                convolution: Convolution = .standard, innerParameters: InnerParameters = .allButSymmetry) {
+                convolution: Convolution = .standard, innerParameters: InnerParameters = .allButSymmetry, kroneckerTerms: Int = 1) {
         precondition(inputChannels >= 1 && width >= 1 && (ways ?? 1) >= 1, "Conv4: channels, width and ways must be positive")
         precondition(imageSize >= 16, "Conv4: images must be at least 16×16 to survive four 2×2 poolings, got \(imageSize)")
         self.inputChannels = inputChannels
@@ -65,6 +67,7 @@ public struct Conv4: Layer {
         self.ways = ways
         self.convolution = convolution
         self.innerParameters = innerParameters
+        self.kroneckerTerms = kroneckerTerms
     }
 
     /// True when the network ends at the embedding.
@@ -85,7 +88,7 @@ public struct Conv4: Layer {
         let c = i == 1 ? inputChannels : width
         switch convolution {
         case .standard: return Conv2d(c, width, kernelSize: (3, 3), padding: (1, 1))
-        case .symmetric: return SymmetricConv2d(c, width, kernelSize: (3, 3), padding: (1, 1), bias: true)
+        case .symmetric: return SymmetricConv2d(c, width, kernelSize: (3, 3), padding: (1, 1), bias: true, terms: kroneckerTerms)
         }
     }
 

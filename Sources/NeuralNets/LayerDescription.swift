@@ -14,7 +14,7 @@ import Tensors
 /// | `conv1d` | `Conv1d` | `channels`, `kernel` (required), `stride` (1), `padding` (0), `bias` (true) |
 /// | `locally-connected1d` | `LocallyConnected1d` | `channels`, `kernel` (required), `stride` (1), `bias` (true) |
 /// | `conv2d` | `Conv2d` | `channels`, `kernel` (required), `stride` (1), `padding` (0), `bias` (true) |
-/// | `msr-conv2d` | `SymmetricConv2d`, w̃ = (A ⊗ B ⊗ C)·w | as `conv2d` |
+/// | `msr-conv2d` | `SymmetricConv2d`, w̃ = Σₜ (Aₜ ⊗ Bₜ ⊗ Cₜ)·w | as `conv2d`, and `terms` r (1) |
 /// | `msr-conv2d-full` | `DenseSymmetricConv2d`, W = reshape(U·v) | as `conv2d`, and `latentSize` K (required) |
 /// | `batch-norm` | `BatchNorm` (the batch's statistics) | none |
 /// | `relu` | `ReLU` | none |
@@ -83,7 +83,7 @@ public struct LayerDescription: Equatable, Sendable {
         /// A locally connected layer over (C, L): sizes as `Convolution.oneDimensional`; it has no padding.
         case locallyConnected1d(Convolution)
         case conv2d(Convolution)
-        case symmetricConv2d(Convolution)
+        case symmetricConv2d(Convolution, terms: Int = 1)
         case denseSymmetricConv2d(Convolution, latentSize: Int)
         case batchNorm
         case relu
@@ -191,9 +191,15 @@ public struct LayerDescription: Equatable, Sendable {
             let (inputs, sizes) = try checkedConvolution(c, rank: 3)
             return (Conv2d(inputs, c.channels, kernelSize: c.kernel.pair, stride: c.stride.pair, padding: c.padding.pair, bias: c.bias),
                     [c.channels] + sizes)
-        case let .symmetricConv2d(c):
+        case let .symmetricConv2d(c, terms):
             let (inputs, sizes) = try checkedConvolution(c, rank: 3)
-            return (SymmetricConv2d(inputs, c.channels, kernelSize: c.kernel.pair, stride: c.stride.pair, padding: c.padding.pair, bias: c.bias),
+            try positive("terms", terms)
+            guard terms <= SymmetricConv2d.maximumTerms else {
+                throw NetworkDescriptionError.invalidValue(layer: index, type: type, field: "terms", value: terms,
+                                                           expected: "≤ \(SymmetricConv2d.maximumTerms)")
+            }
+            return (SymmetricConv2d(inputs, c.channels, kernelSize: c.kernel.pair, stride: c.stride.pair, padding: c.padding.pair, bias: c.bias,
+                                    terms: terms),
                     [c.channels] + sizes)
         case let .denseSymmetricConv2d(c, latentSize):
             let (inputs, sizes) = try checkedConvolution(c, rank: 3)
@@ -236,7 +242,8 @@ extension LayerDescription: Codable {
         switch type {
         case "linear": return ["outputs", "bias"]
         case "msr-linear": return ["outputs", "latentSize", "bias"]
-        case "conv1d", "conv2d", "msr-conv2d": return ["channels", "kernel", "stride", "padding", "bias"]
+        case "conv1d", "conv2d": return ["channels", "kernel", "stride", "padding", "bias"]
+        case "msr-conv2d": return ["channels", "kernel", "stride", "padding", "bias", "terms"]
         case "locally-connected1d": return ["channels", "kernel", "stride", "bias"]
         case "msr-conv2d-full": return ["channels", "kernel", "stride", "padding", "bias", "latentSize"]
         case "max-pool", "avg-pool": return ["kernel", "stride"]
@@ -277,7 +284,7 @@ extension LayerDescription: Codable {
         case "conv1d": kind = .conv1d(try convolution(oneDimensional: true))
         case "locally-connected1d": kind = .locallyConnected1d(try convolution(oneDimensional: true))
         case "conv2d": kind = .conv2d(try convolution(oneDimensional: false))
-        case "msr-conv2d": kind = .symmetricConv2d(try convolution(oneDimensional: false))
+        case "msr-conv2d": kind = .symmetricConv2d(try convolution(oneDimensional: false), terms: try optional("terms") ?? 1)
         case "msr-conv2d-full": kind = .denseSymmetricConv2d(try convolution(oneDimensional: false), latentSize: try required("latentSize"))
         case "batch-norm": kind = .batchNorm
         case "relu": kind = .relu
@@ -309,7 +316,10 @@ extension LayerDescription: Codable {
             try c.encode(bias, forKey: FieldKey("bias"))
         case let .conv1d(conv): try encode(conv, oneDimensional: true)
         case let .locallyConnected1d(conv): try encode(conv, oneDimensional: true, padding: false)
-        case let .conv2d(conv), let .symmetricConv2d(conv): try encode(conv, oneDimensional: false)
+        case let .conv2d(conv): try encode(conv, oneDimensional: false)
+        case let .symmetricConv2d(conv, terms):
+            try encode(conv, oneDimensional: false)
+            if terms != 1 { try c.encode(terms, forKey: FieldKey("terms")) }
         case let .denseSymmetricConv2d(conv, latentSize):
             try encode(conv, oneDimensional: false); try c.encode(latentSize, forKey: FieldKey("latentSize"))
         case .batchNorm, .relu, .flatten: break

@@ -124,6 +124,8 @@ public struct TorchReferenceLayout: Sendable, Equatable {
                 + bias(l.hasBias, [l.outputFeatures])
             return (entries, "ShareLinearFull(\(l.inputFeatures), \(l.outputFeatures), bias=\(py(l.hasBias)), latent_size=\(l.latentSize))")
         case let l as SymmetricConv2d:
+            // ShareConv2d holds one Kronecker product; a sum of r > 1 has no reference counterpart.
+            guard l.terms == 1 else { throw TorchReferenceError.noReferenceLayer(layer: "SymmetricConv2d with \(l.terms) Kronecker terms", key: ourPrefix) }
             // nn.Conv2d registers weight and bias first, then ShareConv2d adds A_warp, B_warp, C_warp.
             let entries = [entry("weight", "weight", [l.outputChannels, l.inputChannels, l.kernelSize.0, l.kernelSize.1])]
                 + bias(l.hasBias, [l.outputChannels])

@@ -75,6 +75,10 @@ extension SymmetryMatrix {
     /// the Gram matrices' (the larger of A·Aᵀ's and C·Cᵀ's).
     static func snapFactors(_ layer: SymmetricConv2d, _ p: Parameters, group: String, threshold: Double, prefix: String)
         throws -> (parameters: [String: Tensor], report: SnapReport) {
+        guard layer.terms == 1 else {
+            throw SymmetryError.cannotSnap(layer: prefix.isEmpty ? "(model)" : prefix,
+                                           why: "its U is a sum of \(layer.terms) Kronecker products; snap averages the factors of one (msr-conv with --kronecker-terms 1) or a dense U")
+        }
         let (aKey, cKey) = (SymmetricConv2d.outputChannelsKey, SymmetricConv2d.kernelTapsKey)
         let a = p[aKey].detached(), c = p[cKey].detached()
         let (d, t) = (layer.outputChannels, layer.taps)

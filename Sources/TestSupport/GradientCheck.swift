@@ -55,7 +55,7 @@ public func checkGradients(_ inputs: [Tensor], tolerance: Double = 1e-6, secondO
 }
 
 /// Central differences of `value` with respect to every element of input `i`.
-func finiteDifference(_ xs: [Tensor], _ i: Int, h: Double, _ value: ([Tensor]) -> Double) -> [Double] {
+public func finiteDifference(_ xs: [Tensor], _ i: Int, h: Double, _ value: ([Tensor]) -> Double) -> [Double] {
     let base = xs[i].scalars
     var out = [Double](repeating: 0, count: base.count)
     for e in 0..<base.count {

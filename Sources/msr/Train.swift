@@ -122,6 +122,9 @@ extension MSR {
         @Option(name: .customLong("latent-size"), parsing: .unconditional, help: "MSR's latent size K (default 3 / 6 / 30 for rank1 / 2 / 5).")
         var latentSize: Int?
 
+        @Option(name: .customLong("kronecker-terms"), parsing: .unconditional, help: "r, the Kronecker products summed in MSR-Conv's symmetry matrix U = Σ Aₜ ⊗ Bₜ ⊗ Cₜ (msr-conv, or few-shot --method msr; default 1, the paper's MSR-Conv; at most \(SymmetricConv2d.maximumTerms)). A group's equivariant banks need about |G| terms.")
+        var kroneckerTerms: Int?
+
         @Option(parsing: .unconditional, help: "Tasks to generate (80% train, 20% held out; default 10000, 2000 for 2d_rot8_flip).")
         var tasks: Int?
 
@@ -155,6 +158,9 @@ extension MSR {
                 throw ValidationError("--init-symmetry must be one of \(RegressionExperiment.initialSymmetries.joined(separator: ", ")), got \(initSymmetry).")
             }
             if let latentSize, latentSize < 1 { throw ValidationError("--latent-size must be at least 1, got \(latentSize).") }
+            if let kroneckerTerms, !(1...SymmetricConv2d.maximumTerms).contains(kroneckerTerms) {
+                throw ValidationError("--kronecker-terms must be from 1 to \(SymmetricConv2d.maximumTerms), got \(kroneckerTerms).")
+            }
             if let tasks, tasks < RegressionExperiment.minimumTaskCount {
                 throw ValidationError("--tasks must be at least \(RegressionExperiment.minimumTaskCount) (the 80/20 split must leave 2 held-out tasks), got \(tasks).")
             }
@@ -163,6 +169,9 @@ extension MSR {
                 if model != nil { throw ValidationError("--model is for the regression problems; few-shot problems take --method (maml, anil, protonets, msr).") }
                 if initSymmetry != nil || data != nil || tasks != nil || latentSize != nil {
                     throw ValidationError("--init-symmetry, --data, --tasks and --latent-size are for the regression problems, not for --problem \(problem).")
+                }
+                if kroneckerTerms != nil && (fewShot.method ?? .msr) != .msr {
+                    throw ValidationError("--kronecker-terms sizes MSR-Conv's U; few-shot --method \((fewShot.method ?? .msr).rawValue) has none (use --method msr).")
                 }
                 let ignored = options.givenRegressionFlags
                 if !ignored.isEmpty {
@@ -177,6 +186,9 @@ extension MSR {
                 if problem == .data && data == nil { throw ValidationError("--problem data needs --data FILE.npz.") }
                 if (kernelSize != nil || padding != nil) && problem != .data {
                     throw ValidationError("--kernel-size and --padding size the models of a --data family (--problem data), not of --problem \(problem).")
+                }
+                if kroneckerTerms != nil && network == nil && model != .msrConv {
+                    throw ValidationError("--kronecker-terms sizes msr-conv's U; --model \((model ?? .msrFC).rawValue) has none (describe msr-conv2d layers with \"terms\" in --network).")
                 }
                 if let kernelSize, kernelSize < 1 { throw ValidationError("--kernel-size must be at least 1, got \(kernelSize).") }
                 if let padding, padding < 0 { throw ValidationError("--padding must be at least 0, got \(padding).") }
@@ -202,7 +214,9 @@ extension MSR {
             }
             switch problem {
             case .fewShot(let dataset):
-                try runTraining(try fewShot.experiment(dataset: dataset, options: options), threads: options.threads,
+                var experiment = try fewShot.experiment(dataset: dataset, options: options)
+                experiment.training.kroneckerTerms = kroneckerTerms
+                try runTraining(experiment, threads: options.threads,
                                 report: report, checkpoint: checkpoint, communicator: communicator, initFrom: initFrom)
             case .synthetic(let problem):
                 // Paths are stored absolute, so that eval and --resume work from another directory.
@@ -214,6 +228,7 @@ extension MSR {
                 experiment.kernelSize = kernelSize
                 experiment.padding = padding
                 experiment.initialSymmetry = initSymmetry
+                experiment.kroneckerTerms = kroneckerTerms
                 try runTraining(experiment, threads: options.threads, report: report, checkpoint: checkpoint,
                                 communicator: communicator, initFrom: initFrom)
             }

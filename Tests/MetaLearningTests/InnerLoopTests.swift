@@ -85,4 +85,51 @@ final class InnerLoopTests: XCTestCase {
         // s = √(5/3), t₀.₉₇₅,₃ = 3.182446305284263
         XCTAssertEqual(sample.halfWidth95, 3.182446305284263 * (5.0 / 3).squareRoot() / 2, accuracy: 1e-9)
     }
+
+    /// The meta-gradient of MSR-Conv with a sum of r = 2 Kronecker products, as the fixture `msr_conv2d` pins
+    /// r = 1 (one inner SGD step on the bank, query MSE; here with 2 input channels so that B matters):
+    /// second order, with respect to the initial bank, its learned inner rate and every factor, and its own
+    /// derivative (a Hessian–vector product through the inner step), by finite differences in Float64
+    /// (`checkGradients`, tolerance 1e-6 relative); first order, the meta-gradient taken with the inner
+    /// gradient g₀ held constant, against central differences of L_query(w − α·g₀) with g₀ fixed (1e-6).
+    func testSumOfKroneckerProductsMetaGradients() {
+        let layer = SymmetricConv2d(2, 2, terms: 2)
+        var g = SplitMix64(seed: 30)
+        var p = InnerLoop.metaParameters(for: layer, initial: layer.initialParameters(dtype: .float64, using: &g), initialLearningRate: 0.3)
+        for (i, key) in layer.symmetryMatrixKeys.enumerated() { p[key] = p[key] + 0.3 * randn(p[key].shape, seed: 31 + UInt64(i)) }
+        let support = TaskExamples(inputs: randn([1, 2, 6, 6], seed: 40), targets: randn([1, 2, 4, 4], seed: 41))
+        let query = TaskExamples(inputs: randn([3, 2, 6, 6], seed: 42), targets: randn([3, 2, 4, 4], seed: 43))
+        let keys = ["weight", InnerLoop.learningRateKey("weight")] + layer.symmetryMatrixKeys
+        let inner = InnerLoop(steps: 1)
+        func queryLoss(_ fast: Parameters) -> Tensor { Tensor.meanSquaredError(layer.apply(fast, query.inputs), query.targets) }
+
+        // Second order: the whole meta-objective and its derivative.
+        checkGradients(keys.map { p[$0] }) { t in
+            var q = p
+            for (k, v) in zip(keys, t) { q[k] = v }
+            return queryLoss(inner.adapt(layer, q, on: support, createGraph: true))
+        }
+
+        // First order: ∂/∂θ of L_query(w − α·g₀; A, B, C) with g₀ = ∇_w L_support at θ, held constant.
+        let leaves = p.requiringGradient()
+        let firstOrder = gradients(of: queryLoss(inner.adapt(layer, leaves, on: support, createGraph: false)), wrt: keys.map { leaves[$0] })
+        let w0 = p["weight"].requiringGradient()
+        var atW0 = p; atW0["weight"] = w0
+        let g0 = gradients(of: Tensor.meanSquaredError(layer.apply(atW0, support.inputs), support.targets), wrt: [w0])[0].detached()
+        func value(_ t: [Tensor]) -> Double {
+            var q = p
+            for (k, v) in zip(keys, t) { q[k] = v }
+            q["weight"] = q["weight"] - q[InnerLoop.learningRateKey("weight")] * g0
+            return queryLoss(q).item
+        }
+        let base = keys.map { p[$0] }
+        for (i, key) in keys.enumerated() {
+            let numeric = finiteDifference(base, i, h: 1e-6, value)
+            assertClose(firstOrder[i], Tensor(shape: base[i].shape, values: numeric, dtype: .float64), tolerance: 1e-6, "first order, \(key)")
+        }
+        // The two orders differ by far more than the tolerance, so each check tells them apart.
+        let secondOrder = gradients(of: queryLoss(inner.adapt(layer, leaves, on: support, createGraph: true)), wrt: keys.map { leaves[$0] })
+        let gap = zip(firstOrder, secondOrder).map { zip($0.scalars, $1.scalars).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
+        XCTAssertGreaterThan(gap, 1e-3)
+    }
 }

@@ -74,4 +74,24 @@ final class LayerDescriptionTests: XCTestCase {
             XCTAssertEqual(e as? NetworkDescriptionError, .invalidValue(layer: 0, type: "max-pool", field: "stride", value: 0, expected: "≥ 1"))
         }
     }
+
+    /// msr-conv2d's `terms` (r of U = Σₜ Aₜ ⊗ Bₜ ⊗ Cₜ) reaches the layer, defaults to 1 (and is then left out
+    /// when written, so descriptions saved before it existed read and write the same), and is bounded before
+    /// anything is allocated.
+    func testKroneckerTerms() throws {
+        let sum = try XCTUnwrap(try layer(#"{"type": "msr-conv2d", "channels": 4, "kernel": 3, "terms": 5}"#, [2, 6, 6]).layer as? SymmetricConv2d)
+        XCTAssertEqual(sum.terms, 5)
+        XCTAssertEqual(sum.symmetryMatrixKeys.count, 15)
+        let one = try XCTUnwrap(try layer(#"{"type": "msr-conv2d", "channels": 4, "kernel": 3}"#, [2, 6, 6]).layer as? SymmetricConv2d)
+        XCTAssertEqual(one.terms, 1)
+        let written = String(decoding: try JSONEncoder().encode(LayerDescription(.symmetricConv2d(.init(channels: 4, kernel: .init(square: 3))))), as: UTF8.self)
+        XCTAssertFalse(written.contains("terms"), written)
+        let five = LayerDescription(.symmetricConv2d(.init(channels: 4, kernel: .init(square: 3)), terms: 5))
+        XCTAssertEqual(try JSONDecoder().decode(LayerDescription.self, from: try JSONEncoder().encode(five)), five)
+        for bad in [0, 65, 1_000_000_000] {
+            XCTAssertThrowsError(try layer(#"{"type": "msr-conv2d", "channels": 4, "kernel": 3, "terms": \#(bad)}"#, [2, 6, 6])) { error in
+                XCTAssertTrue(String(describing: error).contains("terms"), "\(error)")
+            }
+        }
+    }
 }

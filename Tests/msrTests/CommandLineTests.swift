@@ -142,3 +142,39 @@ extension CommandLineTests {
         try assertFails(["inspect", "--checkpoint", path("ck"), "--threshold", "0"], mentioning: ["--threshold must lie in (0, 1)"])
     }
 }
+
+extension CommandLineTests {
+    /// `--kronecker-terms r`: MSR-Conv with U = Σₜ Aₜ ⊗ Bₜ ⊗ Cₜ trains, saves r factor triples, resumes and
+    /// evaluates with them and is inspected (without the single-product factor figures); the flag is refused
+    /// out of range, for models without a Kronecker U, and by the reference-code export (ShareConv2d holds one
+    /// product).
+    func testKroneckerTerms() throws {
+        let train = try msr(["train", "--problem", "2d_rot8", "--model", "msr-conv", "--kronecker-terms", "3", "--tasks", "8", "--steps", "2",
+                             "--meta-batch", "2", "--test-tasks", "2", "--checkpoint", path("r3")])
+        XCTAssertEqual(train.status, 0, train.err)
+        let tensors = try SafeTensors(contentsOf: directory.appendingPathComponent("r3").appendingPathComponent("checkpoint.safetensors")).tensors
+        for t in ["", ".1", ".2"] {
+            XCTAssertEqual(tensors["meta.symmetryMatrix.outputChannels" + t]?.shape, [24, 24], t)
+            XCTAssertEqual(tensors["meta.symmetryMatrix.kernelTaps" + t]?.shape, [9, 9], t)
+        }
+        XCTAssertNil(tensors["meta.symmetryMatrix.outputChannels.3"])
+        let resumed = try msr(["train", "--resume", "--checkpoint", path("r3"), "--steps", "3"])
+        XCTAssertEqual(resumed.status, 0, resumed.err)
+        XCTAssertEqual(try msr(["eval", "--checkpoint", path("r3")]).status, 0)
+        let inspect = try msr(["inspect", "--checkpoint", path("r3"), "--json", "--samples", "2"])
+        XCTAssertEqual(inspect.status, 0, inspect.err)
+        let object = try JSONSerialization.jsonObject(with: Data(inspect.out.utf8)) as! [String: Any]
+        XCTAssertNotNil(object["rotatedCopiesError"], inspect.out)
+        XCTAssertNil(object["factors"])
+        try assertFails(["export", "--checkpoint", path("r3"), "--format", "torch-reference", path("r3.safetensors")],
+                        mentioning: ["3 Kronecker terms", "no counterpart"])
+        try assertFails(["train", "--problem", "2d_rot8", "--model", "msr-conv", "--kronecker-terms", "0", "--steps", "1"],
+                        mentioning: ["--kronecker-terms must be from 1 to 64, got 0"])
+        try assertFails(["train", "--problem", "2d_rot8", "--model", "msr-conv", "--kronecker-terms", "65", "--steps", "1"],
+                        mentioning: ["--kronecker-terms must be from 1 to 64, got 65"])
+        try assertFails(["train", "--problem", "2d_rot8", "--model", "conv", "--kronecker-terms", "2", "--steps", "1"],
+                        mentioning: ["--kronecker-terms sizes msr-conv's U", "conv has none"])
+        try assertFails(["train", "--problem", "omniglot", "--method", "protonets", "--kronecker-terms", "2", "--steps", "1"],
+                        mentioning: ["--method protonets has none"])
+    }
+}

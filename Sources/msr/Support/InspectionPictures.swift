@@ -111,10 +111,15 @@ enum InspectionPictures {
                 (SymmetricConv2d.inputChannelsKey, "B (input channels)", .init(rows: "input channel", columns: "input channel")),
                 (SymmetricConv2d.kernelTapsKey, "C (taps, row-major 3×3)", .init(rows: "tap", columns: "tap")),
             ]
+            let sum = layer.terms > 1
             figures.append(("U-factors", HeatMapFigure(
-                title: "\(title): the factors of the symmetry matrix U = A ⊗ B ⊗ C",
-                notes: ["The filter bank is w̃ = (A ⊗ B ⊗ C)·w; all three start at the identity (\(layer.outputChannels) × \(layer.outputChannels), \(layer.inputChannels) × \(layer.inputChannels), \(layer.taps) × \(layer.taps))."],
-                rows: [.init(label: nil, panels: factors.map { .init(label: $0.1, matrix: p[$0.0], axes: $0.2) })],
+                title: "\(title): the factors of the symmetry matrix U = " + (sum ? "Σₜ Aₜ ⊗ Bₜ ⊗ Cₜ (\(layer.terms) terms)" : "A ⊗ B ⊗ C"),
+                notes: [sum ? "The filter bank is w̃ = Σₜ (Aₜ ⊗ Bₜ ⊗ Cₜ)·w, a row per term; the sum starts at the identity (Aₜ = r^(−1/3)·(I + noise centred over the terms), Bₜ = Cₜ = r^(−1/3)·I)."
+                        : "The filter bank is w̃ = (A ⊗ B ⊗ C)·w; all three start at the identity (\(layer.outputChannels) × \(layer.outputChannels), \(layer.inputChannels) × \(layer.inputChannels), \(layer.taps) × \(layer.taps))."],
+                rows: (0..<layer.terms).map { t in
+                    .init(label: sum ? "term \(t + 1)" : nil,
+                          panels: factors.map { .init(label: $0.1, matrix: p[SymmetricConv2d.factorKey($0.0, term: t)], axes: $0.2) })
+                },
                 pixelsPerEntry: 16, valueLabel: "entry")))
         }
         if trainer.model is Conv2d || trainer.model is SymmetricConv2d || trainer.model is DenseSymmetricConv2d, trainer.testTasks.count > 0 {
