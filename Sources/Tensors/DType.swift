@@ -62,16 +62,16 @@ public enum Storage: Sendable {
                      _ f64: (UnsafeMutableBufferPointer<Double>) -> Void) -> Storage {
         switch dtype {
         case .float32:
-            return .float32([Float](unsafeUninitializedCapacity: count) { b, n in f32(b); n = count })
+            return .float32(KernelProfile.uninitializedArray(of: Float.self, count: count) { b, n in f32(b); n = count })
         case .float64:
-            return .float64([Double](unsafeUninitializedCapacity: count) { b, n in f64(b); n = count })
+            return .float64(KernelProfile.uninitializedArray(of: Double.self, count: count) { b, n in f64(b); n = count })
         }
     }
 
     static func zeros(_ dtype: DType, count: Int) -> Storage {
         switch dtype {
-        case .float32: return .float32([Float](repeating: 0, count: count))
-        case .float64: return .float64([Double](repeating: 0, count: count))
+        case .float32: return .float32(KernelProfile.zeroedArray(of: Float.self, count: count))
+        case .float64: return .float64(KernelProfile.zeroedArray(of: Double.self, count: count))
         }
     }
 
@@ -87,7 +87,7 @@ public enum Storage: Sendable {
     func map(_ f32: (Float) -> Float, _ f64: (Double) -> Double) -> Storage {
         switch self {
         case .float32(let a):
-            return .float32([Float](unsafeUninitializedCapacity: a.count) { out, n in
+            return .float32(KernelProfile.uninitializedArray(of: Float.self, count: a.count) { out, n in
                 a.withUnsafeBufferPointer { x in
                     // Raw pointers: buffer-pointer subscripts kept these loops from vectorising.
                     guard let xp = x.baseAddress, let op = out.baseAddress else { return }
@@ -96,7 +96,7 @@ public enum Storage: Sendable {
                 n = a.count
             })
         case .float64(let a):
-            return .float64([Double](unsafeUninitializedCapacity: a.count) { out, n in
+            return .float64(KernelProfile.uninitializedArray(of: Double.self, count: a.count) { out, n in
                 a.withUnsafeBufferPointer { x in
                     guard let xp = x.baseAddress, let op = out.baseAddress else { return }
                     for i in 0..<x.count { op[i] = f64(xp[i]) }

@@ -32,7 +32,7 @@ extension Tensor {
     public static func randomNormal(_ shape: [Int], mean: Double = 0, standardDeviation: Double = 1,
                                     dtype: DType = .float32, using generator: inout SplitMix64) -> Tensor {
         let n = mustSucceed { try ShapeCheck.elementCount(shape, op: "randomNormal") }
-        var v = [Double](repeating: 0, count: n)
+        var v = KernelProfile.zeroedArray(of: Double.self, count: n)
         for i in 0..<n { v[i] = mean + standardDeviation * generator.nextNormal() }
         return Tensor(shape: shape, values: v, dtype: dtype)
     }
@@ -41,7 +41,7 @@ extension Tensor {
     public static func randomUniform(_ shape: [Int], low: Double = 0, high: Double = 1,
                                      dtype: DType = .float32, using generator: inout SplitMix64) -> Tensor {
         let n = mustSucceed { try ShapeCheck.elementCount(shape, op: "randomUniform") }
-        var v = [Double](repeating: 0, count: n)
+        var v = KernelProfile.zeroedArray(of: Double.self, count: n)
         for i in 0..<n { v[i] = low + (high - low) * generator.nextUniform() }
         return Tensor(shape: shape, values: v, dtype: dtype)
     }

@@ -5,21 +5,21 @@
 extension Tensor {
     @inline(__always)
     static func binary<Op: ElementwiseBinaryOperation>(_ op: String, _ a: Tensor, _ b: Tensor, _ operation: Op.Type,
-                                                       rule: @escaping BackwardRule) -> Tensor {
+                                                       rule: @escaping BackwardRule) -> Tensor { return KernelProfile.time(.elementwise) {
         guard a.dtype == b.dtype else { preconditionFailure("\(TensorError.dtypeMismatch(op: op, lhs: a.dtype, rhs: b.dtype))") }
         let shape = mustSucceed { try ShapeCheck.broadcast(a.shape, b.shape, op: op) }
         let n = product(shape)
         let storage: Storage
         switch (a.storage, b.storage) {
         case (.float32(let x), .float32(let y)):
-            storage = .float32([Float](unsafeUninitializedCapacity: n) { out, count in
+            storage = .float32(KernelProfile.uninitializedArray(of: Float.self, count: n) { out, count in
                 x.withUnsafeBufferPointer { x in y.withUnsafeBufferPointer { y in
                     broadcastApply(x, a.shape, y, b.shape, outShape: shape, into: out, operation)
                 } }
                 count = n
             })
         case (.float64(let x), .float64(let y)):
-            storage = .float64([Double](unsafeUninitializedCapacity: n) { out, count in
+            storage = .float64(KernelProfile.uninitializedArray(of: Double.self, count: n) { out, count in
                 x.withUnsafeBufferPointer { x in y.withUnsafeBufferPointer { y in
                     broadcastApply(x, a.shape, y, b.shape, outShape: shape, into: out, operation)
                 } }
@@ -28,7 +28,7 @@ extension Tensor {
         default: preconditionFailure("unreachable")
         }
         return record(op, shape: shape, storage: storage, inputs: [a, b], rule: rule)
-    }
+    } }
 
     public static func + (a: Tensor, b: Tensor) -> Tensor {
         binary("add", a, b, AddOperation.self) { g, node in

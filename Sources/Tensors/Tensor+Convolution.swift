@@ -138,7 +138,7 @@ extension Tensor {
     }
 
     /// `out[indices[i]] += self[i]` into zeros of `target` (the adjoint of `gathering`).
-    func scatterAdding(at indices: [Int32], toShape target: [Int]) -> Tensor {
+    func scatterAdding(at indices: [Int32], toShape target: [Int]) -> Tensor { return KernelProfile.time(.pooling) {
         precondition(indices.count == count, "scatterAdding: \(indices.count) indices for \(count) elements")
         let total = product(target)
         func run<T: FloatingPoint>(_ x: UnsafeBufferPointer<T>, _ out: UnsafeMutableBufferPointer<T>) {
@@ -151,10 +151,10 @@ extension Tensor {
         return Tensor.record("scatterAdd", shape: target, storage: storage, inputs: [self]) { grad, _ in
             [grad.gathering(at: indices, shape: sourceShape)]
         }
-    }
+    } }
 
     /// `out[i] = self[indices[i]]`, shaped `shape` (the adjoint of `scatterAdding`).
-    func gathering(at indices: [Int32], shape outShape: [Int]) -> Tensor {
+    func gathering(at indices: [Int32], shape outShape: [Int]) -> Tensor { return KernelProfile.time(.pooling) {
         precondition(indices.count == product(outShape), "gathering: \(indices.count) indices for shape \(outShape)")
         func run<T>(_ x: UnsafeBufferPointer<T>, _ out: UnsafeMutableBufferPointer<T>) {
             indices.withUnsafeBufferPointer { idx in
@@ -166,7 +166,7 @@ extension Tensor {
         return Tensor.record("gather", shape: outShape, storage: storage, inputs: [self]) { grad, _ in
             [grad.scatterAdding(at: indices, toShape: sourceShape)]
         }
-    }
+    } }
 
     /// Average-pooling over kh×kw windows (stride defaults to the kernel): (N, C, H, W) → (N, C, oh, ow).
     public func avgPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil) -> Tensor {

@@ -70,7 +70,7 @@ extension Tensor {
         let storage: Storage
         switch (self.storage, mask) {
         case (.float32(let x), .float32(let m)):
-            storage = .float32([Float](unsafeUninitializedCapacity: x.count) { out, k in
+            storage = .float32(KernelProfile.uninitializedArray(of: Float.self, count: x.count) { out, k in
                 x.withUnsafeBufferPointer { x in m.withUnsafeBufferPointer { m in
                     guard let xp = x.baseAddress, let mp = m.baseAddress, let op = out.baseAddress else { return }
                     for i in 0..<x.count { op[i] = mp[i] > 0 ? xp[i] : 0 }
@@ -78,7 +78,7 @@ extension Tensor {
                 k = x.count
             })
         case (.float64(let x), .float64(let m)):
-            storage = .float64([Double](unsafeUninitializedCapacity: x.count) { out, k in
+            storage = .float64(KernelProfile.uninitializedArray(of: Double.self, count: x.count) { out, k in
                 x.withUnsafeBufferPointer { x in m.withUnsafeBufferPointer { m in
                     guard let xp = x.baseAddress, let mp = m.baseAddress, let op = out.baseAddress else { return }
                     for i in 0..<x.count { op[i] = mp[i] > 0 ? xp[i] : 0 }

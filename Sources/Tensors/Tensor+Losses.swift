@@ -17,7 +17,7 @@ extension Tensor {
             preconditionFailure("\(TensorError.shapeMismatch(op: "crossEntropy", lhs: logits.shape, rhs: [labels.count], detail: "expected logits (N, classes) and N labels"))")
         }
         let classes = logits.shape[1]
-        var oneHot = [Double](repeating: 0, count: logits.count)
+        var oneHot = KernelProfile.zeroedArray(of: Double.self, count: logits.count)
         for (i, y) in labels.enumerated() {
             precondition(y >= 0 && y < classes, "crossEntropy: label \(y) is outside 0..<\(classes)")
             oneHot[i * classes + y] = 1
@@ -65,7 +65,7 @@ extension Tensor {
         switch (a.storage, b.storage, s.storage) {
         case (.float32(let x), .float32(let y), .float32(let z)):
             let c = z[0] * Float(factor)
-            storage = .float32([Float](unsafeUninitializedCapacity: n) { out, count in
+            storage = .float32(KernelProfile.uninitializedArray(of: Float.self, count: n) { out, count in
                 x.withUnsafeBufferPointer { x in y.withUnsafeBufferPointer { y in
                     for i in 0..<n { out[i] = (x[i] - y[i]) * c }
                 } }
@@ -73,7 +73,7 @@ extension Tensor {
             })
         case (.float64(let x), .float64(let y), .float64(let z)):
             let c = z[0] * factor
-            storage = .float64([Double](unsafeUninitializedCapacity: n) { out, count in
+            storage = .float64(KernelProfile.uninitializedArray(of: Double.self, count: n) { out, count in
                 x.withUnsafeBufferPointer { x in y.withUnsafeBufferPointer { y in
                     for i in 0..<n { out[i] = (x[i] - y[i]) * c }
                 } }

@@ -80,9 +80,9 @@ func productStorage(_ a: Tensor, _ b: Tensor, count: Int, empty: Bool, op: Strin
     if empty { return .zeros(a.dtype, count: count) }
     switch (a.storage, b.storage) {
     case (.float32(let x), .float32(let y)):
-        return .float32([Float](unsafeUninitializedCapacity: count) { out, c in f32(x, y, out); c = count })
+        return .float32(KernelProfile.uninitializedArray(of: Float.self, count: count) { out, c in f32(x, y, out); c = count })
     case (.float64(let x), .float64(let y)):
-        return .float64([Double](unsafeUninitializedCapacity: count) { out, c in f64(x, y, out); c = count })
+        return .float64(KernelProfile.uninitializedArray(of: Double.self, count: count) { out, c in f64(x, y, out); c = count })
     default:
         preconditionFailure("\(TensorError.dtypeMismatch(op: op, lhs: a.dtype, rhs: b.dtype))")
     }

@@ -29,7 +29,7 @@ extension Tensor {
     /// built from differentiable ops on x, so gradients of every order are exact.
     public func standardizedPerChannel(epsilon: Double = 1e-5) -> Tensor {
         let (n, c, s) = channelLayout(op: "standardizedPerChannel")
-        var inverseDeviation = [Double](repeating: 0, count: c)
+        var inverseDeviation = KernelProfile.zeroedArray(of: Double.self, count: c)
         let storage = inverseDeviation.withUnsafeMutableBufferPointer { inv in
             self.storage.transform(count: count,
                 { standardizeKernel($0, n: n, c: c, s: s, epsilon: epsilon, into: $1, inverseDeviation: inv.baseAddress!) },
@@ -49,14 +49,14 @@ extension Tensor {
             let dx: Storage
             switch (g.storage, saved) {
             case (.float32(let gs), .float32(let ys)):
-                dx = .float32([Float](unsafeUninitializedCapacity: gs.count) { out, k in
+                dx = .float32(KernelProfile.uninitializedArray(of: Float.self, count: gs.count) { out, k in
                     gs.withUnsafeBufferPointer { gp in ys.withUnsafeBufferPointer { yp in
                         standardizeBackwardKernel(gp, yp, n: n, c: c, s: s, inverseDeviation: inverseDeviations, into: out)
                     } }
                     k = gs.count
                 })
             case (.float64(let gs), .float64(let ys)):
-                dx = .float64([Double](unsafeUninitializedCapacity: gs.count) { out, k in
+                dx = .float64(KernelProfile.uninitializedArray(of: Double.self, count: gs.count) { out, k in
                     gs.withUnsafeBufferPointer { gp in ys.withUnsafeBufferPointer { yp in
                         standardizeBackwardKernel(gp, yp, n: n, c: c, s: s, inverseDeviation: inverseDeviations, into: out)
                     } }
@@ -81,13 +81,13 @@ extension Tensor {
         switch (self.storage, gamma.storage, beta?.storage) {
         case (.float32(let x), .float32(let a), let b):
             let shift: [Float]? = b.map { Float.scalars($0) }
-            storage = .float32([Float](unsafeUninitializedCapacity: x.count) { out, k in
+            storage = .float32(KernelProfile.uninitializedArray(of: Float.self, count: x.count) { out, k in
                 x.withUnsafeBufferPointer { channelAffineKernel($0, n: n, c: c, s: s, scale: a, shift: shift, into: out) }
                 k = x.count
             })
         case (.float64(let x), .float64(let a), let b):
             let shift: [Double]? = b.map { Double.scalars($0) }
-            storage = .float64([Double](unsafeUninitializedCapacity: x.count) { out, k in
+            storage = .float64(KernelProfile.uninitializedArray(of: Double.self, count: x.count) { out, k in
                 x.withUnsafeBufferPointer { channelAffineKernel($0, n: n, c: c, s: s, scale: a, shift: shift, into: out) }
                 k = x.count
             })
@@ -122,12 +122,12 @@ extension Tensor {
         let storage: Storage
         switch (self.storage, bias.storage) {
         case (.float32(let x), .float32(let b)):
-            storage = .float32([Float](unsafeUninitializedCapacity: x.count) { out, k in
+            storage = .float32(KernelProfile.uninitializedArray(of: Float.self, count: x.count) { out, k in
                 x.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { b in run(x, b, out) } }
                 k = x.count
             })
         case (.float64(let x), .float64(let b)):
-            storage = .float64([Double](unsafeUninitializedCapacity: x.count) { out, k in
+            storage = .float64(KernelProfile.uninitializedArray(of: Double.self, count: x.count) { out, k in
                 x.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { b in run(x, b, out) } }
                 k = x.count
             })
@@ -201,7 +201,7 @@ func contiguousDot<T: BinaryFloatingPoint & SIMDScalar>(_ p: UnsafePointer<T>, _
 func standardizeKernel<T: BinaryFloatingPoint & SIMDScalar>(
     _ x: UnsafeBufferPointer<T>, n: Int, c: Int, s: Int, epsilon: Double,
     into out: UnsafeMutableBufferPointer<T>, inverseDeviation: UnsafeMutablePointer<Double>
-) {
+) { KernelProfile.time(.batchNorm) {
     guard let xp = x.baseAddress, let op = out.baseAddress, n * s > 0 else { return }
     let size = T(n * s)
     IntraOp.forEachRange(items: c, parts: IntraOp.parts(items: c, work: n * c * s)) { channels in
@@ -219,13 +219,13 @@ func standardizeKernel<T: BinaryFloatingPoint & SIMDScalar>(
             }
         }
     }
-}
+} }
 
 /// `out = (1/σ̃_c)·(g − mean_c(g) − x̂·mean_c(g·x̂))`.
 func standardizeBackwardKernel<T: BinaryFloatingPoint & SIMDScalar>(
     _ g: UnsafeBufferPointer<T>, _ xHat: UnsafeBufferPointer<T>, n: Int, c: Int, s: Int, inverseDeviation: [Double],
     into out: UnsafeMutableBufferPointer<T>
-) {
+) { KernelProfile.time(.batchNorm) {
     guard let gp = g.baseAddress, let yp = xHat.baseAddress, let op = out.baseAddress, n * s > 0 else { return }
     let size = T(n * s)
     IntraOp.forEachRange(items: c, parts: IntraOp.parts(items: c, work: n * c * s)) { channels in
@@ -245,13 +245,13 @@ func standardizeBackwardKernel<T: BinaryFloatingPoint & SIMDScalar>(
             }
         }
     }
-}
+} }
 
 /// `out = x·γ_c + β_c`.
 func channelAffineKernel<T: BinaryFloatingPoint>(
     _ x: UnsafeBufferPointer<T>, n: Int, c: Int, s: Int, scale: [T], shift: [T]?,
     into out: UnsafeMutableBufferPointer<T>
-) {
+) { KernelProfile.time(.batchNorm) {
     guard let xp = x.baseAddress, let op = out.baseAddress else { return }
     IntraOp.forEachRange(items: n, parts: IntraOp.parts(items: n, work: n * c * s)) { images in
         for i in images {
@@ -262,12 +262,12 @@ func channelAffineKernel<T: BinaryFloatingPoint>(
             }
         }
     }
-}
+} }
 
 /// `out[c] = Σ_{n,s} x[n, c, s]`.
 func channelSumKernel<T: BinaryFloatingPoint & SIMDScalar>(
     _ x: UnsafeBufferPointer<T>, n: Int, c: Int, s: Int, into out: UnsafeMutableBufferPointer<T>
-) {
+) { KernelProfile.time(.batchNorm) {
     guard let op = out.baseAddress else { return }
     guard let xp = x.baseAddress else { op.update(repeating: 0, count: c); return }
     IntraOp.forEachRange(items: c, parts: IntraOp.parts(items: c, work: n * c * s)) { channels in
@@ -277,4 +277,4 @@ func channelSumKernel<T: BinaryFloatingPoint & SIMDScalar>(
             op[ch] = total
         }
     }
-}
+} }

@@ -28,12 +28,12 @@ extension Tensor {
             let count = outer * inner
             switch current {
             case .float32(let x):
-                current = .float32([Float](unsafeUninitializedCapacity: count) { out, c in
+                current = .float32(KernelProfile.uninitializedArray(of: Float.self, count: count) { out, c in
                     x.withUnsafeBufferPointer { reduceMiddleAxis($0, outer: outer, n: n, inner: inner, into: out, isSum: isSum) }
                     c = count
                 })
             case .float64(let x):
-                current = .float64([Double](unsafeUninitializedCapacity: count) { out, c in
+                current = .float64(KernelProfile.uninitializedArray(of: Double.self, count: count) { out, c in
                     x.withUnsafeBufferPointer { reduceMiddleAxis($0, outer: outer, n: n, inner: inner, into: out, isSum: isSum) }
                     c = count
                 })

@@ -200,12 +200,12 @@ func concatenateStorage(_ parts: [Storage], dtype: DType, count: Int, sizes: [In
     switch dtype {
     case .float32:
         let xs = parts.map { Float.scalars($0) }
-        return .float32([Float](unsafeUninitializedCapacity: count) { out, c in
+        return .float32(KernelProfile.uninitializedArray(of: Float.self, count: count) { out, c in
             concatenateKernel(xs, sizes: sizes, outer: outer, inner: inner, into: out); c = count
         })
     case .float64:
         let xs = parts.map { Double.scalars($0) }
-        return .float64([Double](unsafeUninitializedCapacity: count) { out, c in
+        return .float64(KernelProfile.uninitializedArray(of: Double.self, count: count) { out, c in
             concatenateKernel(xs, sizes: sizes, outer: outer, inner: inner, into: out); c = count
         })
     }

@@ -60,7 +60,7 @@ public struct Tensor: @unchecked Sendable {
 
     /// The n×n identity matrix.
     public static func eye(_ n: Int, dtype: DType = .float32) -> Tensor {
-        var v = [Double](repeating: 0, count: n * n)
+        var v = KernelProfile.zeroedArray(of: Double.self, count: n * n)
         for i in 0..<n { v[i * n + i] = 1 }
         return Tensor(shape: [n, n], values: v, dtype: dtype)
     }

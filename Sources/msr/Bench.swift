@@ -71,6 +71,9 @@ extension MSR {
             @Option(help: "Query images per class (the protocol: 15).")
             var queries = 15
 
+            @Flag(name: .customLong("no-time-split"), help: "Skip the profiled sample that splits each step's CPU time by kind of kernel.")
+            var noTimeSplit = false
+
             func validate() throws {
                 guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
                 guard steps >= 1, repeats >= 1, warmup >= 0 else {
@@ -83,7 +86,7 @@ extension MSR {
                 try FewShotBenchmark.run(.init(
                     methods: methods.isEmpty ? FewShotBenchmarkMethod.allCases : methods, threads: threads, steps: steps,
                     warmupSteps: warmup, repeats: repeats, width: width, queries: queries,
-                    matmulSamples: steps * repeats <= 3 ? 3 : 7))
+                    matmulSamples: steps * repeats <= 3 ? 3 : 7, timeSplit: !noTimeSplit))
             }
         }
     }

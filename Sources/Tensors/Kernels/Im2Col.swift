@@ -7,7 +7,7 @@ public struct WindowGeometry: Equatable, Sendable {
 
 /// im2col: `cols[c·kh·kw + i·kw + j, oy·ow + ox] = x[c, oy·sy − py + i, ox·sx − px + j]` (0 outside), for
 /// one image x (C, H, W) → cols (C·kh·kw, oh·ow). The layout of PyTorch's `F.unfold`.
-func im2col<T: FloatingPoint>(_ x: UnsafePointer<T>, channels: Int, _ g: WindowGeometry, into cols: UnsafeMutablePointer<T>) {
+func im2col<T: FloatingPoint>(_ x: UnsafePointer<T>, channels: Int, _ g: WindowGeometry, into cols: UnsafeMutablePointer<T>) { KernelProfile.time(.im2col) {
     let oh = g.outHeight, ow = g.outWidth, L = oh * ow
     var row = 0
     for c in 0..<channels {
@@ -39,11 +39,11 @@ func im2col<T: FloatingPoint>(_ x: UnsafePointer<T>, channels: Int, _ g: WindowG
             }
         }
     }
-}
+} }
 
 /// col2im, the adjoint of `im2col`: `x[c, iy, ix] += cols[…]` for every window position that reads it.
 /// `x` must be zeroed by the caller.
-func col2im<T: FloatingPoint>(_ cols: UnsafePointer<T>, channels: Int, _ g: WindowGeometry, into x: UnsafeMutablePointer<T>) {
+func col2im<T: FloatingPoint>(_ cols: UnsafePointer<T>, channels: Int, _ g: WindowGeometry, into x: UnsafeMutablePointer<T>) { KernelProfile.time(.im2col) {
     let oh = g.outHeight, ow = g.outWidth, L = oh * ow
     var row = 0
     for c in 0..<channels {
@@ -73,13 +73,13 @@ func col2im<T: FloatingPoint>(_ cols: UnsafePointer<T>, channels: Int, _ g: Wind
             }
         }
     }
-}
+} }
 
 /// Max over each kh×kw window of `planes` planes of H×W: `out[p, oy, ox]` and the flat input index of
 /// the first maximum (row-major window order; a NaN wins, as `max` does). Planes are split across the
 /// intra-op threads.
 func maxPoolKernel<T: FloatingPoint>(_ x: UnsafeBufferPointer<T>, planes: Int, _ g: WindowGeometry,
-                                     into out: UnsafeMutableBufferPointer<T>, indices: UnsafeMutablePointer<Int32>) {
+                                     into out: UnsafeMutableBufferPointer<T>, indices: UnsafeMutablePointer<Int32>) { KernelProfile.time(.pooling) {
     guard let xp = x.baseAddress, let op = out.baseAddress else { return }
     let oh = g.outHeight, ow = g.outWidth, plane = g.height * g.width
     let parts = IntraOp.parts(items: planes, work: planes * plane)
@@ -150,4 +150,4 @@ func maxPoolKernel<T: FloatingPoint>(_ x: UnsafeBufferPointer<T>, planes: Int, _
             }
         }
     }
-}
+} }

@@ -54,7 +54,7 @@ public enum MatrixMultiply {
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
-    ) {
+    ) { KernelProfile.time(.products) {
         if MatmulConfiguration.backend(m: m, n: n, k: k) == .blas,
            blasGemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                     a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate) {
@@ -62,13 +62,13 @@ public enum MatrixMultiply {
         }
         builtInGemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                     a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
-    }
+    } }
 
     public static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
         c: UnsafeMutablePointer<Double>, ldc: Int, accumulate: Bool
-    ) {
+    ) { KernelProfile.time(.products) {
         if MatmulConfiguration.backend(m: m, n: n, k: k) == .blas,
            blasGemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                     a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate) {
@@ -76,7 +76,7 @@ public enum MatrixMultiply {
         }
         builtInGemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                     a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
-    }
+    } }
 
     // MARK: Built-in kernels
 

@@ -1,7 +1,7 @@
 /// Reduction of the middle axis of a tensor viewed as (outer, n, inner): `out[o, i] = ⊕ₖ x[o, k, i]`.
 @inline(__always)
 func reduceMiddleAxis<T: FloatingPoint>(_ x: UnsafeBufferPointer<T>, outer: Int, n: Int, inner: Int,
-                                        into out: UnsafeMutableBufferPointer<T>, isSum: Bool) {
+                                        into out: UnsafeMutableBufferPointer<T>, isSum: Bool) { KernelProfile.time(.reductions) {
     if inner == 1 {
         for o in 0..<outer {
             let base = o * n
@@ -40,4 +40,4 @@ func reduceMiddleAxis<T: FloatingPoint>(_ x: UnsafeBufferPointer<T>, outer: Int,
             }
         }
     }
-}
+} }

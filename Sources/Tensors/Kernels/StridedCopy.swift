@@ -17,7 +17,7 @@ func coalesce(shape: [Int], strides: [Int]) -> (shape: [Int], strides: [Int]) {
 /// Gathers a strided view: `out[i₀…iₙ] = src[offset + Σ iₖ·strides[k]]`, `out` row-major of `shape`.
 /// Covers permute (permuted strides), expand (zero strides) and slicing (offset, parent strides).
 func stridedGather<T>(_ src: UnsafeBufferPointer<T>, offset: Int, strides: [Int], shape: [Int],
-                      into out: UnsafeMutableBufferPointer<T>) {
+                      into out: UnsafeMutableBufferPointer<T>) { KernelProfile.time(.copies) {
     let n = out.count
     if n == 0 { return }
     let (sh, st) = coalesce(shape: shape, strides: strides)
@@ -45,12 +45,12 @@ func stridedGather<T>(_ src: UnsafeBufferPointer<T>, offset: Int, strides: [Int]
             d -= 1
         }
     }
-}
+} }
 
 /// Scatters into a strided view: `dst[offset + Σ iₖ·strides[k]] (+)= src[i₀…iₙ]`. Zero strides with
 /// `accumulate` sum the repeated elements.
 func stridedScatter<T: FloatingPoint>(_ src: UnsafeBufferPointer<T>, into dst: UnsafeMutableBufferPointer<T>,
-                                      offset: Int, strides: [Int], shape: [Int], accumulate: Bool) {
+                                      offset: Int, strides: [Int], shape: [Int], accumulate: Bool) { KernelProfile.time(.copies) {
     let n = src.count
     if n == 0 { return }
     let (sh, st) = coalesce(shape: shape, strides: strides)
@@ -75,7 +75,7 @@ func stridedScatter<T: FloatingPoint>(_ src: UnsafeBufferPointer<T>, into dst: U
             d -= 1
         }
     }
-}
+} }
 
 extension Storage {
     /// A new storage of `count` elements filled by a kernel over (source, destination) buffers.
@@ -85,11 +85,11 @@ extension Storage {
                    _ f64: (UnsafeBufferPointer<Double>, UnsafeMutableBufferPointer<Double>) -> Void) -> Storage {
         switch self {
         case .float32(let x):
-            return .float32([Float](unsafeUninitializedCapacity: count) { out, c in
+            return .float32(KernelProfile.uninitializedArray(of: Float.self, count: count) { out, c in
                 x.withUnsafeBufferPointer { f32($0, out) }; c = count
             })
         case .float64(let x):
-            return .float64([Double](unsafeUninitializedCapacity: count) { out, c in
+            return .float64(KernelProfile.uninitializedArray(of: Double.self, count: count) { out, c in
                 x.withUnsafeBufferPointer { f64($0, out) }; c = count
             })
         }
@@ -102,11 +102,11 @@ extension Storage {
                             _ f64: (UnsafeBufferPointer<Double>, UnsafeMutableBufferPointer<Double>) -> Void) -> Storage {
         switch self {
         case .float32(let x):
-            var out = [Float](repeating: 0, count: count)
+            var out = KernelProfile.zeroedArray(of: Float.self, count: count)
             x.withUnsafeBufferPointer { s in out.withUnsafeMutableBufferPointer { f32(s, $0) } }
             return .float32(out)
         case .float64(let x):
-            var out = [Double](repeating: 0, count: count)
+            var out = KernelProfile.zeroedArray(of: Double.self, count: count)
             x.withUnsafeBufferPointer { s in out.withUnsafeMutableBufferPointer { f64(s, $0) } }
             return .float64(out)
         }

@@ -1,0 +1,43 @@
+import Foundation
+import Tensors
+import TestSupport
+import XCTest
+
+/// `KernelProfile`: each kernel's own time under its kind, nested kernels not counted twice, nothing counted
+/// when off.
+final class KernelProfileTests: XCTestCase {
+    /// A product, a convolution (im2col + product), a batch norm, a pool, a transpose copy and elementwise
+    /// work are each counted under their own kind; the kinds together claim no more than the wall time
+    /// of the single-threaded body (nothing counted twice).
+    func testKernelsAreCountedUnderTheirKinds() {
+        let a = randn([64, 64], seed: 1).to(.float32), b = randn([64, 64], seed: 2).to(.float32)
+        let x = randn([4, 3, 12, 12], seed: 3).to(.float32), w = randn([5, 3, 3, 3], seed: 4).to(.float32)
+        let start = Date()
+        let profile = KernelProfile.measuring { () -> Tensor in
+            let p = Tensor.matmul(a, b)
+            let y = Tensor.conv2d(x, weight: w, padding: (1, 1))
+            let n = Tensor.batchNorm(y, scale: Tensor.ones([5]), shift: Tensor.zeros([5])).relu().maxPool2d(kernel: (2, 2))
+            return (p.transposed() * 2).sum() + n.sum()
+        }
+        let wall = Date().timeIntervalSince(start)
+        for kind in [KernelProfile.Kind.products, .im2col, .batchNorm, .pooling, .copies, .elementwise, .allocation] {
+            XCTAssertGreaterThan(profile.calls[kind] ?? 0, 0, kind.name)
+            XCTAssertGreaterThan(profile.seconds[kind] ?? 0, 0, kind.name)
+        }
+        XCTAssertGreaterThanOrEqual(profile.calls[.products] ?? 0, 2)   // the matmul and the convolution's product
+        XCTAssertLessThanOrEqual(profile.seconds.values.reduce(0, +), wall)
+        // Off again: a product after the profile is not counted anywhere.
+        let again = KernelProfile.measuring { () -> Int in 0 }
+        _ = Tensor.matmul(a, b)
+        XCTAssertEqual(again.calls.values.reduce(0, +), 0)
+    }
+
+    /// An elementwise op's output allocation is counted as allocation, not as elementwise: the two kinds'
+    /// calls grow together and elementwise's own time excludes the nested allocation.
+    func testNestedAllocationIsNotCountedTwice() {
+        let x = randn([1 << 16], seed: 5).to(.float32), y = randn([1 << 16], seed: 6).to(.float32)
+        let profile = KernelProfile.measuring { () -> Tensor in (0..<20).reduce(x) { z, _ in z + y } }
+        XCTAssertEqual(profile.calls[.elementwise], 20)
+        XCTAssertGreaterThanOrEqual(profile.calls[.allocation] ?? 0, 20)
+    }
+}
