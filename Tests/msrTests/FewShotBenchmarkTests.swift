@@ -30,10 +30,20 @@ final class FewShotBenchmarkTests: XCTestCase {
         let rows = r.output.split(separator: "\n").filter { line in
             ["protonets ", "maml-fo ", "msr "].contains { line.hasPrefix($0) }
         }
-        XCTAssertEqual(rows.count, 3, r.output)
+        // A row per method in the speed table, then one per method in the time split.
+        XCTAssertEqual(rows.count, 6, r.output)
         // ProtoNets has a PyTorch figure (15.3 tasks/s), MSR none.
         XCTAssertTrue(rows[0].contains("15.3"), String(rows[0]))
         XCTAssertTrue(rows[2].contains("—"), String(rows[2]))
+        // The split: the kernels' shares and the rest add up to the sample's CPU time (to the rounding of 9
+        // whole percentages), products claim a share.
+        XCTAssertTrue(r.output.contains("Where the CPU time goes"), r.output)
+        for row in rows[3...] {
+            let shares = row.split(separator: " ").filter { $0.hasSuffix("%") }.compactMap { Double($0.dropLast()) }
+            XCTAssertEqual(shares.count, 9, String(row))
+            XCTAssertEqual(shares.reduce(0, +), 100, accuracy: 5, String(row))
+            XCTAssertGreaterThan(shares[0], 0, String(row))
+        }
     }
 
     func testBadSettingsAreRejected() throws {
