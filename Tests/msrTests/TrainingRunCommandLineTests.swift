@@ -114,6 +114,10 @@ final class TrainingRunCommandLineTests: CommandLineTestCase {
         let before = (final["evaluations"] as! [[String: Any]]).map { $0["step"] as! Int }
         let after = (try json("more.json")["evaluations"] as! [[String: Any]]).map { $0["step"] as! Int }
         XCTAssertEqual(after, before + [steps + 1])
+        // Every evaluation records the process's peak memory then: positive, never falling within one process.
+        let memory = (final["evaluations"] as! [[String: Any]]).map { $0["peak_memory_mib"] as? Double ?? -1 }
+        XCTAssertTrue(memory.allSatisfy { $0 > 0 }, "\(memory)")
+        XCTAssertEqual(memory, memory.sorted())
     }
 
     /// Unwritable destinations fail before the first step, with the system's reason, not Foundation's dump.

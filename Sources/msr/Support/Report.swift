@@ -65,6 +65,7 @@ struct TrainingReport<Config: Experiment>: JSONReport {
             try entry.encode(e.trainLoss, forKey: Key("train_loss"))
             for (name, value) in zip(trainingMetrics, e.trainMetrics) { try entry.encode(value, forKey: Key("train_\(name)")) }
             try entry.encode(e.elapsedSeconds, forKey: Key("elapsed_seconds"))
+            try entry.encodeIfPresent(e.peakMemoryMiB, forKey: Key("peak_memory_mib"))
         }
     }
 }
@@ -138,9 +139,5 @@ func formatLoss(_ m: MeanWithInterval) -> String {
     String(format: "%.4f ± %.4f", m.mean, m.halfWidth95)
 }
 
-/// Peak resident set size of this process in MiB (getrusage's ru_maxrss, KiB on Linux).
-func peakResidentMiB() -> Double {
-    var usage = rusage()
-    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-    return Double(usage.ru_maxrss) / 1024
-}
+/// Peak resident set size of this process in MiB.
+func peakResidentMiB() -> Double { Evaluation.peakResidentMiB() }
