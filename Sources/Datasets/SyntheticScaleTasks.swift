@@ -72,6 +72,8 @@ public struct SyntheticScaleTasks: TaskFamily {
     public var inputShape: [Int] { [1, Self.imageSize, Self.imageSize] }
     /// (9, 24, 24)
     public var targetShape: [Int] { [Self.outputChannels, Self.outputSize, Self.outputSize] }
+    /// (9, 1, 9, 9), the shape of a task's filter bank.
+    public var filterBankShape: [Int] { [Self.outputChannels, 1, Self.kernelSize, Self.kernelSize] }
 
     /// - Parameters:
     ///   - count: number of tasks; by default 10,000 (`defaultTaskCount`).
@@ -128,8 +130,7 @@ public struct SyntheticScaleTasks: TaskFamily {
     public func filterBank(at index: Int) -> Tensor {
         precondition(0 <= index && index < count, "filterBank(at:): index \(index) is outside 0..<\(count)")
         var generator = SplitMix64(seed: taskSeed(index))
-        return Tensor(shape: [Self.outputChannels, 1, Self.kernelSize, Self.kernelSize],
-                      scalars: filters(drawCoefficients(using: &generator)))
+        return Tensor(shape: filterBankShape, scalars: filters(drawCoefficients(using: &generator)))
     }
 
     /// The filter banks of all tasks: (count, 9, 1, 9, 9), Float32 (29 MB for 10,000 tasks).
@@ -175,7 +176,7 @@ public struct SyntheticScaleTasks: TaskFamily {
             n = size
         }
         let inputs = Tensor(shape: [Self.examplesPerTask, 1, Self.imageSize, Self.imageSize], scalars: x)
-        let weight = Tensor(shape: [Self.outputChannels, 1, Self.kernelSize, Self.kernelSize], scalars: w)
+        let weight = Tensor(shape: filterBankShape, scalars: w)
         return TaskExamples(inputs: inputs, targets: Tensor.conv2d(inputs, weight: weight))
     }
 }
