@@ -111,6 +111,13 @@ public struct RegressionExperiment: Experiment, Equatable {
             // 2-D tasks are made on demand from their index (10,000 tasks of outputs would take 17 GB).
             return try split(SyntheticRotationTasks(problem: rotation, count: taskCount, seed: dataSeed))
         }
+        if problem == .scale {
+            guard let dataFile else { return try split(SyntheticScaleTasks(count: taskCount, seed: dataSeed)) }
+            // Our generator's files (`msr generate --problem 2d_scale`): x (tasks, 20, 1, 32, 32), y (tasks, 20, 9, 24, 24).
+            let url = URL(fileURLWithPath: dataFile), shapes = SyntheticScaleTasks(count: 0), n = SyntheticScaleTasks.examplesPerTask
+            return try inPlace({ try MappedTaskFamily(contentsOf: url, examplesPerTask: n, inputShape: shapes.inputShape, targetShape: shapes.targetShape) },
+                               orWhole: { try ArrayTaskFamily(contentsOf: url, examplesPerTask: n, inputShape: shapes.inputShape, targetShape: shapes.targetShape) })
+        }
         if problem == .data {
             guard let dataFile else { throw ExperimentError.unknownProblem("data (without a --data file)") }
             // Any shapes: (tasks, examples, …input) and (tasks, examples, …target).

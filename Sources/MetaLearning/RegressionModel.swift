@@ -1,10 +1,12 @@
+import Datasets
 import NeuralNets
 import Tensors
 
 /// The models of the paper's synthetic experiments (no bias, as in the reference code).
 ///
 /// 1-D families: inputs (N, 1, 70) → outputs (N, 1, 68) with `fc`, `lc`, `conv`, `msr-fc`.
-/// 2-D families: inputs (N, 1, 32, 32) → outputs (N, D, 30, 30) with `conv`, `msr-conv` and `msr-conv-full`.
+/// 2-D families: inputs (N, 1, 32, 32) → outputs (N, D, 30, 30) with `conv`, `msr-conv` and `msr-conv-full`
+/// (3×3 kernels; for 2d_scale 9×9 kernels and outputs (N, 9, 24, 24)).
 public enum RegressionModel: String, CaseIterable, Codable, Sendable {
     /// MAML-FC: a fully connected 70 → 68 layer.
     case fc
@@ -28,26 +30,35 @@ public enum RegressionModel: String, CaseIterable, Codable, Sendable {
     /// 90°-equivariant bank, three times the 18 dimensions (3 fields × 6 basis filters) the tasks use.
     public static func defaultFullLatentSize(outputChannels: Int) -> Int { outputChannels * 9 / 4 }
 
+    /// K of `msr-conv-full` for `problem` when none is given: for 2d_scale, which has no finite group to
+    /// count equivariant banks of, three times the 18 dimensions its tasks use (3 fields × 6 Hermite–Gaussian
+    /// filters), 54 of the 9·81 = 729 bank entries, the same margin as 2d_rot8's default; otherwise
+    /// `defaultFullLatentSize(outputChannels:)`.
+    public static func defaultFullLatentSize(for problem: SyntheticProblem, outputChannels: Int) -> Int {
+        problem == .scale ? 3 * SyntheticScaleTasks.taskSpaceDimension : defaultFullLatentSize(outputChannels: outputChannels)
+    }
+
     /// The layer for `problem`; throws when the model does not fit the family (e.g. msr-fc on images).
     /// `kroneckerTerms` is msr-conv's r (U = Σₜ Aₜ ⊗ Bₜ ⊗ Cₜ).
     public func layer(for problem: SyntheticProblem, latentSize: Int, outputChannels: Int? = nil, kroneckerTerms: Int = 1) throws -> any Layer {
         // A file family's sizes come from its shapes: `RegressionExperiment.layer(inputShape:targetShape:)`.
         guard problem != .data else { throw ExperimentError.unknownProblem("data (its models are sized by the file's shapes)") }
         guard problem.models.contains(self) else { throw ExperimentError.modelDoesNotFit(model: rawValue, problem: problem.rawValue, models: problem.models.map(\.rawValue)) }
-        try Self.checkLatentSize(latentSize, weightCount: self == .msrFC ? 70 * 68 : 9 * (outputChannels ?? 24), model: self)
+        // 2-D: a k×k kernel (3×3, or 9×9 for 2d_scale) from 1 input channel to D output channels.
+        let (d, k) = (outputChannels ?? problem.outputChannels ?? 24, problem.kernelSize)
+        try Self.checkLatentSize(latentSize, weightCount: self == .msrFC ? 70 * 68 : k * k * d, model: self)
         switch (self, problem.isTwoDimensional) {
         case (.fc, _): return Linear(70, 68, bias: false)
         case (.lc, _): return LocallyConnected1d(1, 1, outputSize: 68, kernelSize: 3, bias: false)
         case (.conv, false): return Conv1d(1, 1, kernelSize: 3, bias: false)
         case (.msrFC, _): return SymmetricLinear(70, 68, latentSize: latentSize, bias: false)
-        case (.conv, true): return Conv2d(1, outputChannels ?? 24, kernelSize: (3, 3), bias: false)
-        case (.msrConv, _): return SymmetricConv2d(1, outputChannels ?? 24, kernelSize: (3, 3), terms: kroneckerTerms)
+        case (.conv, true): return Conv2d(1, d, kernelSize: (k, k), bias: false)
+        case (.msrConv, _): return SymmetricConv2d(1, d, kernelSize: (k, k), terms: kroneckerTerms)
         case (.network, _):
             throw ExperimentError.modelDoesNotFit(model: rawValue, problem: problem.rawValue, models: problem.models.map(\.rawValue))
         case (.msrConvFull, _):
-            let d = outputChannels ?? 24
-            return DenseSymmetricConv2d(1, d, kernelSize: (3, 3),
-                                        latentSize: latentSize > 0 ? latentSize : Self.defaultFullLatentSize(outputChannels: d))
+            return DenseSymmetricConv2d(1, d, kernelSize: (k, k),
+                                        latentSize: latentSize > 0 ? latentSize : Self.defaultFullLatentSize(for: problem, outputChannels: d))
         }
     }
 

@@ -29,6 +29,23 @@ public struct SymmetryInspection: Codable, Sendable {
     /// For convolutions: mean relative error of each adapted channel from the best exact grid transform of
     /// its field's reference channel (`FilterBankSymmetry.rotatedCopiesError`).
     public var rotatedCopiesError: Double? = nil
+    /// For convolutions on 2d_scale: how far the banks are from rescaled copies of one filter per field.
+    public var rescaledCopies: RescaledCopies? = nil
+
+    /// For each scale step 1 → √2 and √2 → 2, the mean relative error of each field's next-scale channel from
+    /// its channel at this scale resampled one scale up (`SyntheticScaleTasks.rescaledCopiesErrors`: 0 for
+    /// the family's banks, about 1.6 for independent filters), over fields and the banks measured.
+    public struct RescaledCopies: Codable, Sendable {
+        /// W = reshape(U·v) for random v (msr-conv-full only): whether U itself holds the rescaling.
+        public var randomV: [Double]?
+        public var initial: [Double]
+        /// The banks adapted to held-out tasks.
+        public var adapted: [Double]
+        /// Their inner-loop updates W_adapted − W_initial.
+        public var update: [Double]
+        /// The inner step's direction P·g for random gradients g (`Measure.randomGradientUpdate`).
+        public var randomGradientUpdate: [Double]
+    }
     /// For MSR-Conv: spectra and channel coupling of the learned factors.
     public var factors: FactorStructure? = nil
     /// For msr-conv-full: what the learned dense symmetry matrix U looks like.
@@ -59,7 +76,8 @@ public struct SymmetryInspection: Codable, Sendable {
     }
 
     /// Measures a trained model: 1-D fully connected (`Linear`, `SymmetricLinear`) or 2-D convolution
-    /// (`Conv2d`, `SymmetricConv2d`) on a rotation family; nil for other layers.
+    /// (`Conv2d`, `SymmetricConv2d`, `DenseSymmetricConv2d`) on a rotation family or 2d_scale; nil for other
+    /// layers.
     /// `fieldSize` fixes the channel fields of a convolution's candidates instead of finding them.
     public static func inspect(_ trainer: MetaTrainer, _ metaParameters: Parameters, model: String = "", problem: String = "",
                                samples: Int = 50, tasks: Int = 50, fieldSize: Int? = nil) -> SymmetryInspection? {
@@ -101,7 +119,9 @@ public struct SymmetryInspection: Codable, Sendable {
 
     /// Filter-bank candidates (c4, c8-ring, flip) on the effective 3×3 filters, initial and adapted to
     /// held-out tasks, and on the inner step's update; for msr-conv-full also over W = reshape(U·v) with
-    /// random v.
+    /// random v. On 2d_scale (9×9 filters, fields of the 3 scales of one filter), which has no finite group
+    /// to test, the rescaled-copies errors of the adapted banks take the candidates' place; the factors, the
+    /// inner step and U are measured as for the rotation families, on the scale family's task space.
     static func inspectConvolution(_ trainer: MetaTrainer, _ frozen: Parameters, model: String, problem: String,
                                    tasks: Int, samples: Int = 50, fieldSize given: Int? = nil) -> SymmetryInspection? {
         let effective: (Parameters) -> Tensor
@@ -111,7 +131,8 @@ public struct SymmetryInspection: Codable, Sendable {
         else { effective = { $0["weight"].detached() } }
         let initial = effective(frozen)
         let channels = initial.shape[0]
-        guard initial.shape.suffix(3) == [1, 3, 3] else { return nil }
+        let scaleFamily = problem == SyntheticProblem.scale.rawValue && initial.shape == SyntheticScaleTasks(count: 0).filterBankShape
+        guard initial.shape.suffix(3) == [1, 3, 3] || scaleFamily else { return nil }
         let c = trainer.configuration
         var g = SplitMix64(seed: c.seed ^ 0x2D)
         var adapted: [Tensor] = [], updates: [Tensor] = []
@@ -122,13 +143,20 @@ public struct SymmetryInspection: Codable, Sendable {
             updates.append(withoutGradients { w - initial })
         }
         // The fields the candidates act in: given, else found on the adapted banks, else the family's own.
-        let found = (try? GroupSearch(weightShape: initial.shape, layout: .filterBank, samples: adapted.map(\.scalars)))
-            .flatMap { s in s.named.flatMap { s.fieldSize(s.groups[$0]) } }
-        let family = SyntheticRotationProblem(rawValue: problem).map(\.groupOrder)
-        guard let (fieldSize, candidates) = ([given, found, family].compactMap { $0 }.lazy.compactMap { size in
-            (try? FilterBankSymmetry.candidates(channels: channels, fieldSize: size)).map { (size, $0) }
-        }.first) else {
-            return nil
+        // 2d_scale: fields of its scales, no candidates.
+        let fieldSize: Int, candidates: [(name: String, action: PermutationGroup)]
+        if scaleFamily {
+            (fieldSize, candidates) = (SyntheticScaleTasks.scaleCount, [])
+        } else {
+            let found = (try? GroupSearch(weightShape: initial.shape, layout: .filterBank, samples: adapted.map(\.scalars)))
+                .flatMap { s in s.named.flatMap { s.fieldSize(s.groups[$0]) } }
+            let family = SyntheticRotationProblem(rawValue: problem).map(\.groupOrder)
+            guard let (size, actions) = ([given, found, family].compactMap { $0 }.lazy.compactMap { size in
+                (try? FilterBankSymmetry.candidates(channels: channels, fieldSize: size)).map { (size, $0) }
+            }.first) else {
+                return nil
+            }
+            (fieldSize, candidates) = (size, actions)
         }
         func mean(_ ws: [Tensor], _ f: (Tensor) -> Double) -> Double { ws.map(f).reduce(0, +) / Double(max(ws.count, 1)) }
         // The inner step's preconditioner P: ΔW = −α·P·∇_W L (U·Uᵀ·g of an MSR layer, `preconditioned`), or g.
@@ -158,13 +186,22 @@ public struct SymmetryInspection: Codable, Sendable {
                                      update: mean(updates, defect), randomGradientUpdate: mean(directions, defect))
         }
         var result = SymmetryInspection(model: model, problem: problem, fieldSize: fieldSize, measures: measures)
-        result.rotatedCopiesError = mean(adapted) { FilterBankSymmetry.rotatedCopiesError($0, fieldSize: fieldSize) }
+        if scaleFamily {
+            func errors(_ banks: [Tensor]) -> [Double] {
+                let each = banks.map(SyntheticScaleTasks.rescaledCopiesErrors)
+                return (0..<(SyntheticScaleTasks.scaleCount - 1)).map { k in each.reduce(0) { $0 + $1[k] } / Double(max(each.count, 1)) }
+            }
+            result.rescaledCopies = RescaledCopies(randomV: randomBanks.map(errors), initial: errors([initial]), adapted: errors(adapted),
+                                                   update: errors(updates), randomGradientUpdate: errors(directions))
+        } else {
+            result.rotatedCopiesError = mean(adapted) { FilterBankSymmetry.rotatedCopiesError($0, fieldSize: fieldSize) }
+        }
         // The factors' own structure is that of one Kronecker product (r = 1); a sum's terms have none of their own.
         if let layer = trainer.model as? SymmetricConv2d, layer.terms == 1 { result.factors = FactorStructure(frozen, fieldSize: fieldSize) }
         let rateKey = InnerLoop.learningRateKey(dense != nil ? DenseSymmetricConv2d.filterParametersKey : "weight")
-        if let problem = SyntheticRotationProblem.allCases.first(where: { $0.outputChannels == channels && $0.groupOrder == fieldSize }),
-           frozen.contains(rateKey) {
-            let taskSpace = TaskFilterSpace(problem)
+        let taskSpace = scaleFamily ? TaskFilterSpace.scale
+            : SyntheticRotationProblem.allCases.first(where: { $0.outputChannels == channels && $0.groupOrder == fieldSize }).map { TaskFilterSpace($0) }
+        if let taskSpace, frozen.contains(rateKey) {
             result.innerStep = InnerStepStructure(learningRate: frozen[rateKey].item, taskSpace: taskSpace, dtype: initial.dtype,
                                                   shape: initial.shape, preconditioner: preconditioner)
             if dense != nil {
@@ -176,22 +213,38 @@ public struct SymmetryInspection: Codable, Sendable {
     }
 }
 
-/// The filter banks the rotation tasks are made of: for each field f and steerable basis function i, the bank
-/// whose field-f channels hold bᵢ moved by each group element (and whose other channels are 0). Every task's
-/// true bank lies in their span, 3 × 6 = 18 dimensions of the D·9.
+/// The filter banks a synthetic 2-D family's tasks are made of: for each field f and basis function i, the
+/// bank whose field-f channels hold bᵢ as each channel of the field samples it (moved by the channel's group
+/// element for the rotation families, dilated to the channel's scale for 2d_scale) and whose other channels
+/// are 0. Every task's true bank lies in their span: 3 × 6 = 18 dimensions of the D·k² (216 for 2d_rot8,
+/// 729 for 2d_scale).
 public struct TaskFilterSpace: Sendable {
-    /// An orthonormal basis of the span, one bank (D·9 values, channel·9 + tap) per element.
+    /// An orthonormal basis of the span, one bank (D·k² values, channel·k² + tap) per element.
     public let basis: [[Double]]
 
     public init(_ problem: SyntheticRotationProblem) {
-        let d = problem.outputChannels, n = problem.groupOrder, taps = 9
-        let sampled = (0..<n).map { k -> [Double] in
+        let n = problem.groupOrder
+        self.init(fields: SyntheticRotationProblem.fieldCount, fieldSize: n, functions: SteerableBasis.count, taps: 9, sampled: (0..<n).map { k in
             let e = problem.element(ofChannel: k)
             return SteerableBasis.sampled(eighthTurns: e.eighthTurns, mirrored: e.mirrored)
-        }
+        })
+    }
+
+    /// 2d_scale's: the Hermite–Gaussian basis at each of the field's scales.
+    public static var scale: TaskFilterSpace {
+        let (s, m, taps) = (SyntheticScaleTasks.scaleCount, HermiteGaussianBasis.count, SyntheticScaleTasks.kernelSize * SyntheticScaleTasks.kernelSize)
+        let basis = SyntheticScaleTasks.sampledBasis
+        return TaskFilterSpace(fields: SyntheticScaleTasks.fieldCount, fieldSize: s, functions: m, taps: taps,
+                               sampled: (0..<s).map { k in Array(basis[(k * m * taps)..<((k + 1) * m * taps)]) })
+    }
+
+    /// - Parameter sampled: for each channel k of a field, the `functions` basis functions as that channel
+    ///   samples them, (functions, taps) row-major.
+    init(fields: Int, fieldSize n: Int, functions: Int, taps: Int, sampled: [[Double]]) {
+        let d = fields * n
         var basis: [[Double]] = []
-        for f in 0..<SyntheticRotationProblem.fieldCount {
-            for i in 0..<SteerableBasis.count {
+        for f in 0..<fields {
+            for i in 0..<functions {
                 var bank = [Double](repeating: 0, count: d * taps)
                 for k in 0..<n { for t in 0..<taps { bank[(f * n + k) * taps + t] = sampled[k][i * taps + t] } }
                 // Gram–Schmidt against the banks so far (twice, for rounding).
@@ -227,7 +280,8 @@ public struct InnerStepStructure: Codable, Sendable {
     public var taskSpaceRate: Double
     /// α · tr(P)/(D·9): the mean step size over all directions of the bank.
     public var meanRate: Double
-    /// Share of the energy of P·g, for random g, that lies in the task space (18/216 ≈ 0.083 for P = I).
+    /// Share of the energy of P·g, for random g, that lies in the task space (18/216 ≈ 0.083 for P = I;
+    /// 18/729 ≈ 0.025 on 2d_scale).
     public var randomGradientTaskShare: Double
 
     public init(learningRate: Double, taskSpace: TaskFilterSpace, dtype: DType, shape: [Int], preconditioner: (Tensor) -> Tensor) {
@@ -259,7 +313,8 @@ public struct SymmetryMatrixStructure: Codable, Sendable {
     /// For each candidate group, ‖P_G·U‖²/‖U‖²: the share of U's energy inside the G-equivariant banks
     /// (1 = every column equivariant; about 1/|G|·(fixed points) for random U: 0.25 for c4).
     public var equivariantFraction: [String: Double]
-    /// ‖Q·Qᵀ·U‖²/‖U‖²: the share of U's energy inside the tasks' filter space (18/216 ≈ 0.083 at random).
+    /// ‖Q·Qᵀ·U‖²/‖U‖²: the share of U's energy inside the tasks' filter space (18/216 ≈ 0.083 at random;
+    /// 18/729 ≈ 0.025 on 2d_scale).
     public var taskSpaceFraction: Double
 
     public init(_ u: Tensor, candidates: [(name: String, action: PermutationGroup)], taskSpace: TaskFilterSpace) {

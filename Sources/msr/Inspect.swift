@@ -99,12 +99,14 @@ extension MSR {
             }
             if machine {
                 struct Output: Encodable { var model: String; var problem: String; var defects: [String: Double]
-                    var measures: [String: SymmetryInspection.Measure]; var rotatedCopiesError: Double?; var fieldSize: Int?
+                    var measures: [String: SymmetryInspection.Measure]; var rotatedCopiesError: Double?
+                    var rescaledCopies: SymmetryInspection.RescaledCopies?; var fieldSize: Int?
                     var factors: FactorStructure?; var symmetryMatrix: SymmetryMatrixStructure?; var innerStep: InnerStepStructure?
                     var layers: [LayerInspection]; var baseline: Baseline? }
                 struct Baseline: Encodable { var model: String; var defects: [String: Double]; var layers: [LayerInspection] }
                 let output = Output(model: main.0.model, problem: main.0.problem, defects: main.0.defects, measures: main.0.measures,
-                                    rotatedCopiesError: main.0.rotatedCopiesError, fieldSize: main.0.fieldSize, factors: main.0.factors,
+                                    rotatedCopiesError: main.0.rotatedCopiesError, rescaledCopies: main.0.rescaledCopies,
+                                    fieldSize: main.0.fieldSize, factors: main.0.factors,
                                     symmetryMatrix: main.0.symmetryMatrix, innerStep: main.0.innerStep, layers: layers,
                                     baseline: base.map { Baseline(model: $0.0.model, defects: $0.0.defects, layers: baseLayers ?? []) })
                 try emit(output)
@@ -134,9 +136,24 @@ extension MSR {
                     if let b = base?.0 { row += columns(b, b.measures[name]) }
                     table.add(row)
                 }
-                print("equivariance defect ‖W − W̄‖/‖W‖ (0 = exactly symmetric), \(main.0.problem)\n")
-                print(table.rendered)
-                for r in [main.0] + (base.map { [$0.0] } ?? []) {
+                if !main.0.measures.isEmpty {
+                    print("equivariance defect ‖W − W̄‖/‖W‖ (0 = exactly symmetric), \(main.0.problem)\n")
+                    print(table.rendered)
+                }
+                let rescaled = [main.0] + (base.map { [$0.0] } ?? [])
+                if rescaled.contains(where: { $0.rescaledCopies != nil }) {
+                    // 2d_scale: no finite group; how far each field's channels are from one filter at its scales.
+                    print("rescaled-copies error (0 = every field's next-scale channel is its filter one scale up; about 1.6 for "
+                          + "independent filters), scale steps 1 → √2 / √2 → 2, \(main.0.problem)\n")
+                    let pair = { (e: [Double]?) in e.map { $0.map { format($0, 3) }.joined(separator: " / ") } ?? "—" }
+                    var copies = TextTable(header: ["model", "random v", "initial", "adapted", "update", "update of random gradient"])
+                    for r in rescaled {
+                        guard let c = r.rescaledCopies else { continue }
+                        copies.add([r.model, pair(c.randomV), pair(c.initial), pair(c.adapted), pair(c.update), pair(c.randomGradientUpdate)])
+                    }
+                    print(copies.rendered)
+                }
+                for r in rescaled {
                     if let e = r.rotatedCopiesError {
                         print("\(r.model): adapted filters vs the best exact rotation/mirror of each field's reference channel: "
                               + "relative error \(format(e, 3))")
@@ -156,8 +173,9 @@ extension MSR {
                     if let u = r.symmetryMatrix {
                         print("\(r.model) U: singular values \(u.singularValues.prefix(24).map { format($0, 2) }.joined(separator: " "))"
                               + (u.singularValues.count > 24 ? " …" : "") + "; share of ‖U‖² in the tasks' 18-dim filter space "
-                              + "\(format(u.taskSpaceFraction, 3)) (18/(D·9) for random U); "
-                              + "equivariant share " + u.equivariantFraction.keys.sorted().map { "\($0) \(format(u.equivariantFraction[$0]!, 3))" }.joined(separator: ", "))
+                              + "\(format(u.taskSpaceFraction, 3)) (18/(D·k²) for random U)"
+                              + (u.equivariantFraction.isEmpty ? "" : "; equivariant share "
+                                 + u.equivariantFraction.keys.sorted().map { "\($0) \(format(u.equivariantFraction[$0]!, 3))" }.joined(separator: ", ")))
                     }
                     if let i = r.innerStep {
                         print("\(r.model) inner step ΔW = −α·P·∇W: α \(format(i.learningRate, 3)); α·qᵀPq on the task space \(format(i.taskSpaceRate, 3)), "

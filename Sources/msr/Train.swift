@@ -98,7 +98,7 @@ extension MSR {
             Ctrl-C stops after the current step, saves the checkpoint and the report, and exits.
             """)
 
-        @Option(name: .customLong("problem"), help: "Task family: rank1 (convolutions), rank2/rank5 (partial translation symmetry), 2d_rot8/2d_rot8_flip (rotation / rotation and flip equivariance), data (any family in a --data file: its shapes size the model), or omniglot/mini-imagenet (few-shot classification). Default rank1, or data with --data; rank1 … 2d_rot8_flip with --data read the reference code's files in their layout.")
+        @Option(name: .customLong("problem"), help: "Task family: rank1 (convolutions), rank2/rank5 (partial translation symmetry), 2d_rot8/2d_rot8_flip (rotation / rotation and flip equivariance), 2d_scale (scale equivariance: one filter at scales 1, √2, 2 per field, 9×9 kernels), data (any family in a --data file: its shapes size the model), or omniglot/mini-imagenet (few-shot classification). Default rank1, or data with --data; rank1 … 2d_rot8_flip with --data read the reference code's files in their layout, 2d_scale with --data a file of msr generate.")
         var problemArgument: ProblemArgument?
 
         /// The family: as given, else `data` for a --data file, else rank1.
@@ -113,7 +113,7 @@ extension MSR {
         @Option(parsing: .unconditional, help: "Zero padding of a --data family's convolutions (default 0).")
         var padding: Int?
 
-        @Option(help: "Model of the regression problems: fc, lc, conv (MAML baselines) or msr-fc (MSR) in 1-D (default msr-fc); conv, msr-conv (Kronecker-factored U) or msr-conv-full (one dense U) in 2-D.")
+        @Option(help: "Model of the regression problems: fc, lc, conv (MAML baselines) or msr-fc (MSR) in 1-D (default msr-fc); conv, msr-conv (Kronecker-factored U) or msr-conv-full (one dense U; K = D·9/4 by default, 54 on 2d_scale) in 2-D.")
         var model: RegressionModel?
 
         @OptionGroup(title: "Few-shot classification (--problem omniglot, mini-imagenet or images)")

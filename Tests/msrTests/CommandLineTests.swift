@@ -112,6 +112,23 @@ extension CommandLineTests {
         XCTAssertNotNil(object["factors"])
         try assertFails(["train", "--problem", "2d_rot8", "--model", "msr-fc"], mentioning: ["does not fit", "msr-conv"])
     }
+
+    /// The scale family end to end: generate it, train msr-conv-full from the file, inspect the rescaled copies.
+    func testScaleFamilyGenerateTrainAndInspect() throws {
+        let gen = try msr(["generate", "--problem", "2d_scale", "--tasks", "10", "--out", path("scale.npz")])
+        XCTAssertEqual(gen.status, 0, gen.err)
+        XCTAssertTrue(gen.out.contains("(10, 9, 1, 9, 9)"), gen.out)
+        let train = try msr(["train", "--problem", "2d_scale", "--model", "msr-conv-full", "--data", path("scale.npz"), "--steps", "2",
+                             "--meta-batch", "2", "--test-tasks", "2", "--threads", "2", "--checkpoint", path("scalerun")])
+        XCTAssertEqual(train.status, 0, train.err)
+        let inspect = try msr(["inspect", "--checkpoint", path("scalerun"), "--json", "--samples", "2"])
+        XCTAssertEqual(inspect.status, 0, inspect.err)
+        let object = try JSONSerialization.jsonObject(with: Data(inspect.out.utf8)) as! [String: Any]
+        let copies = try XCTUnwrap(object["rescaledCopies"] as? [String: Any])
+        XCTAssertEqual((copies["adapted"] as? [Double])?.count, 2)
+        XCTAssertNotNil(object["symmetryMatrix"])
+        try assertFails(["reproduce", "table2", "--problems", "rank1"], mentioning: ["2-D families", "2d_scale"])
+    }
 }
 
 extension CommandLineTests {
