@@ -3,6 +3,7 @@ import Datasets
 import Distributed
 import Foundation
 import MetaLearning
+import NeuralNets
 import Tensors
 
 extension MSR {
@@ -105,7 +106,14 @@ extension MSR.Reproduce {
         @Flag(name: .customLong("include-full"), help: "Also train msr-conv-full (one dense U over the filter bank, K = D·9/4; about as fast as MAML-Conv).")
         var includeFull = false
 
+        @Option(name: .customLong("kronecker-terms"), parsing: .upToNextOption, help: "MSR-Conv columns, one per r: U = Σ of r Kronecker products (default 1, the paper's MSR-Conv; e.g. 1 2 4 8 for the r-sweep).")
+        var kroneckerTerms: [Int] = [1]
+
         func validate() throws {
+            if kroneckerTerms.isEmpty { throw ValidationError("--kronecker-terms needs at least one r.") }
+            if let bad = kroneckerTerms.first(where: { !(1...SymmetricConv2d.maximumTerms).contains($0) }) {
+                throw ValidationError("--kronecker-terms must be from 1 to \(SymmetricConv2d.maximumTerms), got \(bad).")
+            }
             let other = problems.filter { !$0.isTwoDimensional }.map(\.rawValue)
             if !other.isEmpty {
                 throw ValidationError("--problems takes the 2-D families (\(SyntheticProblem.allCases.filter(\.isTwoDimensional).map(\.rawValue).joined(separator: ", "))), not \(other.joined(separator: ", ")).")
@@ -123,18 +131,25 @@ extension MSR.Reproduce {
             print("Table 2: test MSE on \(configuration.testTasks) held-out tasks after \(configuration.steps) outer steps "
                   + "(meta-batch \(configuration.metaBatchSize), \(configuration.firstOrder ? "first" : "second") order), "
                   + "\(options.threads) threads; tasks generated on demand with data seed \(dataSeed)\n")
-            let models: [RegressionModel] = [.conv, .msrConv] + (includeFull ? [.msrConvFull] : [])
-            var table = TextTable(header: ["problem", "MAML-Conv", "MSR-Conv"] + (includeFull ? ["MSR-Conv (full U)"] : []) + ["ratio"])
+            // The cells of a row: MAML-Conv, MSR-Conv for each r, and the full U.
+            let sweep = kroneckerTerms != [1]
+            let cells: [(model: RegressionModel, terms: Int?)] = [(.conv, nil)] + kroneckerTerms.map { (.msrConv, $0) }
+                + (includeFull ? [(.msrConvFull, nil)] : [])
+            var table = TextTable(header: ["problem", "MAML-Conv"] + kroneckerTerms.map { sweep ? "MSR-Conv r = \($0)" : "MSR-Conv" }
+                                  + (includeFull ? ["MSR-Conv (full U)"] : []) + ["ratio"])
             var entries: [TableEntry] = []
             for (i, problem) in problems.enumerated() {
                 var row = [problem.rawValue]
                 var means: [Double] = []
-                for model in models {
-                    let experiment = RegressionExperiment(problem: problem, model: model, taskCount: i < tasks.count ? tasks[i] : nil,
+                for (model, terms) in cells {
+                    var experiment = RegressionExperiment(problem: problem, model: model, taskCount: i < tasks.count ? tasks[i] : nil,
                                                           dataSeed: dataSeed, training: configuration)
+                    experiment.kroneckerTerms = terms == 1 ? nil : terms
                     let trainer = try experiment.trainer(threads: options.threads, communicator: communicator)
-                    let (result, entry) = try runTableCell(trainer, problem: problem, model: model,
-                                                       reference: Table2Reference.figure(problem, model))
+                    var (result, entry) = try runTableCell(trainer, problem: problem, model: model,
+                                                           label: sweep && terms != nil ? "\(model.rawValue) (r = \(terms!))" : model.rawValue,
+                                                           reference: terms ?? 1 == 1 ? Table2Reference.figure(problem, model) : "—")
+                    entry.kronecker_terms = terms
                     means.append(result.mean)
                     row.append(String(format: "%.4f ± %.4f", result.mean, result.halfWidth95) + "  [\(entry.reference)]")
                     entries.append(entry)
@@ -170,6 +185,8 @@ enum Table2Reference {
 /// One (problem, model) cell of a reproduced table.
 struct TableEntry: Encodable {
     var problem: String, model: String
+    /// MSR-Conv's r (Table 2's --kronecker-terms); nil for the other models.
+    var kronecker_terms: Int? = nil
     var test_mse: Double, test_mse_ci95: Double
     var reference: String
     var steps_per_second: Double, wall_seconds: Double, training_tasks: Int
@@ -182,14 +199,15 @@ struct TableReport: JSONReport {
 
 /// Meta-trains one cell of a table from scratch with a progress bar, prints its line, and returns the final
 /// evaluation and the cell's record.
-func runTableCell(_ trainer: MetaTrainer, problem: SyntheticProblem, model: RegressionModel,
+func runTableCell(_ trainer: MetaTrainer, problem: SyntheticProblem, model: RegressionModel, label: String? = nil,
                   reference: String) throws -> (MeanWithInterval, TableEntry) {
-    let progress = ProgressDisplay(total: trainer.configuration.steps, label: "\(problem) \(model.rawValue) ")
+    let label = label ?? model.rawValue
+    let progress = ProgressDisplay(total: trainer.configuration.steps, label: "\(problem) \(label) ")
     var state = trainer.initialState()
     let history = try trainer.train(&state, onStep: { s, metrics in progress.step(s.step, loss: metrics[0]) })
     progress.clear()
     let result = history.evaluations.last!.test
-    print("\(problem) \(model.rawValue): \(formatLoss(result))   reference \(reference)   "
+    print("\(problem) \(label): \(formatLoss(result))   reference \(reference)   "
           + "(\(String(format: "%.1f", history.stepsPerSecond)) steps/s, \(trainer.trainTasks.count) training tasks)")
     fflush(stdout)
     return (result, TableEntry(problem: problem.rawValue, model: model.rawValue, test_mse: result.mean, test_mse_ci95: result.halfWidth95,

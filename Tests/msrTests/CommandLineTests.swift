@@ -195,3 +195,19 @@ extension CommandLineTests {
                         mentioning: ["--method protonets has none"])
     }
 }
+
+extension CommandLineTests {
+    /// `reproduce table2 --kronecker-terms 1 2`: an MSR-Conv column per r, each run's r in the report; r out of
+    /// range is refused.
+    func testTable2SweepsKroneckerTerms() throws {
+        let r = try msr(["reproduce", "table2", "--problems", "2d_rot8", "--kronecker-terms", "1", "2", "--steps", "2", "--tasks", "8",
+                         "--meta-batch", "2", "--test-tasks", "2", "--report", path("sweep.json")])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("MSR-Conv r = 1") && r.out.contains("MSR-Conv r = 2"), r.out)
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("sweep.json"))) as! [String: Any]
+        let runs = report["runs"] as! [[String: Any]]
+        XCTAssertEqual(runs.map { $0["model"] as! String }, ["conv", "msr-conv", "msr-conv"])
+        XCTAssertEqual(runs.map { $0["kronecker_terms"] as? Int }, [nil, 1, 2])
+        try assertFails(["reproduce", "table2", "--kronecker-terms", "0"], mentioning: ["--kronecker-terms must be from 1 to 64, got 0"])
+    }
+}
