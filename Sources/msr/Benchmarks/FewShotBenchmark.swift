@@ -69,7 +69,7 @@ enum FewShotBenchmark {
         print("measured matmul rate (built-in path, 1 thread, \(matmul.shape)): \(format(matmul.gflops)) GFLOP/s; "
               + "ceiling for \(s.threads) thread(s): \(format(matmul.gflops * Double(s.threads))); multiply-add peak of this build, 1 thread: \(format(peak.gflops)) (\(peak.form))")
 
-        var timeSplit = TextTable(header: ["method", "CPU ms/task"] + KernelProfile.Kind.allCases.map(\.name) + ["rest"])
+        var timeSplit = TextTable(header: TimeSplit.header(label: "method", unit: "task"))
         var table = TextTable(header: ["method", "tasks/s", "min–max", "CPU ms/task", "PyTorch tasks/s", "ratio",
                                        "GFLOP/task", "GFLOP/s", "of matmul ceiling"])
         for m in s.methods {
@@ -103,13 +103,9 @@ enum FewShotBenchmark {
             if s.timeSplit {
                 // One more sample, profiled: the kernels' own CPU time by kind, and the rest (graph bookkeeping,
                 // reference counting, sampling and augmentation, Adam), as shares of the sample's CPU time.
-                let cpu0 = Measure.processCPUSeconds()
-                let profile = try KernelProfile.measuring { for _ in 0..<stepsPerSample { try trainer.step(&state) } }
-                let cpu = Measure.processCPUSeconds() - cpu0
-                let claimed = profile.seconds.values.reduce(0, +)
-                let share = { (t: Double) in format(100 * t / cpu, 0) + "%" }
-                timeSplit.add([m.rawValue, format(cpu / Double(stepsPerSample * c.metaBatchSize) * 1e3, 0)]
-                          + KernelProfile.Kind.allCases.map { share(profile.seconds[$0] ?? 0) } + [share(max(0, cpu - claimed))])
+                timeSplit.add(try TimeSplit.row(m.rawValue, units: stepsPerSample * c.metaBatchSize) {
+                    for _ in 0..<stepsPerSample { try trainer.step(&state) }
+                })
             }
             let rate = Measure.median(rates)
             let flop = flopPerTask(m, width: s.width, queries: s.queries)
@@ -124,9 +120,7 @@ enum FewShotBenchmark {
         if s.timeSplit {
             print("\nWhere the CPU time goes (one more sample with kernel profiling on; shares of its CPU time, all threads):")
             print(timeSplit.rendered)
-            print("(Each kernel's own time: products = every matrix product (convolutions as im2col · W, their gradients, the head); "
-                  + "allocation = malloc of tensor buffers; rest = what no kernel claims: graph recording and release, reference "
-                  + "counting, episode sampling and augmentation, Adam's loops. Times are each thread's CPU time; profiling adds under 1 µs per kernel call.)")
+            print(TimeSplit.legend)
         }
         print("(CPU ms/task: user + system time of this process per task, all threads; less sensitive than tasks/s to "
               + "other processes on a busy machine.)")

@@ -30,6 +30,7 @@ enum TrainingBenchmark {
         // The reference figures are recorded from an earlier machine of this kind; a speed claim needs the reference
         // run beside this one (`../shared/reference/synthetic/run.sh`), on the same machine at the same time.
         var table = TextTable(header: ["model", "threads", "steps/s", "ms/step", "recorded reference steps/s (earlier machine)", "ratio to it", "RSS MiB after 1st / last sample"])
+        var timeSplit = TextTable(header: TimeSplit.header(label: "model, threads", unit: "step"))
         for model in models {
             var experiment = RegressionExperiment(problem: problem, model: model)
             experiment.training.steps = steps + 10
@@ -44,6 +45,12 @@ enum TrainingBenchmark {
                     rates.append(Double(steps) / t)
                     memory.append(Measure.residentMiB() ?? .nan)
                 }
+                // One more sample, profiled: where a step's CPU time goes.
+                var state = trainer.initialState()
+                for _ in 0..<10 { try trainer.step(&state) }
+                timeSplit.add(try TimeSplit.row("\(model.rawValue), \(threads)", units: steps) {
+                    for _ in 0..<steps { try trainer.step(&state) }
+                })
                 let rate = Measure.median(rates)
                 let ref = reference(problem, model)
                 table.add([model.rawValue, "\(threads)", format(rate), format(1000 / rate, 2), ref.map { format($0) } ?? "—",
@@ -51,5 +58,8 @@ enum TrainingBenchmark {
             }
         }
         print("\n" + table.rendered)
+        print("\nWhere the CPU time goes (one more sample per row with kernel profiling on; shares of its CPU time, all threads):")
+        print(timeSplit.rendered)
+        print(TimeSplit.legend)
     }
 }
