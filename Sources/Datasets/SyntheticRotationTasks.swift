@@ -25,18 +25,19 @@ import Tensors
 /// (20, 1, 32, 32) with a (C_out, 1, 3, 3) filter bank: about 0.3 ms (C8) and 0.4 ms (D8) in a release
 /// build on 2 cores, half of it drawing the inputs (`testTaskTime`).
 public struct SyntheticRotationTasks: TaskFamily {
-    public static let imageSize = 32
+    public static let imageSize = BasisFilterBankTasks.imageSize
     public static let outputSize = 30
     public static let kernelSize = SteerableBasis.kernelSize
-    public static let examplesPerTask = 20
+    public static let examplesPerTask = BasisFilterBankTasks.examplesPerTask
 
     public let problem: SyntheticRotationProblem
-    public let count: Int
-    public let seed: UInt64
+    /// The shared construction, with the basis sampled for each group element: (|G|, 6, 9).
+    private let tasks: BasisFilterBankTasks
+
+    public var count: Int { tasks.count }
+    public var seed: UInt64 { tasks.seed }
     /// s, the standard deviation of the basis coefficients a[f, i].
-    public let coefficientScale: Double
-    /// The basis sampled for each group element: (|G|, 6, 9), Float64.
-    private let sampledBasis: [Double]
+    public var coefficientScale: Double { tasks.coefficientScale }
 
     /// (1, 32, 32)
     public var inputShape: [Int] { [1, Self.imageSize, Self.imageSize] }
@@ -50,91 +51,33 @@ public struct SyntheticRotationTasks: TaskFamily {
         let count = count ?? problem.defaultTaskCount
         precondition(count >= 0, "SyntheticRotationTasks: count \(count) must be ≥ 0")
         self.problem = problem
-        self.count = count
-        self.seed = seed
         var basis: [Double] = []
         for k in 0..<problem.groupOrder {
             let (mirrored, turns) = problem.element(ofChannel: k)
             basis += SteerableBasis.sampled(eighthTurns: turns, mirrored: mirrored)
         }
-        sampledBasis = basis
-        let meanSquaredNorm = basis.reduce(0) { $0 + $1 * $1 } / Double(problem.groupOrder)
-        coefficientScale = 1 / meanSquaredNorm.squareRoot()
-    }
-
-    /// The seed of task `index`'s stream: `SyntheticTranslationTasks.streamSeed` of stream index + 1, the
-    /// family seed salted with the problem so that the two problems do not share inputs.
-    private func taskSeed(_ index: Int) -> UInt64 {
-        let salt: UInt64 = problem == .rot8 ? 0x0002_D807 : 0x0002_D8F1
-        return SyntheticTranslationTasks.streamSeed(seed ^ (salt &* 0xD6E8_FEB8_6659_FD93), stream: index + 1)
+        // The family seed is salted with the problem, so that the two problems do not share inputs.
+        tasks = BasisFilterBankTasks(count: count, seed: seed, salt: problem == .rot8 ? 0x0002_D807 : 0x0002_D8F1,
+                                     fieldCount: SyntheticRotationProblem.fieldCount, channelsPerField: problem.groupOrder,
+                                     basisCount: SteerableBasis.count, kernelSize: Self.kernelSize, sampledBasis: basis)
     }
 
     // MARK: - Filters
 
     /// The basis coefficients a of task `index`: (3, 6), Float64 (field, basis function).
-    public func coefficients(at index: Int) -> Tensor {
-        precondition(0 <= index && index < count, "coefficients(at:): index \(index) is outside 0..<\(count)")
-        var generator = SplitMix64(seed: taskSeed(index))
-        return Tensor(shape: [SyntheticRotationProblem.fieldCount, SteerableBasis.count],
-                      scalars: drawCoefficients(using: &generator))
-    }
+    public func coefficients(at index: Int) -> Tensor { tasks.coefficients(at: index) }
 
     /// The filter bank w of task `index`: (C_out, 1, 3, 3), Float32, channels as `SyntheticRotationProblem`
     /// orders them.
-    public func filterBank(at index: Int) -> Tensor {
-        precondition(0 <= index && index < count, "filterBank(at:): index \(index) is outside 0..<\(count)")
-        var generator = SplitMix64(seed: taskSeed(index))
-        return Tensor(shape: [problem.outputChannels, 1, Self.kernelSize, Self.kernelSize],
-                      scalars: filters(drawCoefficients(using: &generator)))
-    }
+    public func filterBank(at index: Int) -> Tensor { tasks.filterBank(at: index) }
 
     /// The filter banks of all tasks: (count, C_out, 1, 3, 3), Float32 (17 MB for 10,000 tasks of D8).
-    public func filterBanks() -> Tensor {
-        var all: [Float] = []
-        all.reserveCapacity(count * problem.outputChannels * Self.kernelSize * Self.kernelSize)
-        for index in 0..<count { all += filterBank(at: index).floats }
-        return Tensor(shape: [count, problem.outputChannels, 1, Self.kernelSize, Self.kernelSize], scalars: all)
-    }
-
-    /// a[f, i] ~ N(0, s²): (3 · 6) values, field-major.
-    private func drawCoefficients(using generator: inout SplitMix64) -> [Double] {
-        (0..<(SyntheticRotationProblem.fieldCount * SteerableBasis.count)).map { _ in
-            coefficientScale * generator.nextNormal()
-        }
-    }
-
-    /// w[f · |G| + k, tap] = Σᵢ a[f, i] · basis[k, i, tap], rounded to Float: (C_out · 9) values.
-    private func filters(_ a: [Double]) -> [Float] {
-        let taps = Self.kernelSize * Self.kernelSize, order = problem.groupOrder, m = SteerableBasis.count
-        var w = [Float](repeating: 0, count: problem.outputChannels * taps)
-        for f in 0..<SyntheticRotationProblem.fieldCount {
-            for k in 0..<order {
-                for t in 0..<taps {
-                    var sum = 0.0
-                    for i in 0..<m { sum += a[f * m + i] * sampledBasis[(k * m + i) * taps + t] }
-                    w[(f * order + k) * taps + t] = Float(sum)
-                }
-            }
-        }
-        return w
-    }
+    public func filterBanks() -> Tensor { tasks.filterBanks() }
 
     // MARK: - Tasks
 
     /// Task `index`: inputs (20, 1, 32, 32), targets (20, C_out, 30, 30), Float32.
-    public func task(at index: Int) -> TaskExamples {
-        precondition(0 <= index && index < count, "task(at:): index \(index) is outside 0..<\(count)")
-        var generator = SplitMix64(seed: taskSeed(index))
-        let w = filters(drawCoefficients(using: &generator))
-        let size = Self.examplesPerTask * Self.imageSize * Self.imageSize
-        let x = [Float](unsafeUninitializedCapacity: size) { buffer, n in
-            generator.fillStandardNormalPairs(buffer)
-            n = size
-        }
-        let inputs = Tensor(shape: [Self.examplesPerTask, 1, Self.imageSize, Self.imageSize], scalars: x)
-        let weight = Tensor(shape: [problem.outputChannels, 1, Self.kernelSize, Self.kernelSize], scalars: w)
-        return TaskExamples(inputs: inputs, targets: Tensor.conv2d(inputs, weight: weight))
-    }
+    public func task(at index: Int) -> TaskExamples { tasks.task(at: index) }
 
     // MARK: - Files
 

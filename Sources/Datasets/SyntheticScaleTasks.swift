@@ -42,10 +42,10 @@ import Tensors
 /// own SplitMix64 stream, seeded by (`seed`, family, i): first the 18 coefficients a (3 × 6, Box–Muller in
 /// Double), then the 20,480 input values (`fillStandardNormalPairs`).
 public struct SyntheticScaleTasks: TaskFamily {
-    public static let imageSize = 32
+    public static let imageSize = BasisFilterBankTasks.imageSize
     public static let kernelSize = 9
     public static let outputSize = imageSize - kernelSize + 1
-    public static let examplesPerTask = 20
+    public static let examplesPerTask = BasisFilterBankTasks.examplesPerTask
     /// Number of output fields (base filters) of every task.
     public static let fieldCount = 3
     /// λ = √2, the ratio of neighbouring scales.
@@ -61,19 +61,20 @@ public struct SyntheticScaleTasks: TaskFamily {
     /// Tasks in a family by default, as the rotation family `2d_rot8` (the first 80% for meta-training).
     public static let defaultTaskCount = 10_000
 
-    public let count: Int
-    public let seed: UInt64
+    /// The shared construction, with the basis sampled at each scale: (S, 6, 81).
+    private let tasks: BasisFilterBankTasks
+
+    public var count: Int { tasks.count }
+    public var seed: UInt64 { tasks.seed }
     /// σ_a, the standard deviation of the basis coefficients a[f, i].
-    public let coefficientScale: Double
-    /// The basis sampled at each scale: (S, 6, 81), Float64.
-    private let sampledBasis: [Double]
+    public var coefficientScale: Double { tasks.coefficientScale }
 
     /// (1, 32, 32)
     public var inputShape: [Int] { [1, Self.imageSize, Self.imageSize] }
     /// (9, 24, 24)
     public var targetShape: [Int] { [Self.outputChannels, Self.outputSize, Self.outputSize] }
     /// (9, 1, 9, 9), the shape of a task's filter bank.
-    public var filterBankShape: [Int] { [Self.outputChannels, 1, Self.kernelSize, Self.kernelSize] }
+    public var filterBankShape: [Int] { tasks.filterBankShape }
 
     /// - Parameters:
     ///   - count: number of tasks; by default 10,000 (`defaultTaskCount`).
@@ -81,11 +82,10 @@ public struct SyntheticScaleTasks: TaskFamily {
     public init(count: Int? = nil, seed: UInt64 = 0) {
         let count = count ?? Self.defaultTaskCount
         precondition(count >= 0, "SyntheticScaleTasks: count \(count) must be ≥ 0")
-        self.count = count
-        self.seed = seed
-        sampledBasis = Self.sampledBasis
-        let meanSquaredNorm = sampledBasis.reduce(0) { $0 + $1 * $1 } / Double(Self.scaleCount)
-        coefficientScale = 1 / meanSquaredNorm.squareRoot()
+        // The family seed is salted so that this family shares inputs with neither rotation family.
+        tasks = BasisFilterBankTasks(count: count, seed: seed, salt: 0x0002_5CA1, fieldCount: Self.fieldCount,
+                                     channelsPerField: Self.scaleCount, basisCount: HermiteGaussianBasis.count,
+                                     kernelSize: Self.kernelSize, sampledBasis: Self.sampledBasis)
     }
 
     /// bᵢ(p / s_k) / s_k² for every scale: (S, 6, 81) values, scale-major.
@@ -110,73 +110,19 @@ public struct SyntheticScaleTasks: TaskFamily {
         }
     }
 
-    /// The seed of task `index`'s stream: `SyntheticTranslationTasks.streamSeed` of stream index + 1, the
-    /// family seed salted so that this family shares inputs with neither rotation family.
-    private func taskSeed(_ index: Int) -> UInt64 {
-        let salt: UInt64 = 0x0002_5CA1
-        return SyntheticTranslationTasks.streamSeed(seed ^ (salt &* 0xD6E8_FEB8_6659_FD93), stream: index + 1)
-    }
-
     // MARK: - Filters
 
     /// The basis coefficients a of task `index`: (3, 6), Float64 (field, basis function).
-    public func coefficients(at index: Int) -> Tensor {
-        precondition(0 <= index && index < count, "coefficients(at:): index \(index) is outside 0..<\(count)")
-        var generator = SplitMix64(seed: taskSeed(index))
-        return Tensor(shape: [Self.fieldCount, HermiteGaussianBasis.count], scalars: drawCoefficients(using: &generator))
-    }
+    public func coefficients(at index: Int) -> Tensor { tasks.coefficients(at: index) }
 
     /// The filter bank w of task `index`: (9, 1, 9, 9), Float32, channel f · S + k for field f at scale s_k.
-    public func filterBank(at index: Int) -> Tensor {
-        precondition(0 <= index && index < count, "filterBank(at:): index \(index) is outside 0..<\(count)")
-        var generator = SplitMix64(seed: taskSeed(index))
-        return Tensor(shape: filterBankShape, scalars: filters(drawCoefficients(using: &generator)))
-    }
+    public func filterBank(at index: Int) -> Tensor { tasks.filterBank(at: index) }
 
     /// The filter banks of all tasks: (count, 9, 1, 9, 9), Float32 (29 MB for 10,000 tasks).
-    public func filterBanks() -> Tensor {
-        let bank = Self.outputChannels * Self.kernelSize * Self.kernelSize
-        var all: [Float] = []
-        all.reserveCapacity(count * bank)
-        for index in 0..<count { all += filterBank(at: index).floats }
-        return Tensor(shape: [count, Self.outputChannels, 1, Self.kernelSize, Self.kernelSize], scalars: all)
-    }
-
-    /// a[f, i] ~ N(0, σ_a²): (3 · 6) values, field-major.
-    private func drawCoefficients(using generator: inout SplitMix64) -> [Double] {
-        (0..<(Self.fieldCount * HermiteGaussianBasis.count)).map { _ in coefficientScale * generator.nextNormal() }
-    }
-
-    /// w[f · S + k, tap] = Σᵢ a[f, i] · basis[k, i, tap], rounded to Float: (C_out · 81) values.
-    private func filters(_ a: [Double]) -> [Float] {
-        let taps = Self.kernelSize * Self.kernelSize, m = HermiteGaussianBasis.count
-        var w = [Float](repeating: 0, count: Self.outputChannels * taps)
-        for f in 0..<Self.fieldCount {
-            for k in 0..<Self.scaleCount {
-                for t in 0..<taps {
-                    var sum = 0.0
-                    for i in 0..<m { sum += a[f * m + i] * sampledBasis[(k * m + i) * taps + t] }
-                    w[Self.channel(field: f, scale: k) * taps + t] = Float(sum)
-                }
-            }
-        }
-        return w
-    }
+    public func filterBanks() -> Tensor { tasks.filterBanks() }
 
     // MARK: - Tasks
 
     /// Task `index`: inputs (20, 1, 32, 32), targets (20, 9, 24, 24), Float32.
-    public func task(at index: Int) -> TaskExamples {
-        precondition(0 <= index && index < count, "task(at:): index \(index) is outside 0..<\(count)")
-        var generator = SplitMix64(seed: taskSeed(index))
-        let w = filters(drawCoefficients(using: &generator))
-        let size = Self.examplesPerTask * Self.imageSize * Self.imageSize
-        let x = [Float](unsafeUninitializedCapacity: size) { buffer, n in
-            generator.fillStandardNormalPairs(buffer)
-            n = size
-        }
-        let inputs = Tensor(shape: [Self.examplesPerTask, 1, Self.imageSize, Self.imageSize], scalars: x)
-        let weight = Tensor(shape: filterBankShape, scalars: w)
-        return TaskExamples(inputs: inputs, targets: Tensor.conv2d(inputs, weight: weight))
-    }
+    public func task(at index: Int) -> TaskExamples { tasks.task(at: index) }
 }
