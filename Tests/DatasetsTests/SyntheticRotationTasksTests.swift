@@ -141,19 +141,11 @@ final class SyntheticRotationTasksTests: XCTestCase {
 
     /// A smooth image: a sum of three wide Gaussian bumps, as a function of p = (u, v).
     static func smoothImage(_ u: Double, _ v: Double) -> Double {
-        let bumps: [(u: Double, v: Double, sigma: Double, amplitude: Double)] =
-            [(2, 1, 3.5, 1), (-3, 2.5, 4, -0.8), (1, -4, 3, 0.6)]
-        return bumps.reduce(0) { sum, b in
-            sum + b.amplitude * Foundation.exp(-((u - b.u) * (u - b.u) + (v - b.v) * (v - b.v)) / (2 * b.sigma * b.sigma))
-        }
+        gaussianBumps([(2, 1, 3.5, 1), (-3, 2.5, 4, -0.8), (1, -4, 3, 0.6)], u, v)
     }
 
     /// Samples f on the 32×32 grid, p = (column − 15.5, 15.5 − row): (1, 1, 32, 32), Float32.
-    static func sampled(_ f: (Double, Double) -> Double) -> Tensor {
-        let n = S.imageSize, c = Double(n - 1) / 2
-        let v = (0..<(n * n)).map { f(Double($0 % n) - c, c - Double($0 / n)) }
-        return Tensor(shape: [1, 1, n, n], values: v, dtype: .float32)
-    }
+    static func sampled(_ f: (Double, Double) -> Double) -> Tensor { sampledOnGrid(size: S.imageSize, f) }
 
     /// Rotation by 45° counter-clockwise about the centre of the (C, n, n) maps y, bilinear:
     /// (R · y)(p) = y(R⁻¹ p). Returns (C, n, n); points whose source falls outside are 0.

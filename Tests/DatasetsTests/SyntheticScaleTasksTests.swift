@@ -64,19 +64,11 @@ final class SyntheticScaleTasksTests: XCTestCase {
     /// Small Gaussian bumps (widths 1.2–2.5 px), a smooth image with detail at the filters' scales (wide
     /// bumps alone would make every scale respond alike), as a function of p = (u, v).
     static func bumps(_ u: Double, _ v: Double) -> Double {
-        let bumps: [(u: Double, v: Double, sigma: Double, amplitude: Double)] =
-            [(2, 1, 2, 1), (-3, 2.5, 2.5, -0.8), (1, -4, 1.5, 0.6), (-1, -1, 1.2, 0.7), (4, -2, 1.8, -0.9)]
-        return bumps.reduce(0) { sum, b in
-            sum + b.amplitude * Foundation.exp(-((u - b.u) * (u - b.u) + (v - b.v) * (v - b.v)) / (2 * b.sigma * b.sigma))
-        }
+        gaussianBumps([(2, 1, 2, 1), (-3, 2.5, 2.5, -0.8), (1, -4, 1.5, 0.6), (-1, -1, 1.2, 0.7), (4, -2, 1.8, -0.9)], u, v)
     }
 
     /// f sampled on the 32×32 input grid, p = (column − 15.5, 15.5 − row): (1, 1, 32, 32), Float32.
-    static func sampled(_ f: (Double, Double) -> Double) -> Tensor {
-        let n = S.imageSize, c = Double(n - 1) / 2
-        let v = (0..<(n * n)).map { f(Double($0 % n) - c, c - Double($0 / n)) }
-        return Tensor(shape: [1, 1, n, n], values: v, dtype: .float32)
-    }
+    static func sampled(_ f: (Double, Double) -> Double) -> Tensor { sampledOnGrid(size: S.imageSize, f) }
 
     /// Magnification of (C, n, n) maps by λ about their centre, bilinear: (L y)(q) = y(q / λ). (C, n, n).
     static func magnified(_ y: [Double], channels: Int, size n: Int, by lambda: Double) -> [Double] {
