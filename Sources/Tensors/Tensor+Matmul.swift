@@ -30,15 +30,19 @@ extension GemmScalar {
             }
             return
         }
-        IntraOp.forEachRange(items: blocks, parts: parts, chunksPerPart: 1) { range in
-            let first = range.lowerBound * unit, count = Swift.min(range.upperBound * unit, byColumns ? n : m) - first
-            for i in 0..<batch {
-                if byColumns {
-                    packedGemm(tA, tB, m, count, k, a + i * strideA, lda, b + i * strideB + (tB ? first * ldb : first), ldb,
-                               c + first, ldc, accumulate || i > 0)
-                } else {
-                    packedGemm(tA, tB, count, n, k, a + i * strideA + (tA ? first : first * lda), lda, b + i * strideB, ldb,
-                               c + first * ldc, ldc, accumulate || i > 0)
+        // One product call, however many threads run its parts: `packedGemm` bypasses `MatrixMultiply.gemm`,
+        // whose region would otherwise count it.
+        KernelProfile.time(.products) {
+            IntraOp.forEachRange(items: blocks, parts: parts, chunksPerPart: 1) { range in
+                let first = range.lowerBound * unit, count = Swift.min(range.upperBound * unit, byColumns ? n : m) - first
+                for i in 0..<batch {
+                    if byColumns {
+                        packedGemm(tA, tB, m, count, k, a + i * strideA, lda, b + i * strideB + (tB ? first * ldb : first), ldb,
+                                   c + first, ldc, accumulate || i > 0)
+                    } else {
+                        packedGemm(tA, tB, count, n, k, a + i * strideA + (tA ? first : first * lda), lda, b + i * strideB, ldb,
+                                   c + first * ldc, ldc, accumulate || i > 0)
+                    }
                 }
             }
         }
