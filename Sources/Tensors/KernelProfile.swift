@@ -10,15 +10,20 @@ import Darwin
 /// loops — is the rest of the step's CPU time.
 ///
 /// The figures are CPU seconds summed over threads (two threads running products for 1 s each add 2 s),
-/// read from the calling thread's CPU clock, so time the thread spends descheduled on a busy machine is
-/// not counted (a kernel split over worker threads counts only the caller's part; the trainers run
-/// kernels single-threaded within each task's thread). Off by default: a kernel then pays one load of a
-/// global flag. On, each kernel call reads the thread's CPU clock twice and adds under a lock, under 1 µs,
-/// against calls of 10 µs and more in a few-shot step.
+/// each read from the CPU clock of the thread that did the work, so time a thread spends descheduled on a
+/// busy machine is not counted. A kernel split over intra-op threads (`IntraOp.forEachRange`) counts every
+/// part once: the parts the calling thread runs fall inside its region, timed on its clock as any kernel
+/// is (it uses no CPU while it waits for the helpers), and each part a helper thread runs is a region of
+/// its own on the helper's clock, of the kind of the caller's innermost open region, which counts its
+/// time but not a call (the helpers' time would otherwise fall in the rest: half of a kernel split over 2
+/// threads). Off by default: a kernel then pays one load of a global flag (a split kernel one more, no
+/// clock read). On, each kernel call, and each part a helper runs, reads its thread's CPU clock twice and
+/// adds under a lock, under 1 µs, against calls of 10 µs and more in a few-shot step.
 public enum KernelProfile {
     public enum Kind: Int, CaseIterable, Sendable {
-        /// Matrix products (`MatrixMultiply.gemm`: built-in, small or BLAS): convolutions as im2col · W,
-        /// their gradients, linear layers.
+        /// Matrix products (`MatrixMultiply.gemm`: built-in, small or BLAS, and products split over intra-op
+        /// threads, whose parts run the packed kernels directly): convolutions as im2col · W, their
+        /// gradients, linear layers.
         case products
         /// Unfolding images into the columns a convolution's product reads, and folding them back (its input gradient).
         case im2col
@@ -81,10 +86,17 @@ public enum KernelProfile {
         return UInt64(t.tv_sec) &* 1_000_000_000 &+ UInt64(t.tv_nsec)
     }
 
-    /// Each thread's open regions: the time their nested regions took, innermost last. A region is credited
-    /// with its own time only (its elapsed time less its nested regions'), so that an elementwise op's
-    /// allocation counts as allocation and a kernel that calls another is not counted twice.
-    final class OpenRegions { var nested: [UInt64] = [] }
+    /// Each thread's open regions: their kinds and the time their nested regions took, innermost last. A
+    /// region is credited with its own time only (its elapsed time less its nested regions'), so that an
+    /// elementwise op's allocation counts as allocation and a kernel that calls another is not counted
+    /// twice. The kinds tell a split kernel's helper threads whose parts they run (`enclosingKind`).
+    final class OpenRegions {
+        struct Open {
+            let kind: Kind
+            var nested: UInt64
+        }
+        var open: [Open] = []
+    }
     static let regionsKey: pthread_key_t = {
         var k = pthread_key_t()
         pthread_key_create(&k) { if let p = $0 { Unmanaged<OpenRegions>.fromOpaque(p).release() } }
@@ -98,17 +110,19 @@ public enum KernelProfile {
         return r
     }
 
-    /// A started region: its kind and start, or none when profiling is off.
+    /// A started region: its kind, start and the calls it counts (1 for a kernel call, 0 for a part of one
+    /// that a helper thread runs), or none when profiling is off.
     public struct Region {
         let kind: Kind
         let start: UInt64
+        let calls: Int
     }
 
     @inline(__always)
-    static func begin(_ kind: Kind) -> Region? {
+    static func begin(_ kind: Kind, calls: Int = 1) -> Region? {
         guard isOn else { return nil }
-        openRegions.nested.append(0)
-        return Region(kind: kind, start: now())
+        openRegions.open.append(.init(kind: kind, nested: 0))
+        return Region(kind: kind, start: now(), calls: calls)
     }
 
     @inline(__always)
@@ -116,11 +130,11 @@ public enum KernelProfile {
         guard let region else { return }
         let elapsed = now() &- region.start
         let regions = openRegions
-        let nested = regions.nested.removeLast()
-        if !regions.nested.isEmpty { regions.nested[regions.nested.count - 1] &+= elapsed }
+        let nested = regions.open.removeLast().nested
+        if !regions.open.isEmpty { regions.open[regions.open.count - 1].nested &+= elapsed }
         pthread_mutex_lock(&lock)
         nanoseconds[region.kind.rawValue] &+= elapsed &- Swift.min(nested, elapsed)
-        calls[region.kind.rawValue] += 1
+        calls[region.kind.rawValue] += region.calls
         pthread_mutex_unlock(&lock)
     }
 
@@ -128,6 +142,25 @@ public enum KernelProfile {
     @inline(__always)
     static func time<R>(_ kind: Kind, _ body: () throws -> R) rethrows -> R {
         let region = begin(kind)
+        defer { end(region) }
+        return try body()
+    }
+
+    /// The kind of the calling thread's innermost open region while profiling is on; nil when off (one load
+    /// of the flag) or outside every region. `IntraOp.forEachRange` reads it before handing parts of a
+    /// kernel to helper threads.
+    @inline(__always)
+    static var enclosingKind: Kind? {
+        guard isOn, let p = pthread_getspecific(regionsKey) else { return nil }
+        return Unmanaged<OpenRegions>.fromOpaque(p).takeUnretainedValue().open.last?.kind
+    }
+
+    /// Runs a part of a kernel that a helper thread took from the calling thread (`IntraOp.forEachRange`),
+    /// its own time on this thread's clock counted under the caller's `kind` but not as a call: the caller's
+    /// region counts the call and its own parts, and its clock does not see this one.
+    @inline(__always)
+    static func timePart<R>(of kind: Kind, _ body: () throws -> R) rethrows -> R {
+        let region = begin(kind, calls: 0)
         defer { end(region) }
         return try body()
     }

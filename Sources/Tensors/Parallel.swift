@@ -121,6 +121,8 @@ enum IntraOp {
     /// `parts > 1`; each range runs with one intra-op thread. The items are cut into up to
     /// `chunksPerPart`·`parts` ranges that the threads take as they come (the calling thread among them), so a helper thread
     /// that the OS schedules late (a busy machine) holds up the caller by one small range at most.
+    /// While `KernelProfile` is on, the ranges helper threads take are timed on their own CPU clocks as
+    /// parts of the caller's open kernel region; the caller's clock already counts the ranges it runs.
     static func forEachRange(items: Int, parts: Int, chunksPerPart: Int = 4, _ body: (Range<Int>) -> Void) {
         if parts <= 1 {
             body(0..<items)
@@ -129,10 +131,20 @@ enum IntraOp {
         let chunks = Swift.min(items, chunksPerPart * parts)
         // The helper threads compute as the caller would: same forced matmul backend (a per-thread setting).
         let backend = MatmulConfiguration.forcedBackend
+        // With profiling on, the kind the helpers' ranges count as, and the caller, whose ranges they must
+        // not count again (concurrentPerform runs some on the calling thread).
+        let profiled = KernelProfile.enclosingKind.map { (kind: $0, caller: pthread_self()) }
         withoutActuallyEscaping(body) { body in
             DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                 MatmulConfiguration.withBackend(backend) {
-                    IntraOp.with(threads: 1) { body(range(chunk, of: chunks, items: items)) }
+                    IntraOp.with(threads: 1) {
+                        let part = range(chunk, of: chunks, items: items)
+                        if let profiled, pthread_equal(pthread_self(), profiled.caller) == 0 {
+                            KernelProfile.timePart(of: profiled.kind) { body(part) }
+                        } else {
+                            body(part)
+                        }
+                    }
                 }
             }
         }

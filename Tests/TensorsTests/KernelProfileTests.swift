@@ -3,8 +3,8 @@ import Tensors
 import TestSupport
 import XCTest
 
-/// `KernelProfile`: each kernel's own time under its kind, nested kernels not counted twice, nothing counted
-/// when off.
+/// `KernelProfile`: each kernel's own time under its kind, nested kernels not counted twice, the parts of a
+/// kernel split over intra-op threads all counted, nothing counted when off.
 final class KernelProfileTests: XCTestCase {
     /// A product, a convolution (im2col + product), a batch norm, a pool, a transpose copy and elementwise
     /// work are each counted under their own kind; the kinds together claim no more than the wall time
@@ -39,5 +39,42 @@ final class KernelProfileTests: XCTestCase {
         let profile = KernelProfile.measuring { () -> Tensor in (0..<20).reduce(x) { z, _ in z + y } }
         XCTAssertEqual(profile.calls[.elementwise], 20)
         XCTAssertGreaterThanOrEqual(profile.calls[.allocation] ?? 0, 20)
+    }
+
+    /// A product, a batch norm and a max-pool split over 2 intra-op threads claim about as much CPU time
+    /// as on 1 thread (splitting adds work, never removes it), with the same calls (a helper's part is no
+    /// call), and all kinds together no more than the process's CPU time (no part counted twice). Before
+    /// the helpers' parts were counted, the split product claimed nothing and the others about half.
+    func testKernelsSplitOverIntraOpThreadsCountEveryThreadsPart() {
+        let a = randn([96, 96], seed: 7).to(.float32), b = randn([96, 96], seed: 8).to(.float32)
+        let x = randn([8, 32, 16, 16], seed: 9).to(.float32)
+        let scale = Tensor.ones([32]).to(.float32), shift = Tensor.zeros([32]).to(.float32)
+        func profile(threads: Int) -> (seconds: [KernelProfile.Kind: Double], calls: [KernelProfile.Kind: Int], cpu: Double) {
+            // Built-in products: only those split (a BLAS product runs whole on the calling thread).
+            MatmulConfiguration.withBackend(.builtIn) {
+                withIntraOpThreads(threads, minimumWork: 0) {
+                    func work() { _ = (Tensor.matmul(a, b), Tensor.batchNorm(x, scale: scale, shift: shift).maxPool2d(kernel: (2, 2))) }
+                    work()   // first calls' one-time set-up outside the profile
+                    let cpu0 = processCPUSeconds()
+                    let profile = KernelProfile.measuring { for _ in 0..<4 { work() } }
+                    return (profile.seconds, profile.calls, processCPUSeconds() - cpu0)
+                }
+            }
+        }
+        let one = profile(threads: 1), two = profile(threads: 2)
+        XCTAssertEqual(two.calls, one.calls)
+        for kind in [KernelProfile.Kind.products, .batchNorm, .pooling] {
+            let (split, whole) = (two.seconds[kind] ?? 0, one.seconds[kind] ?? 0)
+            XCTAssertGreaterThan(whole, 0, kind.name)
+            XCTAssertGreaterThanOrEqual(split, 0.8 * whole, "\(kind.name): \(split) s on 2 threads, \(whole) s on 1")
+        }
+        XCTAssertLessThanOrEqual(two.seconds.values.reduce(0, +), two.cpu + 1e-3)
+    }
+
+    /// This process's CPU time over all threads, s.
+    func processCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
     }
 }
