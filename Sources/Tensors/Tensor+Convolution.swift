@@ -89,11 +89,81 @@ extension Tensor {
                                       padding: padding, op: "conv2d")
         }
         let d = weight.shape[0]
-        let cols = x.unfolded(g)                                       // (N, K, L)
-        var y = matmul(weight.reshaped([d, -1]), cols)                 // (N, D, L)
-        y = y.reshaped([x.shape[0], d, g.outHeight, g.outWidth])
+        var y: Tensor
+        switch ConvolutionAlgorithm.choose(images: x.shape[0], channels: x.shape[1], g) {
+        case .imageByImage:
+            y = imageByImageConv2d(x, weight: weight, g)               // (N, D, oh, ow)
+        case .im2col:
+            let cols = x.unfolded(g)                                   // (N, K, L)
+            y = matmul(weight.reshaped([d, -1]), cols)                 // (N, D, L)
+            y = y.reshaped([x.shape[0], d, g.outHeight, g.outWidth])
+        }
         if let bias { y = y.addingChannelBias(bias) }
         return y
+    }
+
+    /// Which of a convolution's products an `ImageByImageConvolution` call computes.
+    enum ConvolutionProduct {
+        case forward, weightGradient, inputGradient
+    }
+
+    /// `product` of operands (a, b) — (x, W), (x, ∂y) or (∂y, W) — into `count` new elements of the operands' dtype.
+    static func imageByImage(_ product: ConvolutionProduct, _ a: Tensor, _ b: Tensor, count: Int,
+                             images n: Int, channels c: Int, outputs d: Int, _ g: WindowGeometry) -> Storage {
+        func run<T: GemmScalar>(_ a: [T], _ b: [T], _ out: UnsafeMutableBufferPointer<T>) {
+            a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in
+                let (a, b, out) = (a.baseAddress!, b.baseAddress!, out.baseAddress!)
+                switch product {
+                case .forward:
+                    ImageByImageConvolution<T>.forward(x: a, weight: b, into: out, images: n, channels: c, outputs: d, g)
+                case .weightGradient:
+                    ImageByImageConvolution<T>.weightGradient(x: a, outputGradient: b, into: out, images: n, channels: c, outputs: d, g)
+                case .inputGradient:
+                    ImageByImageConvolution<T>.inputGradient(outputGradient: a, weight: b, into: out, images: n, channels: c, outputs: d, g)
+                }
+            } }
+        }
+        return productStorage(a, b, count: count, empty: count == 0 || a.count == 0 || b.count == 0, op: "conv2d", run, run)
+    }
+
+    /// Cross-correlation without bias, image by image: x (N, C, H, W), weight (D, C, kh, kw) → (N, D, oh, ow).
+    /// Its gradients are the other two products, and the three are closed under differentiation, so gradients of
+    /// every order stay image by image.
+    static func imageByImageConv2d(_ x: Tensor, weight: Tensor, _ g: WindowGeometry) -> Tensor {
+        let (n, c, d) = (x.shape[0], x.shape[1], weight.shape[0])
+        let storage = imageByImage(.forward, x, weight, count: n * d * g.outHeight * g.outWidth, images: n, channels: c, outputs: d, g)
+        return record("conv2d", shape: [n, d, g.outHeight, g.outWidth], storage: storage, inputs: [x, weight]) { grad, node in
+            let (x, weight) = (node.inputs[0], node.inputs[1])
+            return [node.needsGradient(0) ? convolutionInputGradient(grad, weight: weight, channels: c, g) : nil,
+                    node.needsGradient(1) ? convolutionWeightGradient(x, outputGradient: grad, g) : nil]
+        }
+    }
+
+    /// ∂w[d, c, i, j] = Σ_{n,oy,ox} ∂y[n, d, oy, ox] · x[n, c, oy·sy − py + i, ox·sx − px + j]: x (N, C, H, W),
+    /// ∂y (N, D, oh, ow) → (D, C, kh, kw). Bilinear: for an upstream H of the weight's shape, ⟨H, ∂w⟩ = ⟨conv(x, H), ∂y⟩,
+    /// so ∂/∂(∂y) = conv(x, H) and ∂/∂x = the input gradient of conv(·, H) at ∂y.
+    static func convolutionWeightGradient(_ x: Tensor, outputGradient grad: Tensor, _ g: WindowGeometry) -> Tensor {
+        let (n, c, d) = (x.shape[0], x.shape[1], grad.shape[1])
+        let count = d * c * g.kernelHeight * g.kernelWidth
+        let storage = imageByImage(.weightGradient, x, grad, count: count, images: n, channels: c, outputs: d, g)
+        return record("conv2dWeightGradient", shape: [d, c, g.kernelHeight, g.kernelWidth], storage: storage, inputs: [x, grad]) { h, node in
+            let (x, grad) = (node.inputs[0], node.inputs[1])
+            return [node.needsGradient(0) ? convolutionInputGradient(grad, weight: h, channels: c, g) : nil,
+                    node.needsGradient(1) ? imageByImageConv2d(x, weight: h, g) : nil]
+        }
+    }
+
+    /// ∂x = col2im(Wᵀ · ∂y) image by image: ∂y (N, D, oh, ow), weight (D, C, kh, kw) → (N, C, H, W). Linear in each:
+    /// for an upstream K of the input's shape, ⟨K, ∂x⟩ = ⟨conv(K, W), ∂y⟩, so ∂/∂(∂y) = conv(K, W) and ∂/∂W = the weight
+    /// gradient at (K, ∂y).
+    static func convolutionInputGradient(_ grad: Tensor, weight: Tensor, channels c: Int, _ g: WindowGeometry) -> Tensor {
+        let (n, d) = (grad.shape[0], grad.shape[1])
+        let storage = imageByImage(.inputGradient, grad, weight, count: n * c * g.height * g.width, images: n, channels: c, outputs: d, g)
+        return record("conv2dInputGradient", shape: [n, c, g.height, g.width], storage: storage, inputs: [grad, weight]) { k, node in
+            let (grad, weight) = (node.inputs[0], node.inputs[1])
+            return [node.needsGradient(0) ? imageByImageConv2d(k, weight: weight, g) : nil,
+                    node.needsGradient(1) ? convolutionWeightGradient(k, outputGradient: grad, g) : nil]
+        }
     }
 
     /// 1-D cross-correlation: x (N, C, L), weight (D, C, k), bias (D) → (N, D, (L + 2p − k)/s + 1).

@@ -3,31 +3,12 @@ import TestSupport
 import XCTest
 
 final class ConvolutionGradientTests: XCTestCase {
-    /// conv2d by its definition: y[n, d, oy, ox] = b[d] + Σ x[n, c, oy·s − p + i, ox·s − p + j] w[d, c, i, j].
-    func naiveConv2d(_ x: Tensor, _ w: Tensor, _ b: Tensor?, stride: (Int, Int), padding: (Int, Int)) -> Tensor {
-        let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let (d, kh, kw) = (w.shape[0], w.shape[2], w.shape[3])
-        let oh = (h + 2 * padding.0 - kh) / stride.0 + 1, ow = (wd + 2 * padding.1 - kw) / stride.1 + 1
-        let xs = x.scalars, ws = w.scalars, bs = b?.scalars
-        var out = [Double](repeating: 0, count: n * d * oh * ow)
-        for ni in 0..<n { for di in 0..<d { for oy in 0..<oh { for ox in 0..<ow {
-            var s = bs?[di] ?? 0
-            for ci in 0..<c { for i in 0..<kh { for j in 0..<kw {
-                let iy = oy * stride.0 - padding.0 + i, ix = ox * stride.1 - padding.1 + j
-                if iy < 0 || iy >= h || ix < 0 || ix >= wd { continue }
-                s += xs[((ni * c + ci) * h + iy) * wd + ix] * ws[((di * c + ci) * kh + i) * kw + j]
-            } } }
-            out[((ni * d + di) * oh + oy) * ow + ox] = s
-        } } } }
-        return Tensor(shape: [n, d, oh, ow], values: out, dtype: .float64)
-    }
-
     func testConv2dValues() {
         let configs: [((Int, Int), (Int, Int), [Int])] = [((1, 1), (0, 0), [2, 3, 6, 5]), ((2, 1), (1, 2), [1, 2, 7, 6]), ((2, 2), (1, 1), [2, 1, 5, 5])]
         for (i, (stride, padding, xShape)) in configs.enumerated() {
             let x = randn(xShape, seed: UInt64(i)), w = randn([4, xShape[1], 3, 2], seed: UInt64(i + 5)), b = randn([4], seed: 9)
             let y = Tensor.conv2d(x, weight: w, bias: b, stride: stride, padding: padding)
-            assertClose(y, naiveConv2d(x, w, b, stride: stride, padding: padding), tolerance: 1e-13)
+            assertClose(y, referenceConv2d(x, w, b, stride: stride, padding: padding), tolerance: 1e-13)
             let y32 = Tensor.conv2d(x.to(.float32), weight: w.to(.float32), bias: b.to(.float32), stride: stride, padding: padding)
             assertClose(y32, y, tolerance: 1e-5)
         }

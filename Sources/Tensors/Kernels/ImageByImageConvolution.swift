@@ -1,0 +1,109 @@
+// Convolutions that unfold one image at a time and use its columns while they are in cache.
+
+/// The three products of a convolution, each computed image by image: image i's columns cols_i = im2col(x_i)
+/// (K × L, K = C·kh·kw, L = oh·ow; 451 KB for Conv4's 64-channel 14×14 layer) are made, used at once by one product,
+/// and never stored for the whole batch (36 MB for an 80-image episode, which im2col · W writes, packs and reads
+/// back from memory, and keeps for the backward pass):
+///
+///     forward:        y_i  = W · cols_i                         W (D, K), y_i (D, L)
+///     weightGradient: ∂W   = Σ_i ∂y_i · cols_iᵀ                 (images in order)
+///     inputGradient:  ∂x_i = col2im(Wᵀ · ∂y_i)
+///
+/// Threads split images (forward, input gradient) or rows of ∂W (weight gradient, where each thread unfolds
+/// every image again rather than adding partial sums), and every element is accumulated in the same order
+/// whatever the split, so results do not depend on the thread count.
+enum ImageByImageConvolution<T: GemmScalar> {
+    /// y (N, D, oh, ow) from x (N, C, H, W) and w (D, C, kh, kw).
+    static func forward(x: UnsafePointer<T>, weight w: UnsafePointer<T>, into y: UnsafeMutablePointer<T>,
+                        images n: Int, channels c: Int, outputs d: Int, _ g: WindowGeometry) {
+        let k = c * g.kernelHeight * g.kernelWidth, l = g.outHeight * g.outWidth, image = c * g.height * g.width
+        IntraOp.forEachRange(items: n, parts: IntraOp.parts(items: n, work: n * d * k * l)) { images in
+            let cols = UnsafeMutablePointer<T>.allocate(capacity: k * l)
+            defer { cols.deallocate() }
+            for i in images {
+                im2col(x + i * image, channels: c, g, into: cols)
+                T.gemm(false, false, d, l, k, w, k, cols, l, y + i * d * l, l, false)
+            }
+        }
+    }
+
+    /// ∂w (D, C, kh, kw) from x (N, C, H, W) and the output's gradient ∂y (N, D, oh, ow).
+    static func weightGradient(x: UnsafePointer<T>, outputGradient gy: UnsafePointer<T>, into gw: UnsafeMutablePointer<T>,
+                               images n: Int, channels c: Int, outputs d: Int, _ g: WindowGeometry) {
+        let k = c * g.kernelHeight * g.kernelWidth, l = g.outHeight * g.outWidth, image = c * g.height * g.width
+        // Rows of ∂W in blocks of 6 (a micro-kernel sliver); split only where the product runs on the packed
+        // kernels, which give every row the same result however the rows are split.
+        let blocks = (d + 5) / 6
+        var parts = IntraOp.parts(items: blocks, work: n * d * k * l)
+        if parts > 1 && !MatrixMultiply.runsPacked(m: 6 * (blocks / parts), n: k, k: l) { parts = 1 }
+        IntraOp.forEachRange(items: blocks, parts: parts, chunksPerPart: 1) { range in
+            let first = range.lowerBound * 6, rows = Swift.min(range.upperBound * 6, d) - first
+            let cols = UnsafeMutablePointer<T>.allocate(capacity: k * l)
+            defer { cols.deallocate() }
+            for i in 0..<n {
+                im2col(x + i * image, channels: c, g, into: cols)
+                T.gemm(false, true, rows, k, l, gy + (i * d + first) * l, l, cols, l, gw + first * k, k, i > 0)
+            }
+        }
+    }
+
+    /// ∂x (N, C, H, W) from the output's gradient ∂y (N, D, oh, ow) and w (D, C, kh, kw); ∂x need not be zeroed.
+    static func inputGradient(outputGradient gy: UnsafePointer<T>, weight w: UnsafePointer<T>, into gx: UnsafeMutablePointer<T>,
+                              images n: Int, channels c: Int, outputs d: Int, _ g: WindowGeometry) {
+        let k = c * g.kernelHeight * g.kernelWidth, l = g.outHeight * g.outWidth, image = c * g.height * g.width
+        IntraOp.forEachRange(items: n, parts: IntraOp.parts(items: n, work: n * d * k * l)) { images in
+            let cols = UnsafeMutablePointer<T>.allocate(capacity: k * l)
+            defer { cols.deallocate() }
+            for i in images {
+                T.gemm(true, false, k, l, d, w, k, gy + i * d * l, l, cols, l, false)
+                (gx + i * image).update(repeating: 0, count: image)
+                col2im(cols, channels: c, g, into: gx + i * image)
+            }
+        }
+    }
+}
+
+/// How `Tensor.conv2d` computes a convolution's products: the whole batch unfolded, then one batched product
+/// (`im2col`), or image by image (`ImageByImageConvolution`). Chosen by shape; `MSR_CONV=im2col|image-by-image`
+/// or `ConvolutionAlgorithm.withForced` (tests, benchmarks) override the choice.
+public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
+    case im2col
+    case imageByImage = "image-by-image"
+
+    /// Batches whose columns (N·K·L elements) are below this stay on im2col · W: they fit in cache anyway, and one
+    /// batched product over them makes fewer calls.
+    static let imageByImageMinimumColumns = 1 << 18
+    /// Images with fewer window positions than this stay on im2col · W: their products are too small to run well one
+    /// image at a time (measured, `msr bench engine --sections convolution`: Conv4's 7×7 and 3×3 layers' backward
+    /// 10–17% slower image by image, its 28×28 and 14×14 layers' forward 1.3–2.3× faster).
+    static let imageByImageMinimumPositions = 128
+
+    nonisolated(unsafe) static var forced: ConvolutionAlgorithm? = {
+        getenv("MSR_CONV").flatMap { ConvolutionAlgorithm(rawValue: String(cString: $0).lowercased()) }
+    }()
+
+    /// Runs `body` with every convolution computed by `algorithm` (nil: the choice by shape). Process-wide, for tests
+    /// and benchmarks: not to be changed while other threads run convolutions.
+    public static func withForced<R>(_ algorithm: ConvolutionAlgorithm?, _ body: () throws -> R) rethrows -> R {
+        let saved = forced
+        forced = algorithm
+        defer { forced = saved }
+        return try body()
+    }
+
+    /// The algorithm chosen by shape alone for N images whose windows have K = C·kh·kw taps at L positions.
+    public static func choice(images n: Int, taps k: Int, positions l: Int) -> ConvolutionAlgorithm {
+        n > 1 && l >= imageByImageMinimumPositions && n * k * l >= imageByImageMinimumColumns ? .imageByImage : .im2col
+    }
+
+    /// The override if one is set, else the choice by shape.
+    static func choose(images n: Int, channels c: Int, _ g: WindowGeometry) -> ConvolutionAlgorithm {
+        forced ?? choice(images: n, taps: c * g.kernelHeight * g.kernelWidth, positions: g.outHeight * g.outWidth)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
