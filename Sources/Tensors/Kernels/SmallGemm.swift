@@ -57,26 +57,28 @@ enum SmallGemm {
                 }
             }
         } else if n <= 4 && !transposeA && !transposeB && ldb == n && k >= 8 {
-            // Few columns, long rows (the task-batched ∂V = G·U: k = O·I, n = K): each row of C is op(B)ᵀ·A[i, :],
-            // a flat pass over B's contiguous k×n block.
-            for i in 0..<m {
-                switch n {
-                case 2: columnSumsFlat(Count2.self, k: k, a: b, x: a + i * lda, y: c + i * ldc, incy: 1, accumulate: accumulate)
-                case 3: columnSumsFlat(Count3.self, k: k, a: b, x: a + i * lda, y: c + i * ldc, incy: 1, accumulate: accumulate)
-                default: columnSumsFlat(Count4.self, k: k, a: b, x: a + i * lda, y: c + i * ldc, incy: 1, accumulate: accumulate)
+            // Few columns, long rows (the task-batched ∂V = G·U: k = O·I, n = K): B's n columns copied once into
+            // contiguous rows, then each row of C is n dot products sharing one pass over A[i, :].
+            withUnsafeTemporaryAllocation(of: T.self, capacity: n * k) { buffer in
+                let bt = buffer.baseAddress!
+                for p in 0..<k { for j in 0..<n { bt[j * k + p] = b[p * n + j] } }
+                for i in 0..<m {
+                    switch n {
+                    case 2: rowDots(Count2.self, k: k, a: a + i * lda, rows: UnsafePointer(bt), y: c + i * ldc, accumulate: accumulate)
+                    case 3: rowDots(Count3.self, k: k, a: a + i * lda, rows: UnsafePointer(bt), y: c + i * ldc, accumulate: accumulate)
+                    default: rowDots(Count4.self, k: k, a: a + i * lda, rows: UnsafePointer(bt), y: c + i * ldc, accumulate: accumulate)
+                    }
                 }
             }
         } else if k <= 4 && n >= 64 {
             // A rank-k update with long rows (the task-batched W = V·Uᵀ: m = tasks, k = K, n = O·I): each row of C
             // is k axpys of op(B)'s rows, contiguous (copied once when B is stored transposed).
-            let skip: SIMDMask<SIMD8<T>.MaskStorage> = tailSkipMask(n, T.self)
+            // Each row of C in one pass: all k products summed per vector, then stored (or added) once.
             func rows(_ r: UnsafePointer<T>, _ stride: Int) {
                 for i in 0..<m {
-                    let ci = c + i * ldc
-                    for p in 0..<k {
-                        let x = transposeA ? a[p * lda + i] : a[i * lda + p]
-                        if p == 0 && !accumulate { scale(x, r, ci, count: n) } else { axpy(x, r + p * stride, ci, count: n, skip: skip) }
-                    }
+                    var x = SIMD4<T>()
+                    for p in 0..<k { x[p] = transposeA ? a[p * lda + i] : a[i * lda + p] }
+                    combinedRows(k: k, x, r, stride: stride, c + i * ldc, count: n, accumulate: accumulate)
                 }
             }
             if !transposeB {
@@ -236,6 +238,62 @@ enum SmallGemm {
                 for p in 1..<K { s += a[i &* K &+ p] * x[p] }
                 y[i] = s
             }
+        }
+    }
+
+    /// `y[j] = Σ_p a[p]·rows[j·k + p] (+ y[j])` for j < M (≤ 4, known at compile time after inlining): M dot
+    /// products of length k sharing one pass over a, two vector accumulators each.
+    @inline(__always)
+    static func rowDots<T: BinaryFloatingPoint & SIMDScalar, C: StaticCount>(
+        _: C.Type, k: Int, a: UnsafePointer<T>, rows: UnsafePointer<T>, y: UnsafeMutablePointer<T>, accumulate: Bool
+    ) {
+        let M = C.value
+        @inline(__always) func load(_ p: UnsafePointer<T>) -> SIMD8<T> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<T>.self) }
+        var (e0, e1, e2, e3) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
+        var (f0, f1, f2, f3) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
+        let (r0, r1, r2, r3) = (rows, rows + k, rows + 2 * k, rows + 3 * k)
+        var p = 0
+        while p + 16 <= k {
+            let u = load(a + p), v = load(a + p + 8)
+            e0 += u * load(r0 + p); f0 += v * load(r0 + p + 8)
+            if M > 1 { e1 += u * load(r1 + p); f1 += v * load(r1 + p + 8) }
+            if M > 2 { e2 += u * load(r2 + p); f2 += v * load(r2 + p + 8) }
+            if M > 3 { e3 += u * load(r3 + p); f3 += v * load(r3 + p + 8) }
+            p += 16
+        }
+        var sums = SIMD4<T>(horizontalSum(e0 + f0), horizontalSum(e1 + f1), horizontalSum(e2 + f2), horizontalSum(e3 + f3))
+        while p < k {
+            let x = a[p]
+            for j in 0..<M { sums[j] += x * rows[j * k + p] }
+            p += 1
+        }
+        for j in 0..<M { y[j] = accumulate ? y[j] + sums[j] : sums[j] }
+    }
+
+    /// `y[0..<count] = Σ_{p < k} x[p]·r[p·stride ..< p·stride + count] (+ y)` for k ≤ 4 (contiguous rows): one pass
+    /// over y instead of one per row of r.
+    @inline(__always)
+    static func combinedRows<T: BinaryFloatingPoint & SIMDScalar>(
+        k: Int, _ x: SIMD4<T>, _ r: UnsafePointer<T>, stride: Int, _ y: UnsafeMutablePointer<T>, count: Int, accumulate: Bool
+    ) {
+        @inline(__always) func load(_ p: UnsafePointer<T>) -> SIMD8<T> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<T>.self) }
+        let (x0, x1, x2, x3) = (SIMD8<T>(repeating: x[0]), SIMD8<T>(repeating: x[1]), SIMD8<T>(repeating: x[2]), SIMD8<T>(repeating: x[3]))
+        let (r0, r1, r2, r3) = (r, r + stride, r + 2 * stride, r + 3 * stride)
+        var j = 0
+        while j + 8 <= count {
+            var v = x0 * load(r0 + j)
+            if k > 1 { v += x1 * load(r1 + j) }
+            if k > 2 { v += x2 * load(r2 + j) }
+            if k > 3 { v += x3 * load(r3 + j) }
+            let out = UnsafeMutableRawPointer(y + j)
+            out.storeBytes(of: accumulate ? out.loadUnaligned(as: SIMD8<T>.self) + v : v, as: SIMD8<T>.self)
+            j += 8
+        }
+        while j < count {
+            var v = x[0] * r0[j]
+            for p in 1..<Swift.max(1, k) { v += x[p] * r[p * stride + j] }
+            y[j] = accumulate ? y[j] + v : v
+            j += 1
         }
     }
 
