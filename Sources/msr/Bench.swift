@@ -16,7 +16,10 @@ extension MSR {
             @Flag(help: "Fewer samples and repetitions (for a smoke test).")
             var quick = false
 
-            func run() throws { EngineBenchmark.run(quick: quick) }
+            @Option(parsing: .upToNextOption, help: "Sections to run (default: all).")
+            var sections: [EngineBenchmark.Section] = EngineBenchmark.Section.allCases
+
+            func run() throws { EngineBenchmark.run(quick: quick, sections: Set(sections)) }
         }
 
         struct Train: ParsableCommand {

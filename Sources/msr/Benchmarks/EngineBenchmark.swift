@@ -1,9 +1,15 @@
+import ArgumentParser
 import Foundation
 import Tensors
 
 /// `msr bench engine`: the tensor engine's speed and memory (issue: tensor engine). Build in release.
 enum EngineBenchmark {
-    static func run(quick: Bool) {
+    /// The parts of the benchmark, each a table.
+    enum Section: String, CaseIterable, ExpressibleByArgument {
+        case matmul, convolution, metagradient, bookkeeping, memory
+    }
+
+    static func run(quick: Bool, sections: Set<Section> = Set(Section.allCases)) {
         let samples = quick ? 3 : 7
         let machine = MachineDescription.current()
         print(machine.line)
@@ -13,11 +19,11 @@ enum EngineBenchmark {
         #if DEBUG
         print("warning: this is a debug build; figures are meaningless. Use `swift run -c release msr bench engine`.")
         #endif
-        matmulTable(samples: samples, peak: peak.gflops)
-        convolution(samples: samples)
-        metaGradient(samples: samples)
-        bookkeeping(samples: samples)
-        memory(repetitions: quick ? 200 : 1000)
+        if sections.contains(.matmul) { matmulTable(samples: samples, peak: peak.gflops) }
+        if sections.contains(.convolution) { convolution(samples: samples) }
+        if sections.contains(.metagradient) { metaGradient(samples: samples) }
+        if sections.contains(.bookkeeping) { bookkeeping(samples: samples) }
+        if sections.contains(.memory) { memory(repetitions: quick ? 200 : 1000) }
     }
 
     // MARK: - Matrix multiply
@@ -51,24 +57,59 @@ enum EngineBenchmark {
 
     // MARK: - Convolution
 
+    /// The convolutions MSR runs: the 2-D families' first layer (one input channel, 20 images) and the four layers of
+    /// Conv4 on a 5-way 1-shot episode with 15 queries per class (80 images); forward alone and forward + backward
+    /// (the weight's gradient, and the input's where the input is not data).
+    static let convolutionShapes: [(name: String, n: Int, c: Int, size: Int, d: Int, padding: Int, inputGradient: Bool)] = [
+        ("2-D family 20×1×32×32 → 24", 20, 1, 32, 24, 0, false),
+        ("Conv4 1: 80×1×28×28 → 64", 80, 1, 28, 64, 1, false),
+        ("Conv4 2: 80×64×14×14 → 64", 80, 64, 14, 64, 1, true),
+        ("Conv4 3: 80×64×7×7 → 64", 80, 64, 7, 64, 1, true),
+        ("Conv4 4: 80×64×3×3 → 64", 80, 64, 3, 64, 1, true),
+    ]
+
     static func convolution(samples: Int) {
         var g = SplitMix64(seed: 2)
-        let x = Tensor.randomNormal([20, 1, 32, 32], using: &g)
-        let w = Tensor.randomNormal([24, 1, 3, 3], using: &g)
-        // Forward 2·N·D·C·kh·kw·oh·ow; backward (input and weight) twice that.
-        let flops = 3 * 2.0 * 20 * 24 * 9 * 30 * 30
-        var table = TextTable(header: ["conv2d 20×1×32×32 → 24, 3×3", "ms per fwd+bwd", "GFLOP/s"])
-        for backend in MatmulBackend.allCases where backend == .builtIn || MatmulConfiguration.blasLibraryName != nil {
-            let t = MatmulConfiguration.withBackend(backend) {
-                Measure.secondsPerCall(samples: samples) {
-                    let (xl, wl) = (x.requiringGradient(), w.requiringGradient())
-                    let y = Tensor.conv2d(xl, weight: wl)
-                    _ = gradients(of: (y * y).sum(), wrt: [xl, wl])
-                }
+        var table = TextTable(header: ["conv2d 3×3", "algorithm", "fwd ms", "fwd GFLOP/s", "bwd ms", "bwd GFLOP/s"])
+        for shape in convolutionShapes {
+            let x = Tensor.randomNormal([shape.n, shape.c, shape.size, shape.size], using: &g)
+            let w = Tensor.randomNormal([shape.d, shape.c, 3, 3], using: &g)
+            let out = shape.size + 2 * shape.padding - 2
+            // A fixed random output gradient: the loss ⟨y, r⟩ adds one elementwise product to the convolution's work.
+            let r = Tensor.randomNormal([shape.n, shape.d, out, out], using: &g)
+            // Forward 2·N·D·C·kh·kw·oh·ow; each gradient (weight, input) as much again.
+            let forward = 2.0 * Double(shape.n * shape.d * shape.c * 9 * out * out)
+            let both = forward * (shape.inputGradient ? 3 : 2)
+            // im2col · W on each matmul backend, and image by image.
+            var variants = MatmulBackend.allCases.filter { $0 == .builtIn || MatmulConfiguration.blasLibraryName != nil }
+                .map { (name: "im2col, \($0.rawValue)", backend: $0, algorithm: ConvolutionAlgorithm.im2col) }
+            variants.append((name: "image by image", backend: .builtIn, algorithm: .imageByImage))
+            for variant in variants {
+                let (tf, tb) = ConvolutionAlgorithm.withForced(variant.algorithm) { MatmulConfiguration.withBackend(variant.backend) { () -> (Double, Double) in
+                    let tf = Measure.secondsPerCall(samples: samples) {
+                        _ = Tensor.conv2d(x, weight: w, padding: (shape.padding, shape.padding))
+                    }
+                    let tb = Measure.secondsPerCall(samples: samples) {
+                        let (xl, wl) = (shape.inputGradient ? x.requiringGradient() : x, w.requiringGradient())
+                        let y = Tensor.conv2d(xl, weight: wl, padding: (shape.padding, shape.padding))
+                        _ = gradients(of: (y * r).sum(), wrt: shape.inputGradient ? [xl, wl] : [wl])
+                    }
+                    // The loss and its gradient alone, on a leaf of the output's shape: subtracted, it leaves the
+                    // convolution's own backward.
+                    let tl = Measure.secondsPerCall(samples: samples) {
+                        let yl = r.requiringGradient()
+                        _ = gradients(of: (yl * r).sum(), wrt: [yl])
+                    }
+                    return (tf, tb - tl)
+                } }
+                table.add([shape.name, variant.name, format(tf * 1e3, 3), format(forward / tf * 1e-9),
+                           format((tb - tf) * 1e3, 3), format((both - forward) / (tb - tf) * 1e-9)])
             }
-            table.add([backend.rawValue, format(t * 1e3, 3), format(flops / t * 1e-9)])
         }
         print("\n" + table.rendered)
+        print("(bwd: the gradients of the weight and, where the input is not data, of the input, for the loss ⟨y, r⟩ with a fixed "
+              + "random r: forward and backward, less the forward and less the loss's own forward and backward; GFLOP/s count the products only; "
+              + "the default is \(ConvolutionAlgorithm.choice(images: 80, taps: 576, positions: 196).rawValue) for Conv4's layers)")
     }
 
     // MARK: - Meta-gradient
