@@ -24,9 +24,13 @@ final class FewShotBenchmarkTests: XCTestCase {
         let r = try run(["bench", "fewshot", "--methods", "protonets", "maml-fo", "msr", "--width", "4", "--queries", "2",
                          "--steps", "1", "--repeats", "1", "--warmup", "0", "--threads", "2"])
         XCTAssertEqual(r.status, 0, r.output)
-        for part in ["tasks/s", "PyTorch tasks/s", "GFLOP/task", "of matmul ceiling", "measured matmul rate", "machine: ", "multiply-add peak of this build"] {
+        for part in ["tasks/s", "PyTorch tasks/s (recorded)", "GFLOP/task", "of matmul ceiling", "measured matmul rate", "machine: ", "multiply-add peak of this build", "memory bandwidth, 1 thread (triad): "] {
             XCTAssertTrue(r.output.contains(part), "missing ‘\(part)’ in:\n\(r.output)")
         }
+        // The measured bandwidth is a positive number of GB/s (the roofline's second figure).
+        let bandwidth = r.output.components(separatedBy: "memory bandwidth, 1 thread (triad): ").last?
+            .split(separator: " ").first.flatMap { Double($0) }
+        XCTAssertGreaterThan(bandwidth ?? 0, 0, r.output)
         let rows = r.output.split(separator: "\n").filter { line in
             ["protonets ", "maml-fo ", "msr "].contains { line.hasPrefix($0) }
         }

@@ -14,7 +14,8 @@ enum EngineBenchmark {
         let machine = MachineDescription.current()
         print(machine.line)
         let peak = MachineDescription.peakGFLOPS(samples: quick ? 3 : 5)
-        print("measured multiply-add peak of this build, 1 thread: \(format(peak.gflops)) GFLOP/s (\(peak.form))")
+        print("measured multiply-add peak of this build, 1 thread: \(format(peak.gflops)) GFLOP/s (\(peak.form)); "
+              + "memory bandwidth, 1 thread (triad): \(format(MachineDescription.bandwidthGBps(samples: quick ? 3 : 5))) GB/s")
         print("matmul backends: built-in kernels \(MatmulConfiguration.builtInKernelNames); BLAS: \(MatmulConfiguration.blasLibraryName ?? "none loaded")")
         #if DEBUG
         print("warning: this is a debug build; figures are meaningless. Use `swift run -c release msr bench engine`.")

@@ -67,10 +67,11 @@ enum FewShotBenchmark {
         let matmul = matmulRate(samples: s.matmulSamples)
         let peak = MachineDescription.peakGFLOPS()
         print("measured matmul rate (built-in path, 1 thread, \(matmul.shape)): \(format(matmul.gflops)) GFLOP/s; "
-              + "ceiling for \(s.threads) thread(s): \(format(matmul.gflops * Double(s.threads))); multiply-add peak of this build, 1 thread: \(format(peak.gflops)) (\(peak.form))")
+              + "ceiling for \(s.threads) thread(s): \(format(matmul.gflops * Double(s.threads))); multiply-add peak of this build, 1 thread: \(format(peak.gflops)) (\(peak.form)); "
+              + "memory bandwidth, 1 thread (triad): \(format(MachineDescription.bandwidthGBps())) GB/s")
 
         var timeSplit = TextTable(header: TimeSplit.header(label: "method", unit: "task"))
-        var table = TextTable(header: ["method", "tasks/s", "min–max", "CPU ms/task", "PyTorch tasks/s", "ratio",
+        var table = TextTable(header: ["method", "tasks/s", "min–max", "CPU ms/task", "PyTorch tasks/s (recorded)", "ratio to recorded",
                                        "GFLOP/task", "GFLOP/s", "of matmul ceiling"])
         for m in s.methods {
             var c = FewShotConfiguration(method: m.method, ways: 5, shots: 1, queries: s.queries)

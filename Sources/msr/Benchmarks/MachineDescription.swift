@@ -79,4 +79,38 @@ struct MachineDescription {
         }
         return Measure.median(rates)
     }
+
+    /// The single-thread memory bandwidth, GB/s: the triad a[i] = b[i] + s·c[i] over three arrays of `megabytes` each
+    /// (far beyond the caches), counting the two arrays read and the one written (3 × size per pass), median of
+    /// `samples` passes after one that faults the pages in. With the multiply-add peak it is the machine's roofline:
+    /// a kernel that moves B bytes and does F FLOP takes at least max(F / peak, B / bandwidth).
+    static func bandwidthGBps(megabytes: Int = 64, samples: Int = 5) -> Double {
+        let count = megabytes << 18   // floats
+        let a = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        let b = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        let c = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        defer { a.deallocate(); b.deallocate(); c.deallocate() }
+        b.initialize(repeating: 1, count: count)
+        c.initialize(repeating: 2, count: count)
+        a.initialize(repeating: 0, count: count)
+        var rates: [Double] = []
+        for _ in 0..<samples {
+            let t = Measure.time { triad(a, b, c, count: count, scale: 0.5) }
+            rates.append(3.0 * Double(count * MemoryLayout<Float>.size) / t * 1e-9)
+        }
+        if a[count / 2].isNaN { print("") }
+        return Measure.median(rates)
+    }
+
+    @inline(never)
+    static func triad(_ a: UnsafeMutablePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>, count: Int, scale: Float) {
+        var i = 0
+        let s = SIMD16<Float>(repeating: scale)
+        while i + 16 <= count {
+            let v = UnsafeRawPointer(b + i).loadUnaligned(as: SIMD16<Float>.self) + s * UnsafeRawPointer(c + i).loadUnaligned(as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(a + i).storeBytes(of: v, as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < count { a[i] = b[i] + scale * c[i]; i += 1 }
+    }
 }
