@@ -90,8 +90,8 @@ extension Tensor {
         }
         let d = weight.shape[0]
         var y: Tensor
-        switch ConvolutionAlgorithm.choose(images: x.shape[0], channels: x.shape[1], g) {
-        case .imageByImage:
+        switch ConvolutionAlgorithm.choose(images: x.shape[0], channels: x.shape[1], outputs: d, g) {
+        case .imageByImage, .winograd:
             y = imageByImageConv2d(x, weight: weight, g)               // (N, D, oh, ow)
         case .im2col:
             let cols = x.unfolded(g)                                   // (N, K, L)
@@ -114,10 +114,14 @@ extension Tensor {
             a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in
                 let (a, b, out) = (a.baseAddress!, b.baseAddress!, out.baseAddress!)
                 switch product {
+                case .forward where ConvolutionAlgorithm.choose(images: n, channels: c, outputs: d, g) == .winograd:
+                    WinogradConvolution<T>.forward(x: a, weight: b, into: out, images: n, channels: c, outputs: d, g)
                 case .forward:
                     ImageByImageConvolution<T>.forward(x: a, weight: b, into: out, images: n, channels: c, outputs: d, g)
                 case .weightGradient:
                     ImageByImageConvolution<T>.weightGradient(x: a, outputGradient: b, into: out, images: n, channels: c, outputs: d, g)
+                case .inputGradient where winogradInputGradient(images: n, channels: c, outputs: d, g):
+                    WinogradConvolution<T>.inputGradient(outputGradient: a, weight: b, into: out, images: n, channels: c, outputs: d, g)
                 case .inputGradient:
                     ImageByImageConvolution<T>.inputGradient(outputGradient: a, weight: b, into: out, images: n, channels: c, outputs: d, g)
                 }
@@ -126,7 +130,16 @@ extension Tensor {
         return productStorage(a, b, count: count, empty: count == 0 || a.count == 0 || b.count == 0, op: "conv2d", run, run)
     }
 
-    /// Cross-correlation without bias, image by image: x (N, C, H, W), weight (D, C, kh, kw) → (N, D, oh, ow).
+    /// Whether the input gradient of a convolution over `g` runs as a Winograd convolution: the convolution of ∂y (D
+    /// channels) into C channels with the flipped, transposed kernel and padding 2 − p, where that is a stride-1 3×3
+    /// convolution with p ≤ 2 and the choice for its own shape is Winograd.
+    static func winogradInputGradient(images n: Int, channels c: Int, outputs d: Int, _ g: WindowGeometry) -> Bool {
+        guard WinogradConvolution<Float>.applies(g), g.padY <= 2, g.padX <= 2 else { return false }
+        let transposed = WinogradConvolution<Float>.inputGradientGeometry(g)
+        return ConvolutionAlgorithm.choose(images: n, channels: d, outputs: c, transposed) == .winograd
+    }
+
+    /// Cross-correlation without bias, image by image (or by Winograd's F(2×2, 3×3) where chosen): x (N, C, H, W), weight (D, C, kh, kw) → (N, D, oh, ow).
     /// Its gradients are the other two products, and the three are closed under differentiation, so gradients of
     /// every order stay image by image.
     static func imageByImageConv2d(_ x: Tensor, weight: Tensor, _ g: WindowGeometry) -> Tensor {
@@ -153,7 +166,7 @@ extension Tensor {
         }
     }
 
-    /// ∂x = col2im(Wᵀ · ∂y) image by image: ∂y (N, D, oh, ow), weight (D, C, kh, kw) → (N, C, H, W). Linear in each:
+    /// ∂x = col2im(Wᵀ · ∂y) image by image (or a Winograd convolution of ∂y where chosen): ∂y (N, D, oh, ow), weight (D, C, kh, kw) → (N, C, H, W). Linear in each:
     /// for an upstream K of the input's shape, ⟨K, ∂x⟩ = ⟨conv(K, W), ∂y⟩, so ∂/∂(∂y) = conv(K, W) and ∂/∂W = the weight
     /// gradient at (K, ∂y).
     static func convolutionInputGradient(_ grad: Tensor, weight: Tensor, channels c: Int, _ g: WindowGeometry) -> Tensor {

@@ -3,6 +3,11 @@ public struct WindowGeometry: Equatable, Sendable {
     public var height, width, kernelHeight, kernelWidth, strideY, strideX, padY, padX: Int
     public var outHeight: Int { (height + 2 * padY - kernelHeight) / strideY + 1 }
     public var outWidth: Int { (width + 2 * padX - kernelWidth) / strideX + 1 }
+
+    public init(height: Int, width: Int, kernelHeight: Int, kernelWidth: Int, strideY: Int, strideX: Int, padY: Int, padX: Int) {
+        (self.height, self.width, self.kernelHeight, self.kernelWidth) = (height, width, kernelHeight, kernelWidth)
+        (self.strideY, self.strideX, self.padY, self.padX) = (strideY, strideX, padY, padX)
+    }
 }
 
 /// im2col: `cols[c·kh·kw + i·kw + j, oy·ow + ox] = x[c, oy·sy − py + i, ox·sx − px + j]` (0 outside), for

@@ -64,11 +64,15 @@ enum ImageByImageConvolution<T: GemmScalar> {
 }
 
 /// How `Tensor.conv2d` computes a convolution's products: the whole batch unfolded, then one batched product
-/// (`im2col`), or image by image (`ImageByImageConvolution`). Chosen by shape; `MSR_CONV=im2col|image-by-image`
-/// or `ConvolutionAlgorithm.withForced` (tests, benchmarks) override the choice.
+/// (`im2col`), image by image (`ImageByImageConvolution`), or, for 3×3 kernels at stride 1, by Winograd's F(2×2, 3×3)
+/// (`WinogradConvolution`: the forward product and the input gradient; the weight gradient stays image by image).
+/// Chosen by shape; `MSR_CONV=im2col|image-by-image|winograd` or `ConvolutionAlgorithm.withForced` (tests, benchmarks)
+/// override the choice (forced Winograd falls back to image by image where it does not apply), and
+/// `MSR_CONV=no-winograd` keeps the choice by shape but never picks Winograd (for A/B measurements).
 public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
     case im2col
     case imageByImage = "image-by-image"
+    case winograd
 
     /// Batches whose columns (N·K·L elements) are below this stay on im2col · W: they fit in cache anyway, and one
     /// batched product over them makes fewer calls.
@@ -91,14 +95,40 @@ public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
         return try body()
     }
 
-    /// The algorithm chosen by shape alone for N images whose windows have K = C·kh·kw taps at L positions.
+    /// im2col or image by image, chosen by shape alone for N images whose windows have K = C·kh·kw taps at L positions
+    /// (where Winograd is not chosen: `choice(images:channels:outputs:_:)`).
     public static func choice(images n: Int, taps k: Int, positions l: Int) -> ConvolutionAlgorithm {
         n > 1 && l >= imageByImageMinimumPositions && n * k * l >= imageByImageMinimumColumns ? .imageByImage : .im2col
     }
 
-    /// The override if one is set, else the choice by shape.
-    static func choose(images n: Int, channels c: Int, _ g: WindowGeometry) -> ConvolutionAlgorithm {
-        forced ?? choice(images: n, taps: c * g.kernelHeight * g.kernelWidth, positions: g.outHeight * g.outWidth)
+    /// Input and output channels below which Winograd is not chosen: its transforms cost O(C + D) per tile against
+    /// the products' O(C·D), so they only pay off with many channels.
+    public static let winogradMinimumChannels = 16
+    /// Output positions per image below which Winograd is not chosen: tiles at odd edges compute outputs that are
+    /// cropped (a 1×1 output is one tile of 4), which leaves no saving on the smallest images. Conv4's last layer
+    /// (3×3 outputs, 4 tiles keeping 9 of 16) is still faster by Winograd (measured, `msr bench engine --sections
+    /// convolution`: forward 2.7 → 1.8 ms, backward 5.5 → 3.6 ms on an 80-image episode).
+    static let winogradMinimumPositions = 9
+
+    /// False under `MSR_CONV=no-winograd`: the choice by shape as it was before Winograd.
+    nonisolated(unsafe) static var winogradAllowed: Bool = {
+        getenv("MSR_CONV").map { String(cString: $0).lowercased() != "no-winograd" } ?? true
+    }()
+
+    /// The algorithm chosen by shape alone for N images of C channels convolved into D channels over `g`: Winograd
+    /// for 3×3 stride-1 convolutions with many channels and positions, else `choice(images:taps:positions:)`.
+    public static func choice(images n: Int, channels c: Int, outputs d: Int, _ g: WindowGeometry) -> ConvolutionAlgorithm {
+        if winogradAllowed && WinogradConvolution<Float>.applies(g) && c >= winogradMinimumChannels && d >= winogradMinimumChannels
+            && g.outHeight * g.outWidth >= winogradMinimumPositions {
+            return .winograd
+        }
+        return choice(images: n, taps: c * g.kernelHeight * g.kernelWidth, positions: g.outHeight * g.outWidth)
+    }
+
+    /// The override if one is set, else the choice by shape; Winograd only where it applies (else image by image).
+    static func choose(images n: Int, channels c: Int, outputs d: Int, _ g: WindowGeometry) -> ConvolutionAlgorithm {
+        let algorithm = forced ?? choice(images: n, channels: c, outputs: d, g)
+        return algorithm == .winograd && !WinogradConvolution<Float>.applies(g) ? .imageByImage : algorithm
     }
 }
 

@@ -85,6 +85,10 @@ enum EngineBenchmark {
             var variants = MatmulBackend.allCases.filter { $0 == .builtIn || MatmulConfiguration.blasLibraryName != nil }
                 .map { (name: "im2col, \($0.rawValue)", backend: $0, algorithm: ConvolutionAlgorithm.im2col) }
             variants.append((name: "image by image", backend: .builtIn, algorithm: .imageByImage))
+            // Winograd F(2×2, 3×3) (forward and input gradient; the weight gradient image by image) where it can be chosen.
+            if shape.c >= ConvolutionAlgorithm.winogradMinimumChannels {
+                variants.append((name: "winograd", backend: .builtIn, algorithm: .winograd))
+            }
             for variant in variants {
                 let (tf, tb) = ConvolutionAlgorithm.withForced(variant.algorithm) { MatmulConfiguration.withBackend(variant.backend) { () -> (Double, Double) in
                     let tf = Measure.secondsPerCall(samples: samples) {
@@ -110,7 +114,12 @@ enum EngineBenchmark {
         print("\n" + table.rendered)
         print("(bwd: the gradients of the weight and, where the input is not data, of the input, for the loss ⟨y, r⟩ with a fixed "
               + "random r: forward and backward, less the forward and less the loss's own forward and backward; GFLOP/s count the products only; "
-              + "the default is \(ConvolutionAlgorithm.choice(images: 80, taps: 576, positions: 196).rawValue) for Conv4's layers)")
+              + "the default for each shape: "
+              + convolutionShapes.map { shape in
+                  let g = WindowGeometry(height: shape.size, width: shape.size, kernelHeight: 3, kernelWidth: 3, strideY: 1, strideX: 1,
+                                         padY: shape.padding, padX: shape.padding)
+                  return ConvolutionAlgorithm.choice(images: shape.n, channels: shape.c, outputs: shape.d, g).rawValue
+              }.joined(separator: ", ") + ")")
     }
 
     // MARK: - Meta-gradient

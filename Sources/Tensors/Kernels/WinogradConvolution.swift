@@ -1,0 +1,260 @@
+// Winograd's minimal filtering F(2×2, 3×3) for 3×3, stride-1 convolutions.
+
+/// y = conv(x, w) for 3×3 kernels at stride 1 by Winograd's F(2×2, 3×3): each 2×2 block of outputs (a tile) is
+/// Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A, with d the tile's 4×4 input patch (at stride 2, zero outside the image) and g a 3×3
+/// kernel. Summed over input channels, the 16 elementwise products become 16 matrix products
+///
+///     U_ξ = (G g_{dc} Gᵀ)_ξ       (D × C)     weight transform, once per call
+///     V_ξ = (Bᵀ d_{ct} B)_ξ       (C × T)     input transform, T tiles of a chunk of images
+///     M_ξ = U_ξ · V_ξ             (D × T)     ξ = 0..<16, one `T.gemm` each
+///     y_{dt} = Aᵀ M_{·dt} A                   output transform, 2×2 outputs cropped at odd edges
+///
+/// 16·D·C·T multiply-adds where the direct products take 36·D·C·T (2.25× fewer), for some added rounding: the
+/// transforms' coefficients are 0, ±1 and ½ (exact), but each output is a sum of 16 products of sums, not 9 products.
+///
+/// The transforms run on SIMD vectors of `width` consecutive tiles of one image and channel. A tile (ty, tx) reads
+/// padded rows 2ty..2ty+3 and columns 2tx..2tx+3; the input is first rearranged (`gather`) into 8 arrays indexed
+/// [ρ·tw + tx], one per row parity π and column offset b: `rows[π][b][ρ·tw + tx] = padded[2ρ + π][2tx + b]`, so
+/// that value (a, b) of tile t = ty·tw + tx is `rows[a & 1][b][(a >> 1)·tw + t]`, and each of the 16 values of
+/// `width` consecutive tiles (across tile rows too) is one contiguous vector load.
+///
+/// Images are taken in chunks of about `chunkTiles` tiles, so that a chunk's V and M (16·C·T and 16·D·T elements)
+/// are used again soon after they are written (transforms, then products, then the output transform). Chunks are split over the intra-op threads, each with its
+/// own buffers; a chunk's images and every element's arithmetic are the same whatever the split, so results do not
+/// depend on the thread count.
+enum WinogradConvolution<T: GemmScalar> {
+    typealias Vector = SIMD16<T>
+    static var width: Int { Vector.scalarCount }
+    /// Tiles per chunk of images (whole images; at least one). Measured on Conv4's 14×14 layer (80 images, 49 tiles
+    /// each, C = D = 64, Float32, 1 thread), forward: 64 tiles 13.9 ms, 128 11.9, 256 11.1, 512 10.5, 1024 11.0 — flat
+    /// from 256 up, where a chunk's V and M are about 1 MiB each.
+    static var chunkTiles: Int { 256 }
+
+    /// Whether the geometry is one this kernel computes: 3×3 kernel, stride 1.
+    static func applies(_ g: WindowGeometry) -> Bool {
+        g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideY == 1 && g.strideX == 1
+    }
+
+    /// y (N, D, oh, ow) from x (N, C, H, W) and w (D, C, 3, 3); `g` must satisfy `applies`.
+    static func forward(x: UnsafePointer<T>, weight w: UnsafePointer<T>, into y: UnsafeMutablePointer<T>,
+                        images n: Int, channels c: Int, outputs d: Int, _ g: WindowGeometry) {
+        precondition(applies(g), "Winograd F(2×2, 3×3) needs a 3×3 kernel at stride 1")
+        let u = UnsafeMutablePointer<T>.allocate(capacity: 16 * d * c)
+        defer { u.deallocate() }
+        KernelProfile.time(.im2col) { transformWeights(w, outputs: d, channels: c, into: u) }
+        forward(x: x, transformedWeight: u, into: y, images: n, channels: c, outputs: d, g)
+    }
+
+    /// ∂x (N, C, H, W) from ∂y (N, D, oh, ow) and w (D, C, 3, 3) for a stride-1 convolution with padding p ≤ 2: the
+    /// convolution of ∂y with w flipped in both spatial axes and transposed to (C, D, 3, 3), padding 2 − p.
+    static func inputGradient(outputGradient gy: UnsafePointer<T>, weight w: UnsafePointer<T>, into gx: UnsafeMutablePointer<T>,
+                              images n: Int, channels c: Int, outputs d: Int, _ g: WindowGeometry) {
+        let flipped = UnsafeMutablePointer<T>.allocate(capacity: c * d * 9)
+        defer { flipped.deallocate() }
+        for o in 0..<d {
+            for i in 0..<c {
+                for k in 0..<9 { flipped[(i * d + o) * 9 + k] = w[(o * c + i) * 9 + 8 - k] }
+            }
+        }
+        forward(x: gy, weight: flipped, into: gx, images: n, channels: d, outputs: c, inputGradientGeometry(g))
+    }
+
+    /// The geometry of the convolution that gives a stride-1 3×3 convolution's input gradient: input oh×ow, padding
+    /// 2 − p (so its output is H×W again). Needs p ≤ 2.
+    static func inputGradientGeometry(_ g: WindowGeometry) -> WindowGeometry {
+        WindowGeometry(height: g.outHeight, width: g.outWidth, kernelHeight: 3, kernelWidth: 3, strideY: 1, strideX: 1,
+                       padY: 2 - g.padY, padX: 2 - g.padX)
+    }
+
+    /// U_ξ[o, i] = (G g_{oi} Gᵀ)_ξ for w (D, C, 3, 3) → u (16, D, C), with G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1].
+    static func transformWeights(_ w: UnsafePointer<T>, outputs d: Int, channels c: Int, into u: UnsafeMutablePointer<T>) {
+        let half: T = 0.5
+        for o in 0..<d {
+            for i in 0..<c {
+                let k = w + (o * c + i) * 9
+                // G g (4 × 3) column by column, then each of its rows r times Gᵀ.
+                var gg = SIMD16<T>()
+                for j in 0..<3 {
+                    let (g0, g1, g2) = (k[j], k[3 + j], k[6 + j])
+                    gg[j] = g0
+                    gg[4 + j] = half * (g0 + g1 + g2)
+                    gg[8 + j] = half * (g0 - g1 + g2)
+                    gg[12 + j] = g2
+                }
+                for r in 0..<4 {
+                    let (g0, g1, g2) = (gg[4 * r], gg[4 * r + 1], gg[4 * r + 2])
+                    u[((4 * r) * d + o) * c + i] = g0
+                    u[((4 * r + 1) * d + o) * c + i] = half * (g0 + g1 + g2)
+                    u[((4 * r + 2) * d + o) * c + i] = half * (g0 - g1 + g2)
+                    u[((4 * r + 3) * d + o) * c + i] = g2
+                }
+            }
+        }
+    }
+
+    static func forward(x: UnsafePointer<T>, transformedWeight u: UnsafePointer<T>, into y: UnsafeMutablePointer<T>,
+                        images n: Int, channels c: Int, outputs d: Int, _ g: WindowGeometry) {
+        let (oh, ow) = (g.outHeight, g.outWidth)
+        let (th, tw) = ((oh + 1) / 2, (ow + 1) / 2)
+        let tiles = th * tw                                  // per image
+        // Images per chunk; at least 4 chunks where there are 4 images, so that 2 threads split them evenly (Conv4's
+        // 3×3 layer would otherwise be 2 chunks of 64 and 16 images). By n alone, never by the thread count.
+        let perChunk = Swift.max(1, Swift.min(chunkTiles / tiles, (n + 3) / 4))
+        let chunks = (n + perChunk - 1) / perChunk
+        let image = c * g.height * g.width, outImage = d * oh * ow
+        // Rows of V and M hold a chunk's tiles plus `width` of slack: the last vector of an image runs past its tiles
+        // (into the next image's, overwritten next, or into the slack).
+        let ld = perChunk * tiles + width
+        // One gathered array: th + 1 tile rows of tw, plus slack for the last vector's read past the end.
+        let rowsCount = (th + 1) * tw + width
+        IntraOp.forEachRange(items: chunks, parts: IntraOp.parts(items: chunks, work: n * d * c * tiles * 16), chunksPerPart: 2) { range in
+            let v = UnsafeMutablePointer<T>.allocate(capacity: 16 * c * ld)
+            let m = UnsafeMutablePointer<T>.allocate(capacity: 16 * d * ld)
+            let rows = UnsafeMutablePointer<T>.allocate(capacity: 8 * rowsCount)
+            let out = UnsafeMutablePointer<T>.allocate(capacity: 4 * (tiles + width))
+            let paddedWidth = 2 * tw + 2 + 2 * width
+            let padded = UnsafeMutablePointer<T>.allocate(capacity: (2 * th + 2) * paddedWidth)
+            padded.initialize(repeating: 0, count: (2 * th + 2) * paddedWidth)
+            // Slack lanes are read and discarded; zeros keep them finite.
+            v.initialize(repeating: 0, count: 16 * c * ld)
+            m.initialize(repeating: 0, count: 16 * d * ld)
+            rows.initialize(repeating: 0, count: 8 * rowsCount)
+            defer { v.deallocate(); m.deallocate(); rows.deallocate(); out.deallocate(); padded.deallocate() }
+            for chunk in range {
+                let first = chunk * perChunk, count = Swift.min(n - first, perChunk), columns = count * tiles
+                KernelProfile.time(.im2col) {
+                    for i in 0..<count {
+                        for ch in 0..<c {
+                            gather(x + (first + i) * image + ch * g.height * g.width, g, tilesWide: tw, tilesHigh: th,
+                                   into: rows, stride: rowsCount, padded: padded, paddedWidth: paddedWidth)
+                            transformInput(rows, stride: rowsCount, tilesWide: tw, tiles: tiles,
+                                           into: v + ch * ld + i * tiles, matrixStride: c * ld)
+                        }
+                    }
+                }
+                for xi in 0..<16 {
+                    T.gemm(false, false, d, columns, c, u + xi * d * c, c, v + xi * c * ld, ld, m + xi * d * ld, ld, false)
+                }
+                KernelProfile.time(.im2col) {
+                    for i in 0..<count {
+                        for o in 0..<d {
+                            transformOutput(m + o * ld + i * tiles, matrixStride: d * ld, tiles: tiles, into: out, stride: tiles + width)
+                            scatter(out, stride: tiles + width, tilesWide: tw, tilesHigh: th, height: oh, width: ow,
+                                    into: y + (first + i) * outImage + o * oh * ow)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// rows[π][b][ρ·tw + tx] = padded[2ρ + π][2tx + b] for ρ in 0...th, from one channel plane (H × W) with zero
+    /// padding. The plane is first copied into `padded` ((2·th + 2) rows of `paddedWidth` = 2·tw + 2 + 2·width, zero
+    /// outside rows py..<py + H and columns px..<px + W, which are the only ones ever written), then each padded row is
+    /// de-interleaved by vectors of 2·width: the even and odd halves at 2tx and at 2tx + 2 are columns b = 0, 1 and
+    /// 2, 3. (Copying the whole plane first keeps the wide loads away from the stores just made: de-interleaving each
+    /// row straight after copying it stalled on store forwarding.) Vectors run past a row's tw tiles into the next
+    /// row's (written next) or into the arrays' slack.
+    @inline(__always)
+    static func gather(_ plane: UnsafePointer<T>, _ g: WindowGeometry, tilesWide tw: Int, tilesHigh th: Int,
+                       into rows: UnsafeMutablePointer<T>, stride: Int, padded: UnsafeMutablePointer<T>, paddedWidth: Int) {
+        typealias Pair = SIMD32<T>
+        let (h, w, py, px) = (g.height, g.width, g.padY, g.padX)
+        for iy in 0..<Swift.min(h, 2 * th + 2 - py) {
+            let (src, dst) = (plane + iy * w, padded + (iy + py) * paddedWidth + px)
+            for ix in 0..<w { dst[ix] = src[ix] }
+        }
+        for r in 0..<(2 * th + 2) {
+            let (rho, pi) = (r >> 1, r & 1)
+            let (line, dst) = (padded + r * paddedWidth, rows + pi * 4 * stride + rho * tw)
+            var tx = 0
+            while tx < tw {
+                let left = UnsafeRawPointer(line + 2 * tx).loadUnaligned(as: Pair.self)
+                let right = UnsafeRawPointer(line + 2 * tx + 2).loadUnaligned(as: Pair.self)
+                store(left.evenHalf, dst + tx)
+                store(left.oddHalf, dst + stride + tx)
+                store(right.evenHalf, dst + 2 * stride + tx)
+                store(right.oddHalf, dst + 3 * stride + tx)
+                tx += width
+            }
+        }
+    }
+
+    /// V_ξ[·, t] = (Bᵀ d_t B)_ξ for the `tiles` tiles of one image and channel, with Bᵀ = [1 0 −1 0; 0 1 1 0;
+    /// 0 −1 1 0; 0 1 0 −1]; V_ξ's column t at v + ξ·matrixStride + t (up to `width` − 1 columns past the last written).
+    @inline(__always)
+    static func transformInput(_ rows: UnsafePointer<T>, stride: Int, tilesWide tw: Int, tiles: Int,
+                               into v: UnsafeMutablePointer<T>, matrixStride: Int) {
+        var t = 0
+        while t < tiles {
+            func load(_ a: Int, _ b: Int) -> Vector {
+                UnsafeRawPointer(rows + ((a & 1) * 4 + b) * stride + (a >> 1) * tw + t).loadUnaligned(as: Vector.self)
+            }
+            // For each column b of d (a vector per tile), column b of Bᵀ d: e_ab.
+            func column(_ b: Int) -> (Vector, Vector, Vector, Vector) {
+                let (d0, d1, d2, d3) = (load(0, b), load(1, b), load(2, b), load(3, b))
+                return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
+            }
+            let e0 = column(0), e1 = column(1), e2 = column(2), e3 = column(3)
+            // Row a of (Bᵀ d) B from row a of Bᵀ d: (r0 − r2, r1 + r2, r2 − r1, r1 − r3).
+            func row(_ a: Int, _ r0: Vector, _ r1: Vector, _ r2: Vector, _ r3: Vector) {
+                store(r0 - r2, v + (4 * a) * matrixStride + t)
+                store(r1 + r2, v + (4 * a + 1) * matrixStride + t)
+                store(r2 - r1, v + (4 * a + 2) * matrixStride + t)
+                store(r1 - r3, v + (4 * a + 3) * matrixStride + t)
+            }
+            row(0, e0.0, e1.0, e2.0, e3.0)
+            row(1, e0.1, e1.1, e2.1, e3.1)
+            row(2, e0.2, e1.2, e2.2, e3.2)
+            row(3, e0.3, e1.3, e2.3, e3.3)
+            t += width
+        }
+    }
+
+    /// The 2×2 outputs Aᵀ M_{·t} A of `tiles` tiles, Aᵀ = [1 1 1 0; 0 1 −1 −1], into out[2i + j][t].
+    @inline(__always)
+    static func transformOutput(_ m: UnsafePointer<T>, matrixStride: Int, tiles: Int, into out: UnsafeMutablePointer<T>, stride: Int) {
+        var t = 0
+        while t < tiles {
+            func load(_ a: Int, _ b: Int) -> Vector {
+                UnsafeRawPointer(m + (4 * a + b) * matrixStride + t).loadUnaligned(as: Vector.self)
+            }
+            // Aᵀ M, column b: (m0 + m1 + m2, m1 − m2 − m3) over rows a of M.
+            func column(_ b: Int) -> (Vector, Vector) {
+                let (m0, m1, m2, m3) = (load(0, b), load(1, b), load(2, b), load(3, b))
+                return (m0 + m1 + m2, m1 - m2 - m3)
+            }
+            let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3)
+            let s0 = (c0.0, c1.0, c2.0, c3.0), s1 = (c0.1, c1.1, c2.1, c3.1)
+            store(s0.0 + s0.1 + s0.2, out + t)
+            store(s0.1 - s0.2 - s0.3, out + stride + t)
+            store(s1.0 + s1.1 + s1.2, out + 2 * stride + t)
+            store(s1.1 - s1.2 - s1.3, out + 3 * stride + t)
+            t += width
+        }
+    }
+
+    /// One output plane (oh × ow) from the tiles' 2×2 outputs, dropping the last row or column of a tile past an odd edge.
+    @inline(__always)
+    static func scatter(_ out: UnsafePointer<T>, stride: Int, tilesWide tw: Int, tilesHigh th: Int, height oh: Int, width ow: Int,
+                        into y: UnsafeMutablePointer<T>) {
+        let pairs = ow / 2   // tiles whose two columns are both inside
+        for ty in 0..<th {
+            for i in 0..<2 where 2 * ty + i < oh {
+                let (row, src) = (y + (2 * ty + i) * ow, out + (2 * i) * stride + ty * tw)
+                let (left, right) = (src, src + stride)
+                for tx in 0..<pairs {
+                    row[2 * tx] = left[tx]
+                    row[2 * tx + 1] = right[tx]
+                }
+                if pairs < tw { row[2 * pairs] = left[pairs] }
+            }
+        }
+    }
+
+    @inline(__always)
+    static func store(_ value: Vector, _ p: UnsafeMutablePointer<T>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: value, as: Vector.self)
+    }
+}
+
