@@ -1,4 +1,5 @@
 import Tensors
+import XCTest
 
 /// conv2d by its definition: y[n, d, oy, ox] = b[d] + Σ x[n, c, oy·s − p + i, ox·s − p + j] w[d, c, i, j].
 public func referenceConv2d(_ x: Tensor, _ w: Tensor, _ b: Tensor?, stride: (Int, Int), padding: (Int, Int)) -> Tensor {
@@ -17,4 +18,54 @@ public func referenceConv2d(_ x: Tensor, _ w: Tensor, _ b: Tensor?, stride: (Int
         out[((ni * d + di) * oh + oy) * ow + ox] = s
     } } } }
     return Tensor(shape: [n, d, oh, ow], values: out, dtype: .float64)
+}
+
+/// A stride-1 convolution to check: input (N, C, H, W), weight (D, C, kh, kw), zero padding.
+public typealias ConvolutionGeometry = (x: [Int], w: [Int], padding: (Int, Int))
+
+/// With `algorithm` forced, conv2d with bias matches `referenceConv2d` on every geometry: to 1e-13 in Float64 and
+/// 1e-5 in Float32 (relative to max(|y|, 1)).
+public func assertConvolutionMatchesDefinition(_ algorithm: ConvolutionAlgorithm, _ geometries: [ConvolutionGeometry],
+                                               file: StaticString = #filePath, line: UInt = #line) {
+    for (index, geometry) in geometries.enumerated() {
+        let x = randn(geometry.x, seed: UInt64(index)), w = randn(geometry.w, seed: UInt64(index + 10))
+        let b = randn([geometry.w[0]], seed: 20)
+        let expected = referenceConv2d(x, w, b, stride: (1, 1), padding: geometry.padding)
+        ConvolutionAlgorithm.withForced(algorithm) {
+            let y = Tensor.conv2d(x, weight: w, bias: b, padding: geometry.padding)
+            assertClose(y, expected, tolerance: 1e-13, "\(algorithm), geometry \(index), Float64", file: file, line: line)
+            let y32 = Tensor.conv2d(x.to(.float32), weight: w.to(.float32), bias: b.to(.float32), padding: geometry.padding)
+            assertClose(y32, expected, tolerance: 1e-5, "\(algorithm), geometry \(index), Float32", file: file, line: line)
+        }
+    }
+}
+
+/// With `algorithm` forced, first and second derivatives of tanh(conv2d(x, w)) by finite differences (`checkGradients`):
+/// tanh makes the second derivative depend on x and w jointly, so the Hessian·v check runs through the gradients of the
+/// weight and input gradients. Geometries small enough for central differences over every element.
+public func assertConvolutionGradients(_ algorithm: ConvolutionAlgorithm, _ geometries: [ConvolutionGeometry],
+                                       file: StaticString = #filePath, line: UInt = #line) {
+    ConvolutionAlgorithm.withForced(algorithm) {
+        for (index, geometry) in geometries.enumerated() {
+            let x = randn(geometry.x, seed: UInt64(30 + index)), w = randn(geometry.w, seed: UInt64(40 + index))
+            checkGradients([x, w], file: file, line: line) { Tensor.conv2d($0[0], weight: $0[1], padding: geometry.padding).tanh() }
+        }
+    }
+}
+
+/// With `algorithm` forced, y and both gradients of Σy² are bitwise the same on 1 and 2 intra-op threads (Float32,
+/// padding 1).
+public func assertConvolutionIndependentOfThreads(_ algorithm: ConvolutionAlgorithm, x xShape: [Int], w wShape: [Int],
+                                                  file: StaticString = #filePath, line: UInt = #line) {
+    let x = randn(xShape, seed: 60, dtype: .float32), w = randn(wShape, seed: 61, dtype: .float32)
+    func run(threads: Int) -> [[Double]] {
+        withIntraOpThreads(threads, minimumWork: 0) {
+            ConvolutionAlgorithm.withForced(algorithm) {
+                let (xl, wl) = (x.requiringGradient(), w.requiringGradient())
+                let y = Tensor.conv2d(xl, weight: wl, padding: (1, 1))
+                return [y.scalars] + gradients(of: (y * y).sum(), wrt: [xl, wl]).map(\.scalars)
+            }
+        }
+    }
+    XCTAssertEqual(run(threads: 1), run(threads: 2), "\(algorithm)", file: file, line: line)
 }

@@ -6,46 +6,21 @@ import XCTest
 /// values against the definition, gradients of first and second order (the input gradient is a Winograd convolution
 /// too, with padding 2 − p), agreement with im2col · W in Float32, thread independence, and the choice by shape.
 final class WinogradConvolutionTests: XCTestCase {
-    /// Odd and even sizes (tiles cropped at odd edges), padding 0, 1, 2 and asymmetric, one and several images and
-    /// channels; the 12-image geometries take several chunks of images.
-    let geometries: [(x: [Int], w: [Int], padding: (Int, Int))] = [
-        ([1, 1, 4, 4], [1, 1, 3, 3], (0, 0)),
-        ([2, 3, 7, 7], [4, 3, 3, 3], (1, 1)),
-        ([3, 2, 6, 9], [5, 2, 3, 3], (2, 2)),
-        ([1, 4, 5, 8], [3, 4, 3, 3], (1, 0)),
-        ([2, 5, 3, 3], [6, 5, 3, 3], (1, 1)),
-        ([12, 3, 14, 14], [5, 3, 3, 3], (1, 1)),
-        ([12, 2, 13, 21], [3, 2, 3, 3], (0, 2)),
-    ]
-
     func testValuesMatchTheDefinition() {
-        for (index, geometry) in geometries.enumerated() {
-            let x = randn(geometry.x, seed: UInt64(index)), w = randn(geometry.w, seed: UInt64(index + 10))
-            let b = randn([geometry.w[0]], seed: 20)
-            let expected = referenceConv2d(x, w, b, stride: (1, 1), padding: geometry.padding)
-            ConvolutionAlgorithm.withForced(.winograd) {
-                let y = Tensor.conv2d(x, weight: w, bias: b, padding: geometry.padding)
-                assertClose(y, expected, tolerance: 1e-13, "geometry \(index), Float64")
-                let y32 = Tensor.conv2d(x.to(.float32), weight: w.to(.float32), bias: b.to(.float32), padding: geometry.padding)
-                assertClose(y32, expected, tolerance: 1e-5, "geometry \(index), Float32")
-            }
-        }
+        // Odd and even sizes (tiles cropped at odd edges), padding 0, 1, 2 and asymmetric, one and several images and
+        // channels; the 12-image geometries take several chunks of images.
+        assertConvolutionMatchesDefinition(.winograd, [
+            ([1, 1, 4, 4], [1, 1, 3, 3], (0, 0)), ([2, 3, 7, 7], [4, 3, 3, 3], (1, 1)), ([3, 2, 6, 9], [5, 2, 3, 3], (2, 2)),
+            ([1, 4, 5, 8], [3, 4, 3, 3], (1, 0)), ([2, 5, 3, 3], [6, 5, 3, 3], (1, 1)), ([12, 3, 14, 14], [5, 3, 3, 3], (1, 1)),
+            ([12, 2, 13, 21], [3, 2, 3, 3], (0, 2)),
+        ])
     }
 
     func testGradientsOfFirstAndSecondOrder() {
-        ConvolutionAlgorithm.withForced(.winograd) {
-            // Small enough for central differences over every element; padding 0, 1, 2 (input gradients with padding
-            // 2, 1, 0), odd and even sizes, several channels.
-            let small: [(x: [Int], w: [Int], padding: (Int, Int))] = [
-                ([2, 1, 6, 7], [3, 1, 3, 3], (1, 1)), ([1, 2, 5, 4], [2, 2, 3, 3], (0, 0)), ([1, 2, 3, 4], [2, 2, 3, 3], (2, 1)),
-            ]
-            for (index, geometry) in small.enumerated() {
-                let x = randn(geometry.x, seed: UInt64(30 + index)), w = randn(geometry.w, seed: UInt64(40 + index))
-                // tanh makes the second derivative depend on x and w jointly, so the Hessian·v check runs through the
-                // gradient of the input gradient (Winograd again) and of the weight gradient.
-                checkGradients([x, w]) { Tensor.conv2d($0[0], weight: $0[1], padding: geometry.padding).tanh() }
-            }
-        }
+        // Padding 0, 1, 2 (input gradients, Winograd too, with padding 2, 1, 0), odd and even sizes, several channels.
+        assertConvolutionGradients(.winograd, [
+            ([2, 1, 6, 7], [3, 1, 3, 3], (1, 1)), ([1, 2, 5, 4], [2, 2, 3, 3], (0, 0)), ([1, 2, 3, 4], [2, 2, 3, 3], (2, 1)),
+        ])
     }
 
     /// Winograd and im2col · W compute the same convolution in Float32 on Conv4's 64 → 64 layers (2 of the 80 images):
@@ -80,17 +55,7 @@ final class WinogradConvolutionTests: XCTestCase {
 
     func testResultsDoNotDependOnTheThreadCount() {
         // 77 tiles per image, 3 images per chunk: 4 chunks.
-        let x = randn([12, 16, 13, 21], seed: 60, dtype: .float32), w = randn([18, 16, 3, 3], seed: 61, dtype: .float32)
-        func run(threads: Int) -> [[Double]] {
-            withIntraOpThreads(threads, minimumWork: 0) {
-                ConvolutionAlgorithm.withForced(.winograd) {
-                    let (xl, wl) = (x.requiringGradient(), w.requiringGradient())
-                    let y = Tensor.conv2d(xl, weight: wl, padding: (1, 1))
-                    return [y.scalars] + gradients(of: (y * y).sum(), wrt: [xl, wl]).map(\.scalars)
-                }
-            }
-        }
-        XCTAssertEqual(run(threads: 1), run(threads: 2))
+        assertConvolutionIndependentOfThreads(.winograd, x: [12, 16, 13, 21], w: [18, 16, 3, 3])
     }
 
     /// Without an override: Winograd for 3×3 stride-1 convolutions with at least 16 input and output channels and

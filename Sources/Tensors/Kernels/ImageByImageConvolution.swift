@@ -13,17 +13,23 @@
 /// every image again rather than adding partial sums), and every element is accumulated in the same order
 /// whatever the split, so results do not depend on the thread count.
 enum ImageByImageConvolution<T: GemmScalar> {
+    /// Runs `body(i, cols)` for every image i, images split over the intra-op threads, each thread with its own
+    /// K × L columns buffer; `work` is the multiply-adds of the whole call.
+    static func forEachImage(_ n: Int, columns: Int, work: Int, _ body: (Int, UnsafeMutablePointer<T>) -> Void) {
+        IntraOp.forEachRange(items: n, parts: IntraOp.parts(items: n, work: work)) { images in
+            let cols = UnsafeMutablePointer<T>.allocate(capacity: columns)
+            defer { cols.deallocate() }
+            for i in images { body(i, cols) }
+        }
+    }
+
     /// y (N, D, oh, ow) from x (N, C, H, W) and w (D, C, kh, kw).
     static func forward(x: UnsafePointer<T>, weight w: UnsafePointer<T>, into y: UnsafeMutablePointer<T>,
                         images n: Int, channels c: Int, outputs d: Int, _ g: WindowGeometry) {
         let k = c * g.kernelHeight * g.kernelWidth, l = g.outHeight * g.outWidth, image = c * g.height * g.width
-        IntraOp.forEachRange(items: n, parts: IntraOp.parts(items: n, work: n * d * k * l)) { images in
-            let cols = UnsafeMutablePointer<T>.allocate(capacity: k * l)
-            defer { cols.deallocate() }
-            for i in images {
-                im2col(x + i * image, channels: c, g, into: cols)
-                T.gemm(false, false, d, l, k, w, k, cols, l, y + i * d * l, l, false)
-            }
+        forEachImage(n, columns: k * l, work: n * d * k * l) { i, cols in
+            im2col(x + i * image, channels: c, g, into: cols)
+            T.gemm(false, false, d, l, k, w, k, cols, l, y + i * d * l, l, false)
         }
     }
 
@@ -51,14 +57,10 @@ enum ImageByImageConvolution<T: GemmScalar> {
     static func inputGradient(outputGradient gy: UnsafePointer<T>, weight w: UnsafePointer<T>, into gx: UnsafeMutablePointer<T>,
                               images n: Int, channels c: Int, outputs d: Int, _ g: WindowGeometry) {
         let k = c * g.kernelHeight * g.kernelWidth, l = g.outHeight * g.outWidth, image = c * g.height * g.width
-        IntraOp.forEachRange(items: n, parts: IntraOp.parts(items: n, work: n * d * k * l)) { images in
-            let cols = UnsafeMutablePointer<T>.allocate(capacity: k * l)
-            defer { cols.deallocate() }
-            for i in images {
-                T.gemm(true, false, k, l, d, w, k, gy + i * d * l, l, cols, l, false)
-                (gx + i * image).update(repeating: 0, count: image)
-                col2im(cols, channels: c, g, into: gx + i * image)
-            }
+        forEachImage(n, columns: k * l, work: n * d * k * l) { i, cols in
+            T.gemm(true, false, k, l, d, w, k, gy + i * d * l, l, cols, l, false)
+            (gx + i * image).update(repeating: 0, count: image)
+            col2im(cols, channels: c, g, into: gx + i * image)
         }
     }
 }
