@@ -25,7 +25,8 @@ public enum KernelProfile {
         /// threads, whose parts run the packed kernels directly): convolutions as im2col · W, their
         /// gradients, linear layers.
         case products
-        /// Unfolding images into the columns a convolution's product reads, and folding them back (its input gradient).
+        /// Unfolding images into the columns a convolution's product reads, and folding them back (its input
+        /// gradient); for Winograd convolutions, the weight, input and output transforms around their products.
         case im2col
         /// Batch normalisation: per-channel standardisation, scale and shift, channel sums, and their gradients.
         case batchNorm
@@ -43,7 +44,7 @@ public enum KernelProfile {
         public var name: String {
             switch self {
             case .products: return "products"
-            case .im2col: return "im2col/col2im"
+            case .im2col: return "im2col/transforms"
             case .batchNorm: return "batch norm"
             case .pooling: return "pooling"
             case .copies: return "copies"

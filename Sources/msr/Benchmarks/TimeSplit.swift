@@ -20,8 +20,8 @@ enum TimeSplit {
     }
 
     /// What the columns mean, printed under the table.
-    static let legend = "(Each kernel's own time: products = every matrix product (convolutions as im2col · W, their gradients, "
-        + "linear layers); allocation = malloc of tensor buffers; rest = what no kernel claims: graph recording and release, "
+    static let legend = "(Each kernel's own time: products = every matrix product (convolutions as im2col · W, Winograd's 16 "
+        + "products, their gradients, linear layers); im2col/transforms = unfolding and folding images, and Winograd's transforms; allocation = malloc of tensor buffers; rest = what no kernel claims: graph recording and release, "
         + "reference counting, task sampling and augmentation, Adam's loops. Times are each thread's CPU time; profiling adds "
         + "under 1 µs per kernel call.)"
 }
