@@ -118,6 +118,8 @@ extension Tensor {
                     WinogradConvolution<T>.forward(x: a, weight: b, into: out, images: n, channels: c, outputs: d, g)
                 case .forward:
                     ImageByImageConvolution<T>.forward(x: a, weight: b, into: out, images: n, channels: c, outputs: d, g)
+                case .weightGradient where ConvolutionAlgorithm.choose(images: n, channels: c, outputs: d, g) == .winograd:
+                    WinogradConvolution<T>.weightGradient(x: a, outputGradient: b, into: out, images: n, channels: c, outputs: d, g)
                 case .weightGradient:
                     ImageByImageConvolution<T>.weightGradient(x: a, outputGradient: b, into: out, images: n, channels: c, outputs: d, g)
                 case .inputGradient where winogradInputGradient(images: n, channels: c, outputs: d, g):
@@ -141,7 +143,7 @@ extension Tensor {
 
     /// Cross-correlation without bias, image by image (or by Winograd's F(2×2, 3×3) where chosen): x (N, C, H, W), weight (D, C, kh, kw) → (N, D, oh, ow).
     /// Its gradients are the other two products, and the three are closed under differentiation, so gradients of
-    /// every order stay image by image.
+    /// every order stay image by image (or Winograd).
     static func imageByImageConv2d(_ x: Tensor, weight: Tensor, _ g: WindowGeometry) -> Tensor {
         let (n, c, d) = (x.shape[0], x.shape[1], weight.shape[0])
         let storage = imageByImage(.forward, x, weight, count: n * d * g.outHeight * g.outWidth, images: n, channels: c, outputs: d, g)
@@ -154,7 +156,8 @@ extension Tensor {
 
     /// ∂w[d, c, i, j] = Σ_{n,oy,ox} ∂y[n, d, oy, ox] · x[n, c, oy·sy − py + i, ox·sx − px + j]: x (N, C, H, W),
     /// ∂y (N, D, oh, ow) → (D, C, kh, kw). Bilinear: for an upstream H of the weight's shape, ⟨H, ∂w⟩ = ⟨conv(x, H), ∂y⟩,
-    /// so ∂/∂(∂y) = conv(x, H) and ∂/∂x = the input gradient of conv(·, H) at ∂y.
+    /// so ∂/∂(∂y) = conv(x, H) and ∂/∂x = the input gradient of conv(·, H) at ∂y. Image by image, or by Winograd's
+    /// F(2×2, 3×3) (the forward's adjoint) where the forward over `g` is chosen to be.
     static func convolutionWeightGradient(_ x: Tensor, outputGradient grad: Tensor, _ g: WindowGeometry) -> Tensor {
         let (n, c, d) = (x.shape[0], x.shape[1], grad.shape[1])
         let count = d * c * g.kernelHeight * g.kernelWidth

@@ -4,7 +4,8 @@ import XCTest
 
 /// Convolutions by Winograd's F(2×2, 3×3) (`WinogradConvolution`), forced on with `ConvolutionAlgorithm.withForced`:
 /// values against the definition, gradients of first and second order (the input gradient is a Winograd convolution
-/// too, with padding 2 − p), agreement with im2col · W in Float32, thread independence, and the choice by shape.
+/// too, with padding 2 − p, and the weight gradient the forward's adjoint, so every derivative runs through them), the
+/// weight gradient against im2col's, agreement with im2col · W in Float32, thread independence, and the choice by shape.
 final class WinogradConvolutionTests: XCTestCase {
     func testValuesMatchTheDefinition() {
         // Odd and even sizes (tiles cropped at odd edges), padding 0, 1, 2 and asymmetric, one and several images and
@@ -53,9 +54,43 @@ final class WinogradConvolutionTests: XCTestCase {
         }
     }
 
+    /// The weight gradient alone (x a constant, so the backward computes ∂w and nothing else) with Winograd forced
+    /// against im2col's ∂W = ∂y · colsᵀ: to 1e-12 of the largest magnitude in Float64; in Float32 both are measured
+    /// against im2col in Float64 (printed) and Winograd must be within 2e-6 of the largest magnitude. Conv4's 64 → 64
+    /// layers (one image), odd sizes (∂y's tiles cropped), padding 0, 1, 2 and asymmetric, several chunks (12 images).
+    func testWeightGradientMatchesIm2col() {
+        let geometries: [ConvolutionGeometry] = [
+            ([1, 64, 14, 14], [64, 64, 3, 3], (1, 1)), ([1, 64, 7, 7], [64, 64, 3, 3], (1, 1)), ([1, 64, 3, 3], [64, 64, 3, 3], (1, 1)),
+            ([12, 16, 13, 21], [18, 16, 3, 3], (1, 1)), ([3, 5, 6, 9], [4, 5, 3, 3], (2, 2)), ([1, 3, 5, 8], [2, 3, 3, 3], (0, 1)),
+        ]
+        var worst = (winograd: 0.0, im2col: 0.0)
+        for (index, geometry) in geometries.enumerated() {
+            let x = randn(geometry.x, seed: UInt64(70 + index)), w = randn(geometry.w, seed: UInt64(80 + index))
+            let (h, wd) = (geometry.x[2] + 2 * geometry.padding.0 - 2, geometry.x[3] + 2 * geometry.padding.1 - 2)
+            let r = randn([geometry.x[0], geometry.w[0], h, wd], seed: UInt64(90 + index))
+            func weightGradient(_ algorithm: ConvolutionAlgorithm, _ dtype: DType) -> Tensor {
+                ConvolutionAlgorithm.withForced(algorithm) {
+                    let wl = w.to(dtype).requiringGradient()
+                    let y = Tensor.conv2d(x.to(dtype), weight: wl, padding: geometry.padding)
+                    return gradients(of: (y * r.to(dtype)).sum(), wrt: [wl])[0].to(.float64)
+                }
+            }
+            let exact = weightGradient(.im2col, .float64)
+            func error(_ a: Tensor) -> Double { (a - exact).abs().max().item / exact.abs().max().item }
+            XCTAssertLessThan(error(weightGradient(.winograd, .float64)), 1e-12, "geometry \(index), Float64")
+            let e32 = (winograd: error(weightGradient(.winograd, .float32)), im2col: error(weightGradient(.im2col, .float32)))
+            XCTAssertLessThan(e32.winograd, 2e-6, "geometry \(index), Float32")
+            worst = (max(worst.winograd, e32.winograd), max(worst.im2col, e32.im2col))
+        }
+        print("Float32 weight gradient, worst error of the largest magnitude against im2col in Float64: "
+              + "Winograd \(worst.winograd), im2col \(worst.im2col)")
+    }
+
     func testResultsDoNotDependOnTheThreadCount() {
-        // 77 tiles per image, 3 images per chunk: 4 chunks.
+        // 77 tiles per image, 3 images per chunk: 4 chunks. 25 tiles per image, 2 images per chunk: 3 chunks, which 2
+        // threads split unevenly (the weight gradient's per-chunk slots).
         assertConvolutionIndependentOfThreads(.winograd, x: [12, 16, 13, 21], w: [18, 16, 3, 3])
+        assertConvolutionIndependentOfThreads(.winograd, x: [5, 16, 9, 9], w: [17, 16, 3, 3])
     }
 
     /// Without an override: Winograd for 3×3 stride-1 convolutions with at least 16 input and output channels and

@@ -67,7 +67,7 @@ enum ImageByImageConvolution<T: GemmScalar> {
 
 /// How `Tensor.conv2d` computes a convolution's products: the whole batch unfolded, then one batched product
 /// (`im2col`), image by image (`ImageByImageConvolution`), or, for 3×3 kernels at stride 1, by Winograd's F(2×2, 3×3)
-/// (`WinogradConvolution`: the forward product and the input gradient; the weight gradient stays image by image).
+/// (`WinogradConvolution`: all three products, the input gradient where it is itself such a convolution).
 /// Chosen by shape; `MSR_CONV=im2col|image-by-image|winograd` or `ConvolutionAlgorithm.withForced` (tests, benchmarks)
 /// override the choice (forced Winograd falls back to image by image where it does not apply), and
 /// `MSR_CONV=no-winograd` keeps the choice by shape but never picks Winograd (for A/B measurements).

@@ -21,7 +21,8 @@
 /// Images are taken in chunks of about `chunkTiles` tiles, so that a chunk's V and M (16·C·T and 16·D·T elements)
 /// are used again soon after they are written (transforms, then products, then the output transform). Chunks are split over the intra-op threads, each with its
 /// own buffers; a chunk's images and every element's arithmetic are the same whatever the split, so results do not
-/// depend on the thread count.
+/// depend on the thread count. The weight gradient (`weightGradient`) is the adjoint in g of the same sums and reuses
+/// the input transform and chunking (`forEachChunk`): ∂U_ξ = Σ_t Ŷ_ξ V_ξᵀ with Ŷ = A ∂y Aᵀ, then ∂g = Gᵀ ∂U G.
 enum WinogradConvolution<T: GemmScalar> {
     typealias Vector = SIMD16<T>
     static var width: Int { Vector.scalarCount }
@@ -94,24 +95,124 @@ enum WinogradConvolution<T: GemmScalar> {
 
     static func forward(x: UnsafePointer<T>, transformedWeight u: UnsafePointer<T>, into y: UnsafeMutablePointer<T>,
                         images n: Int, channels c: Int, outputs d: Int, _ g: WindowGeometry) {
-        let (oh, ow) = (g.outHeight, g.outWidth)
-        let (th, tw) = ((oh + 1) / 2, (ow + 1) / 2)
-        let tiles = th * tw                                  // per image
-        // Images per chunk; at least 4 chunks where there are 4 images, so that 2 threads split them evenly (Conv4's
-        // 3×3 layer would otherwise be 2 chunks of 64 and 16 images). By n alone, never by the thread count.
-        let perChunk = Swift.max(1, Swift.min(chunkTiles / tiles, (n + 3) / 4))
-        let chunks = (n + perChunk - 1) / perChunk
-        let image = c * g.height * g.width, outImage = d * oh * ow
-        // Rows of V and M hold a chunk's tiles plus `width` of slack: the last vector of an image runs past its tiles
-        // (into the next image's, overwritten next, or into the slack).
-        let ld = perChunk * tiles + width
+        let (oh, ow) = (g.outHeight, g.outWidth), outImage = d * oh * ow
+        let tiling = Tiling(images: n, g)
+        let (tw, th, tiles, ld) = (tiling.tilesWide, tiling.tilesHigh, tiling.tiles, tiling.ld)
+        forEachChunk(x: x, images: n, channels: c, outputs: d, g, tiling) { chunk in
+            // M_ξ (D × T) = U_ξ (D × C) · V_ξ (C × T).
+            for xi in 0..<16 {
+                T.gemm(false, false, d, chunk.columns, c, u + xi * d * c, c, chunk.v + xi * c * ld, ld, chunk.m + xi * d * ld, ld, false)
+            }
+            KernelProfile.time(.im2col) {
+                for i in 0..<chunk.count {
+                    for o in 0..<d {
+                        transformOutput(chunk.m + o * ld + i * tiles, matrixStride: d * ld, tiles: tiles,
+                                        into: chunk.tileValues, stride: tiles + width)
+                        scatter(chunk.tileValues, stride: tiles + width, tilesWide: tw, tilesHigh: th, height: oh, width: ow,
+                                into: y + (chunk.first + i) * outImage + o * oh * ow)
+                    }
+                }
+            }
+        }
+    }
+
+    /// ∂w (D, C, 3, 3) from x (N, C, H, W) and ∂y (N, D, oh, ow); `g` must satisfy `applies`. The adjoint of the
+    /// forward in g: y_{dt} = Σ_c Aᵀ[(G g_{dc} Gᵀ) ⊙ (Bᵀ d_{ct} B)]A gives
+    ///
+    ///     Ŷ_ξ = (A ∂y_{dt} Aᵀ)_ξ        (D × T)     ∂y's 2×2 tiles, zero past odd edges
+    ///     V_ξ = (Bᵀ d_{ct} B)_ξ         (C × T)     as the forward makes it
+    ///     ∂U_ξ = Σ_chunks Ŷ_ξ · V_ξᵀ    (D × C)     ξ = 0..<16, one `T.gemm` each per chunk (k = the chunk's T)
+    ///     ∂g_{dc} = Gᵀ ∂U_{·dc} G                   4×4 → 3×3
+    ///
+    /// 16·D·C·T multiply-adds where image by image takes 36·D·C·T. Each chunk's 16 products go to a slot of its own
+    /// (16 × D × C) and the slots are summed in chunk order afterwards: the chunking depends on N alone and every slot
+    /// is the same whichever thread computes it, so results do not depend on the thread count. (Splitting the 16 ξ
+    /// products over threads instead would make every thread transform every chunk's input, or wait for the others
+    /// after each chunk.) The slots hold chunks · 16·D·C elements: 4 MiB in Float32 on Conv4's 14×14 layer (16 chunks).
+    static func weightGradient(x: UnsafePointer<T>, outputGradient gy: UnsafePointer<T>, into gw: UnsafeMutablePointer<T>,
+                               images n: Int, channels c: Int, outputs d: Int, _ g: WindowGeometry) {
+        precondition(applies(g), "Winograd F(2×2, 3×3) needs a 3×3 kernel at stride 1")
+        let (oh, ow) = (g.outHeight, g.outWidth), outImage = d * oh * ow
+        let tiling = Tiling(images: n, g)
+        let (tw, th, tiles, ld) = (tiling.tilesWide, tiling.tilesHigh, tiling.tiles, tiling.ld)
+        let slot = 16 * d * c
+        let slots = UnsafeMutablePointer<T>.allocate(capacity: tiling.chunks * slot)
+        defer { slots.deallocate() }
+        forEachChunk(x: x, images: n, channels: c, outputs: d, g, tiling) { chunk in
+            // Ŷ_ξ into the chunk's D-side matrices (where the forward puts M), plane by plane.
+            KernelProfile.time(.im2col) {
+                for i in 0..<chunk.count {
+                    for o in 0..<d {
+                        gatherTiles(gy + (chunk.first + i) * outImage + o * oh * ow, tilesWide: tw, tilesHigh: th, height: oh,
+                                    width: ow, into: chunk.tileValues, stride: tiles + width)
+                        transformOutputGradient(chunk.tileValues, stride: tiles + width, tiles: tiles,
+                                                into: chunk.m + o * ld + i * tiles, matrixStride: d * ld)
+                    }
+                }
+            }
+            // ∂U_ξ of this chunk (D × C) = Ŷ_ξ (D × T) · V_ξᵀ (T × C).
+            let out = slots + chunk.index * slot
+            for xi in 0..<16 {
+                T.gemm(false, true, d, c, chunk.columns, chunk.m + xi * d * ld, ld, chunk.v + xi * c * ld, ld, out + xi * d * c, c, false)
+            }
+        }
+        // Σ over chunks in chunk order into slot 0, split over ξ (each element summed in the same order whatever the split).
+        let chunks = tiling.chunks
+        IntraOp.forEachRange(items: 16, parts: IntraOp.parts(items: 16, work: chunks * slot), chunksPerPart: 1) { range in
+            for xi in range {
+                let sum = slots + xi * d * c
+                for k in 1..<Swift.max(1, chunks) {
+                    let part = slots + k * slot + xi * d * c
+                    for e in 0..<(d * c) { sum[e] += part[e] }
+                }
+            }
+        }
+        KernelProfile.time(.im2col) { transformWeightGradient(slots, outputs: d, channels: c, into: gw) }
+    }
+
+    /// How a call's N images are tiled and cut into chunks. Chunks are whole images, about `chunkTiles` tiles each,
+    /// at least 4 where there are 4 images, so that 2 threads split them evenly (Conv4's 3×3 layer would otherwise be
+    /// 2 chunks of 64 and 16 images); by N alone, never by the thread count.
+    struct Tiling {
+        /// Tile rows and columns per image (⌈oh/2⌉, ⌈ow/2⌉), and tiles per image.
+        let tilesHigh: Int, tilesWide: Int, tiles: Int
+        let perChunk: Int, chunks: Int
+        /// Row length of a chunk's matrices V, M and Ŷ: its tiles plus `width` of slack, since the last vector of an
+        /// image runs past its tiles (into the next image's, overwritten next, or into the slack).
+        let ld: Int
+
+        init(images n: Int, _ g: WindowGeometry) {
+            (tilesHigh, tilesWide) = ((g.outHeight + 1) / 2, (g.outWidth + 1) / 2)
+            tiles = tilesHigh * tilesWide
+            perChunk = Swift.max(1, Swift.min(chunkTiles / tiles, (n + 3) / 4))
+            chunks = (n + perChunk - 1) / perChunk
+            ld = perChunk * tiles + width
+        }
+    }
+
+    /// One chunk as `forEachChunk` hands it over: its images first..<first + count, its V (16 × C × ld) made, and
+    /// the thread's other buffers: D-side matrices (16 × D × ld: M in the forward, Ŷ in the weight gradient) and
+    /// one plane's 2×2 tile values (4 × (tiles + width)), their slack lanes zero.
+    struct Chunk {
+        let index: Int, first: Int, count: Int, columns: Int
+        let v: UnsafeMutablePointer<T>, m: UnsafeMutablePointer<T>, tileValues: UnsafeMutablePointer<T>
+    }
+
+    /// For every chunk of images, V_ξ = (Bᵀ d_{ct} B)_ξ (16 × C × T) from x (N, C, H, W), then `body`. Chunks split
+    /// over the intra-op threads, each with its own buffers; a chunk's images and every element's arithmetic are the
+    /// same whatever the split.
+    static func forEachChunk(x: UnsafePointer<T>, images n: Int, channels c: Int, outputs d: Int, _ g: WindowGeometry,
+                             _ tiling: Tiling, _ body: (Chunk) -> Void) {
+        let (th, tw, tiles, ld) = (tiling.tilesHigh, tiling.tilesWide, tiling.tiles, tiling.ld)
+        let image = c * g.height * g.width
         // One gathered array: th + 1 tile rows of tw, plus slack for the last vector's read past the end.
         let rowsCount = (th + 1) * tw + width
+        let chunks = tiling.chunks
         IntraOp.forEachRange(items: chunks, parts: IntraOp.parts(items: chunks, work: n * d * c * tiles * 16), chunksPerPart: 2) { range in
             let v = UnsafeMutablePointer<T>.allocate(capacity: 16 * c * ld)
             let m = UnsafeMutablePointer<T>.allocate(capacity: 16 * d * ld)
             let rows = UnsafeMutablePointer<T>.allocate(capacity: 8 * rowsCount)
-            let out = UnsafeMutablePointer<T>.allocate(capacity: 4 * (tiles + width))
+            let tileValues = UnsafeMutablePointer<T>.allocate(capacity: 4 * (tiles + width))
             let paddedWidth = 2 * tw + 2 + 2 * width
             let padded = UnsafeMutablePointer<T>.allocate(capacity: (2 * th + 2) * paddedWidth)
             padded.initialize(repeating: 0, count: (2 * th + 2) * paddedWidth)
@@ -119,9 +220,10 @@ enum WinogradConvolution<T: GemmScalar> {
             v.initialize(repeating: 0, count: 16 * c * ld)
             m.initialize(repeating: 0, count: 16 * d * ld)
             rows.initialize(repeating: 0, count: 8 * rowsCount)
-            defer { v.deallocate(); m.deallocate(); rows.deallocate(); out.deallocate(); padded.deallocate() }
-            for chunk in range {
-                let first = chunk * perChunk, count = Swift.min(n - first, perChunk), columns = count * tiles
+            tileValues.initialize(repeating: 0, count: 4 * (tiles + width))
+            defer { v.deallocate(); m.deallocate(); rows.deallocate(); tileValues.deallocate(); padded.deallocate() }
+            for index in range {
+                let first = index * tiling.perChunk, count = Swift.min(n - first, tiling.perChunk)
                 KernelProfile.time(.im2col) {
                     for i in 0..<count {
                         for ch in 0..<c {
@@ -132,18 +234,7 @@ enum WinogradConvolution<T: GemmScalar> {
                         }
                     }
                 }
-                for xi in 0..<16 {
-                    T.gemm(false, false, d, columns, c, u + xi * d * c, c, v + xi * c * ld, ld, m + xi * d * ld, ld, false)
-                }
-                KernelProfile.time(.im2col) {
-                    for i in 0..<count {
-                        for o in 0..<d {
-                            transformOutput(m + o * ld + i * tiles, matrixStride: d * ld, tiles: tiles, into: out, stride: tiles + width)
-                            scatter(out, stride: tiles + width, tilesWide: tw, tilesHigh: th, height: oh, width: ow,
-                                    into: y + (first + i) * outImage + o * oh * ow)
-                        }
-                    }
-                }
+                body(Chunk(index: index, first: first, count: count, columns: count * tiles, v: v, m: m, tileValues: tileValues))
             }
         }
     }
@@ -248,6 +339,85 @@ enum WinogradConvolution<T: GemmScalar> {
                     row[2 * tx + 1] = right[tx]
                 }
                 if pairs < tw { row[2 * pairs] = left[pairs] }
+            }
+        }
+    }
+
+    /// The adjoint of `scatter`: one output-gradient plane (oh × ow) into its tiles' 2×2 values out[2i + j][t],
+    /// zero for the row or column of a tile past an odd edge.
+    @inline(__always)
+    static func gatherTiles(_ gy: UnsafePointer<T>, tilesWide tw: Int, tilesHigh th: Int, height oh: Int, width ow: Int,
+                            into out: UnsafeMutablePointer<T>, stride: Int) {
+        let pairs = ow / 2   // tiles whose two columns are both inside
+        for ty in 0..<th {
+            for i in 0..<2 {
+                let (left, right) = (out + (2 * i) * stride + ty * tw, out + (2 * i + 1) * stride + ty * tw)
+                guard 2 * ty + i < oh else {
+                    left.update(repeating: 0, count: tw)
+                    right.update(repeating: 0, count: tw)
+                    continue
+                }
+                let row = gy + (2 * ty + i) * ow
+                for tx in 0..<pairs {
+                    left[tx] = row[2 * tx]
+                    right[tx] = row[2 * tx + 1]
+                }
+                if pairs < tw {
+                    left[pairs] = row[2 * pairs]
+                    right[pairs] = 0
+                }
+            }
+        }
+    }
+
+    /// Ŷ_ξ[·, t] = (A ∂y_t Aᵀ)_ξ for `tiles` tiles from their 2×2 values in[2i + j][t], the adjoint of
+    /// `transformOutput` (A = [1 0; 1 1; 1 −1; 0 −1]); Ŷ_ξ's column t at ŷ + ξ·matrixStride + t (up to `width` − 1
+    /// columns past the last written).
+    @inline(__always)
+    static func transformOutputGradient(_ values: UnsafePointer<T>, stride: Int, tiles: Int,
+                                        into yHat: UnsafeMutablePointer<T>, matrixStride: Int) {
+        var t = 0
+        while t < tiles {
+            func load(_ k: Int) -> Vector { UnsafeRawPointer(values + k * stride + t).loadUnaligned(as: Vector.self) }
+            let (y00, y01, y10, y11) = (load(0), load(1), load(2), load(3))
+            // Row a of (A ∂y) (p, q) times Aᵀ: (p, p + q, p − q, −q).
+            func row(_ a: Int, _ p: Vector, _ q: Vector) {
+                store(p, yHat + (4 * a) * matrixStride + t)
+                store(p + q, yHat + (4 * a + 1) * matrixStride + t)
+                store(p - q, yHat + (4 * a + 2) * matrixStride + t)
+                store(-q, yHat + (4 * a + 3) * matrixStride + t)
+            }
+            // A ∂y (4 × 2): rows y0·, y0· + y1·, y0· − y1·, −y1·.
+            row(0, y00, y01)
+            row(1, y00 + y10, y01 + y11)
+            row(2, y00 - y10, y01 - y11)
+            row(3, -y10, -y11)
+            t += width
+        }
+    }
+
+    /// ∂g_{oi} = Gᵀ ∂U_{·oi} G for ∂U (16, D, C) → ∂w (D, C, 3, 3), the adjoint of `transformWeights`
+    /// (Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1]).
+    static func transformWeightGradient(_ du: UnsafePointer<T>, outputs d: Int, channels c: Int, into gw: UnsafeMutablePointer<T>) {
+        let half: T = 0.5
+        for o in 0..<d {
+            for i in 0..<c {
+                // Gᵀ ∂U (3 × 4) column by column, then each of its rows times G.
+                var q = SIMD16<T>()   // rows 0..<3 of Gᵀ ∂U, 4 apart
+                for s in 0..<4 {
+                    let (u0, u1, u2, u3) = (du[(s * d + o) * c + i], du[((4 + s) * d + o) * c + i],
+                                            du[((8 + s) * d + o) * c + i], du[((12 + s) * d + o) * c + i])
+                    q[s] = u0 + half * (u1 + u2)
+                    q[4 + s] = half * (u1 - u2)
+                    q[8 + s] = half * (u1 + u2) + u3
+                }
+                let k = gw + (o * c + i) * 9
+                for r in 0..<3 {
+                    let (p0, p1, p2, p3) = (q[4 * r], q[4 * r + 1], q[4 * r + 2], q[4 * r + 3])
+                    k[3 * r] = p0 + half * (p1 + p2)
+                    k[3 * r + 1] = half * (p1 - p2)
+                    k[3 * r + 2] = half * (p1 + p2) + p3
+                }
             }
         }
     }

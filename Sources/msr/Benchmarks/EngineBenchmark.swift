@@ -85,7 +85,7 @@ enum EngineBenchmark {
             var variants = MatmulBackend.allCases.filter { $0 == .builtIn || MatmulConfiguration.blasLibraryName != nil }
                 .map { (name: "im2col, \($0.rawValue)", backend: $0, algorithm: ConvolutionAlgorithm.im2col) }
             variants.append((name: "image by image", backend: .builtIn, algorithm: .imageByImage))
-            // Winograd F(2×2, 3×3) (forward and input gradient; the weight gradient image by image) where it can be chosen.
+            // Winograd F(2×2, 3×3) (forward, input gradient and weight gradient) where it can be chosen.
             if shape.c >= ConvolutionAlgorithm.winogradMinimumChannels {
                 variants.append((name: "winograd", backend: .builtIn, algorithm: .winograd))
             }
