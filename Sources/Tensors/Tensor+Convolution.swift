@@ -92,7 +92,7 @@ extension Tensor {
         var y: Tensor
         switch ConvolutionAlgorithm.choose(images: x.shape[0], channels: x.shape[1], outputs: d, g) {
         case .imageByImage, .winograd:
-            y = imageByImageConv2d(x, weight: weight, g)               // (N, D, oh, ow)
+            y = convolutionForward(x, weight: weight, g)               // (N, D, oh, ow)
         case .im2col:
             let cols = x.unfolded(g)                                   // (N, K, L)
             y = matmul(weight.reshaped([d, -1]), cols)                 // (N, D, L)
@@ -102,13 +102,14 @@ extension Tensor {
         return y
     }
 
-    /// Which of a convolution's products an `ImageByImageConvolution` call computes.
+    /// Which of a convolution's three products a `convolutionProduct` call computes.
     enum ConvolutionProduct {
         case forward, weightGradient, inputGradient
     }
 
-    /// `product` of operands (a, b) — (x, W), (x, ∂y) or (∂y, W) — into `count` new elements of the operands' dtype.
-    static func imageByImage(_ product: ConvolutionProduct, _ a: Tensor, _ b: Tensor, count: Int,
+    /// `product` of operands (a, b) — (x, W), (x, ∂y) or (∂y, W) — into `count` new elements of the operands' dtype,
+    /// by `WinogradConvolution` where `ConvolutionAlgorithm` picks it for the product's geometry, else image by image.
+    static func convolutionProduct(_ product: ConvolutionProduct, _ a: Tensor, _ b: Tensor, count: Int,
                              images n: Int, channels c: Int, outputs d: Int, _ g: WindowGeometry) -> Storage {
         func run<T: GemmScalar>(_ a: [T], _ b: [T], _ out: UnsafeMutableBufferPointer<T>) {
             a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in
@@ -141,12 +142,12 @@ extension Tensor {
         return ConvolutionAlgorithm.choose(images: n, channels: d, outputs: c, transposed) == .winograd
     }
 
-    /// Cross-correlation without bias, image by image (or by Winograd's F(2×2, 3×3) where chosen): x (N, C, H, W), weight (D, C, kh, kw) → (N, D, oh, ow).
-    /// Its gradients are the other two products, and the three are closed under differentiation, so gradients of
-    /// every order stay image by image (or Winograd).
-    static func imageByImageConv2d(_ x: Tensor, weight: Tensor, _ g: WindowGeometry) -> Tensor {
+    /// Cross-correlation without bias, image by image or by Winograd's F(2×2, 3×3) where chosen: x (N, C, H, W),
+    /// weight (D, C, kh, kw) → (N, D, oh, ow). Its gradients are the other two products, and the three are closed
+    /// under differentiation, so gradients of every order stay on these kernels.
+    static func convolutionForward(_ x: Tensor, weight: Tensor, _ g: WindowGeometry) -> Tensor {
         let (n, c, d) = (x.shape[0], x.shape[1], weight.shape[0])
-        let storage = imageByImage(.forward, x, weight, count: n * d * g.outHeight * g.outWidth, images: n, channels: c, outputs: d, g)
+        let storage = convolutionProduct(.forward, x, weight, count: n * d * g.outHeight * g.outWidth, images: n, channels: c, outputs: d, g)
         return record("conv2d", shape: [n, d, g.outHeight, g.outWidth], storage: storage, inputs: [x, weight]) { grad, node in
             let (x, weight) = (node.inputs[0], node.inputs[1])
             return [node.needsGradient(0) ? convolutionInputGradient(grad, weight: weight, channels: c, g) : nil,
@@ -161,11 +162,11 @@ extension Tensor {
     static func convolutionWeightGradient(_ x: Tensor, outputGradient grad: Tensor, _ g: WindowGeometry) -> Tensor {
         let (n, c, d) = (x.shape[0], x.shape[1], grad.shape[1])
         let count = d * c * g.kernelHeight * g.kernelWidth
-        let storage = imageByImage(.weightGradient, x, grad, count: count, images: n, channels: c, outputs: d, g)
+        let storage = convolutionProduct(.weightGradient, x, grad, count: count, images: n, channels: c, outputs: d, g)
         return record("conv2dWeightGradient", shape: [d, c, g.kernelHeight, g.kernelWidth], storage: storage, inputs: [x, grad]) { h, node in
             let (x, grad) = (node.inputs[0], node.inputs[1])
             return [node.needsGradient(0) ? convolutionInputGradient(grad, weight: h, channels: c, g) : nil,
-                    node.needsGradient(1) ? imageByImageConv2d(x, weight: h, g) : nil]
+                    node.needsGradient(1) ? convolutionForward(x, weight: h, g) : nil]
         }
     }
 
@@ -174,10 +175,10 @@ extension Tensor {
     /// gradient at (K, ∂y).
     static func convolutionInputGradient(_ grad: Tensor, weight: Tensor, channels c: Int, _ g: WindowGeometry) -> Tensor {
         let (n, d) = (grad.shape[0], grad.shape[1])
-        let storage = imageByImage(.inputGradient, grad, weight, count: n * c * g.height * g.width, images: n, channels: c, outputs: d, g)
+        let storage = convolutionProduct(.inputGradient, grad, weight, count: n * c * g.height * g.width, images: n, channels: c, outputs: d, g)
         return record("conv2dInputGradient", shape: [n, c, g.height, g.width], storage: storage, inputs: [grad, weight]) { k, node in
             let (grad, weight) = (node.inputs[0], node.inputs[1])
-            return [node.needsGradient(0) ? imageByImageConv2d(k, weight: weight, g) : nil,
+            return [node.needsGradient(0) ? convolutionForward(k, weight: weight, g) : nil,
                     node.needsGradient(1) ? convolutionWeightGradient(k, outputGradient: grad, g) : nil]
         }
     }

@@ -72,8 +72,8 @@ enum SmallGemm {
             }
         } else if k <= 4 && n >= 64 {
             // A rank-k update with long rows (the task-batched W = V·Uᵀ: m = tasks, k = K, n = O·I): each row of C
-            // is k axpys of op(B)'s rows, contiguous (copied once when B is stored transposed).
-            // Each row of C in one pass: all k products summed per vector, then stored (or added) once.
+            // is a combination of op(B)'s k rows, contiguous (copied once when B is stored transposed), summed per
+            // vector and stored (or added) in one pass.
             func rows(_ r: UnsafePointer<T>, _ stride: Int) {
                 for i in 0..<m {
                     var x = SIMD4<T>()
