@@ -1,6 +1,6 @@
 /// Element types with a matrix-multiply kernel (`MatrixMultiply.gemm`), so product kernels can be generic.
 protocol GemmScalar: TensorScalar {
-    /// The packed built-in kernel alone (for products `MatrixMultiply.runsPacked` accepts).
+    /// The packed built-in kernel alone (for products `MatrixMultiply.exactlySplitKernel` gives `.packed`).
     static func packedGemm(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Self>, _ lda: Int,
                            _ b: UnsafePointer<Self>, _ ldb: Int, _ c: UnsafeMutablePointer<Self>, _ ldc: Int, _ accumulate: Bool)
     static func gemm(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Self>, _ lda: Int,
@@ -23,7 +23,8 @@ extension GemmScalar {
         let unit = byColumns ? 32 : 6
         let blocks = ((byColumns ? n : m) + unit - 1) / unit
         var parts = IntraOp.parts(items: blocks, work: batch * m * n * k)
-        if parts > 1 && !MatrixMultiply.runsPacked(m: m, n: n, k: k) { parts = 1 }
+        let kernel = MatrixMultiply.exactlySplitKernel(transposeA: tA, transposeB: tB, m: m, n: n, k: k)
+        if kernel == nil { parts = 1 }
         if parts == 1 {
             for i in 0..<batch {
                 gemm(tA, tB, m, n, k, a + i * strideA, lda, b + i * strideB, ldb, c, ldc, accumulate || i > 0)
@@ -35,17 +36,27 @@ extension GemmScalar {
         KernelProfile.time(.products) {
             IntraOp.forEachRange(items: blocks, parts: parts, chunksPerPart: 1) { range in
                 let first = range.lowerBound * unit, count = Swift.min(range.upperBound * unit, byColumns ? n : m) - first
+                let part = kernel == .tiledDots ? tiledDots : packedGemm
                 for i in 0..<batch {
                     if byColumns {
-                        packedGemm(tA, tB, m, count, k, a + i * strideA, lda, b + i * strideB + (tB ? first * ldb : first), ldb,
-                                   c + first, ldc, accumulate || i > 0)
+                        part(tA, tB, m, count, k, a + i * strideA, lda, b + i * strideB + (tB ? first * ldb : first), ldb,
+                             c + first, ldc, accumulate || i > 0)
                     } else {
-                        packedGemm(tA, tB, count, n, k, a + i * strideA + (tA ? first : first * lda), lda, b + i * strideB, ldb,
-                                   c + first * ldc, ldc, accumulate || i > 0)
+                        part(tA, tB, count, n, k, a + i * strideA + (tA ? first : first * lda), lda, b + i * strideB, ldb,
+                             c + first * ldc, ldc, accumulate || i > 0)
                     }
                 }
             }
         }
+    }
+}
+
+extension GemmScalar where Self: SIMDScalar {
+    /// `TiledDots` alone (for products `MatrixMultiply.exactlySplitKernel` gives `.tiledDots`: A as stored, B transposed).
+    static func tiledDots(_ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Self>, _ lda: Int,
+                          _ b: UnsafePointer<Self>, _ ldb: Int, _ c: UnsafeMutablePointer<Self>, _ ldc: Int, _ accumulate: Bool) {
+        precondition(TiledDots.applies(transposeA: transposeA, transposeB: transposeB, n: n, k: k), "tiledDots: not a TiledDots product")
+        TiledDots.gemm(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
     }
 }
 

@@ -58,42 +58,6 @@ final class MatrixMultiplyTests: XCTestCase {
         }
     }
 
-    /// Runs `path` in Float and Double and compares with the reference (padding of C included:
-    /// elements outside the `m×n` window must stay untouched).
-    func check(_ problem: Problem, path: String, float: Bool = true, double: Bool = true,
-               file: StaticString = #filePath, line: UInt = #line) {
-        let (expected, scale) = problem.reference()
-        if float {
-            guard let got = _GemmTesting.gemm(
-                path: path, transposeA: problem.transposeA, transposeB: problem.transposeB,
-                m: problem.m, n: problem.n, k: problem.k, a: problem.a.map(Float.init), lda: problem.lda,
-                b: problem.b.map(Float.init), ldb: problem.ldb, c: problem.c.map(Float.init),
-                ldc: problem.ldc, accumulate: problem.accumulate)
-            else { return XCTFail("path \(path) unavailable", file: file, line: line) }
-            compare(got.map(Double.init), expected, scale, epsilon: Double(Float.ulpOfOne), problem.k,
-                    "Float \(path) \(problem.label)", file: file, line: line)
-        }
-        if double {
-            guard let got = _GemmTesting.gemm(
-                path: path, transposeA: problem.transposeA, transposeB: problem.transposeB,
-                m: problem.m, n: problem.n, k: problem.k, a: problem.a, lda: problem.lda,
-                b: problem.b, ldb: problem.ldb, c: problem.c, ldc: problem.ldc, accumulate: problem.accumulate)
-            else { return XCTFail("path \(path) unavailable", file: file, line: line) }
-            compare(got, expected, scale, epsilon: Double.ulpOfOne, problem.k,
-                    "Double \(path) \(problem.label)", file: file, line: line)
-        }
-    }
-
-    func compare(_ got: [Double], _ expected: [Double], _ scale: [Double], epsilon: Double, _ k: Int,
-                 _ label: String, file: StaticString, line: UInt) {
-        XCTAssertEqual(got.count, expected.count, label, file: file, line: line)
-        let factor = 2 * epsilon * Double(k + 2)
-        for index in expected.indices where !(abs(got[index] - expected[index]) <= factor * scale[index] + 1e-300) {
-            return XCTFail("\(label): element \(index) is \(got[index]), expected \(expected[index])",
-                           file: file, line: line)
-        }
-    }
-
     static let transposes = [(false, false), (false, true), (true, false), (true, true)]
 
     /// Every transpose combination and accumulate mode over `shapes`.
@@ -106,7 +70,7 @@ final class MatrixMultiplyTests: XCTestCase {
                     seed += 1
                     let problem = Problem(transposeA: ta, transposeB: tb, accumulate: accumulate,
                                           m: m, n: n, k: k, pad: pad, seed: seed)
-                    for path in paths { check(problem, path: path, float: float, double: double) }
+                    for path in paths { checkGemm(problem, path: path, float: float, double: double) }
                 }
             }
         }
@@ -135,8 +99,8 @@ final class MatrixMultiplyTests: XCTestCase {
         // Each packed micro-kernel and the unpacked loops, whichever the dispatcher would pick.
         // (Fused kernels run as slow libcalls in builds without FMA, so the sizes stay moderate.)
         let shapes = [(1, 1, 1), (6, 16, 4), (7, 33, 19), (13, 17, 300), (61, 70, 9)]
-        let floatKernels = _GemmTesting.floatPaths.filter { !["auto", "built-in", "blas"].contains($0) }
-        let doubleKernels = _GemmTesting.doublePaths.filter { !["auto", "built-in", "blas"].contains($0) }
+        let floatKernels = _GemmTesting.floatPaths.filter { !["auto", "built-in", "blas"].contains($0) && !TiledDotsTests.paths.contains($0) }
+        let doubleKernels = _GemmTesting.doublePaths.filter { !["auto", "built-in", "blas"].contains($0) && !TiledDotsTests.paths.contains($0) }
         sweep(shapes, paths: floatKernels, pad: 1, double: false)
         sweep(shapes, paths: doubleKernels, pad: 1, float: false)
     }
@@ -182,7 +146,7 @@ final class MatrixMultiplyTests: XCTestCase {
             for accumulate in [false, true] {
                 let problem = Problem(transposeA: ta, transposeB: tb, accumulate: accumulate,
                                       m: 7, n: 9, k: 0, pad: 1, seed: 99)
-                for path in ["auto", "built-in", "small", "fma-6x16-simd8"] { check(problem, path: path) }
+                for path in ["auto", "built-in", "small", "fma-6x16-simd8"] { checkGemm(problem, path: path) }
                 let got = _GemmTesting.gemm(path: "built-in", transposeA: ta, transposeB: tb, m: 7, n: 9, k: 0,
                                             a: [], lda: 1, b: [], ldb: 10, c: problem.c.map(Float.init),
                                             ldc: problem.ldc, accumulate: accumulate)!
@@ -235,5 +199,44 @@ final class MatrixMultiplyTests: XCTestCase {
         let names = MatmulConfiguration.builtInKernelNames
         XCTAssertTrue(names.contains("/"), names)
         XCTAssertTrue(names.hasPrefix("fma") || names.hasPrefix("muladd"), names)
+    }
+}
+
+/// Checking one GEMM path against `Problem.reference()` (also used by `TiledDotsTests`).
+extension XCTestCase {
+    /// Runs `path` in Float and Double and compares with the reference (padding of C included:
+    /// elements outside the `m×n` window must stay untouched).
+    func checkGemm(_ problem: MatrixMultiplyTests.Problem, path: String, float: Bool = true, double: Bool = true,
+               file: StaticString = #filePath, line: UInt = #line) {
+        let (expected, scale) = problem.reference()
+        if float {
+            guard let got = _GemmTesting.gemm(
+                path: path, transposeA: problem.transposeA, transposeB: problem.transposeB,
+                m: problem.m, n: problem.n, k: problem.k, a: problem.a.map(Float.init), lda: problem.lda,
+                b: problem.b.map(Float.init), ldb: problem.ldb, c: problem.c.map(Float.init),
+                ldc: problem.ldc, accumulate: problem.accumulate)
+            else { return XCTFail("path \(path) unavailable", file: file, line: line) }
+            compareGemm(got.map(Double.init), expected, scale, epsilon: Double(Float.ulpOfOne), problem.k,
+                    "Float \(path) \(problem.label)", file: file, line: line)
+        }
+        if double {
+            guard let got = _GemmTesting.gemm(
+                path: path, transposeA: problem.transposeA, transposeB: problem.transposeB,
+                m: problem.m, n: problem.n, k: problem.k, a: problem.a, lda: problem.lda,
+                b: problem.b, ldb: problem.ldb, c: problem.c, ldc: problem.ldc, accumulate: problem.accumulate)
+            else { return XCTFail("path \(path) unavailable", file: file, line: line) }
+            compareGemm(got, expected, scale, epsilon: Double.ulpOfOne, problem.k,
+                    "Double \(path) \(problem.label)", file: file, line: line)
+        }
+    }
+
+    func compareGemm(_ got: [Double], _ expected: [Double], _ scale: [Double], epsilon: Double, _ k: Int,
+                 _ label: String, file: StaticString, line: UInt) {
+        XCTAssertEqual(got.count, expected.count, label, file: file, line: line)
+        let factor = 2 * epsilon * Double(k + 2)
+        for index in expected.indices where !(abs(got[index] - expected[index]) <= factor * scale[index] + 1e-300) {
+            return XCTFail("\(label): element \(index) is \(got[index]), expected \(expected[index])",
+                           file: file, line: line)
+        }
     }
 }

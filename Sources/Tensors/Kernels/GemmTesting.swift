@@ -4,15 +4,16 @@
 /// shapes and leading dimensions as `MatrixMultiply.gemm`.
 ///
 /// `path` is one of `floatPaths` / `doublePaths`: `"auto"` (`MatrixMultiply.gemm`), `"built-in"`,
-/// `"blas"` (fails when no BLAS is loaded), `"small"` (`SmallGemm`), or a micro-kernel name such as
+/// `"blas"` (fails when no BLAS is loaded), `"small"` (`SmallGemm`), `"tiled-dots-fused"` / `"tiled-dots-separate"`
+/// (`TiledDots` with either multiply-add; fails for products it does not take), or a micro-kernel name such as
 /// `"fma-6x16-simd8"` (`PackedGemm` with that kernel, whatever `GemmKernelSelection` chose).
 /// Not part of the stable API.
 public enum _GemmTesting {
     public static var floatPaths: [String] {
-        ["auto", "built-in", "blas", "small"] + FloatGemmKernel.allCases.map(\.rawValue)
+        ["auto", "built-in", "blas", "small"] + TiledDots.testingPaths + FloatGemmKernel.allCases.map(\.rawValue)
     }
     public static var doublePaths: [String] {
-        ["auto", "built-in", "blas", "small"] + DoubleGemmKernel.allCases.map(\.rawValue)
+        ["auto", "built-in", "blas", "small"] + TiledDots.testingPaths + DoubleGemmKernel.allCases.map(\.rawValue)
     }
 
     /// Pointer form; returns false when `path` is unknown or unavailable (C untouched then).
@@ -32,6 +33,13 @@ public enum _GemmTesting {
         case "blas":
             return MatrixMultiply.blasGemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                                            a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+        case "tiled-dots-fused", "tiled-dots-separate":
+            guard TiledDots.applies(transposeA: transposeA, transposeB: transposeB, n: n, k: k) else { return false }
+            if path == "tiled-dots-fused" {
+                TiledDots.gemm(FusedMultiplyAdd.self, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+            } else {
+                TiledDots.gemm(SeparateMultiplyAdd.self, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+            }
         default:
             let kernel = FloatGemmKernel(rawValue: path)
             guard path == "small" || kernel != nil else { return false }
@@ -67,6 +75,13 @@ public enum _GemmTesting {
         case "blas":
             return MatrixMultiply.blasGemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                                            a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+        case "tiled-dots-fused", "tiled-dots-separate":
+            guard TiledDots.applies(transposeA: transposeA, transposeB: transposeB, n: n, k: k) else { return false }
+            if path == "tiled-dots-fused" {
+                TiledDots.gemm(FusedMultiplyAdd.self, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+            } else {
+                TiledDots.gemm(SeparateMultiplyAdd.self, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+            }
         default:
             let kernel = DoubleGemmKernel(rawValue: path)
             guard path == "small" || kernel != nil else { return false }

@@ -37,11 +37,13 @@ enum ImageByImageConvolution<T: GemmScalar> {
     static func weightGradient(x: UnsafePointer<T>, outputGradient gy: UnsafePointer<T>, into gw: UnsafeMutablePointer<T>,
                                images n: Int, channels c: Int, outputs d: Int, _ g: WindowGeometry) {
         let k = c * g.kernelHeight * g.kernelWidth, l = g.outHeight * g.outWidth, image = c * g.height * g.width
-        // Rows of ∂W in blocks of 6 (a micro-kernel sliver); split only where the product runs on the packed
-        // kernels, which give every row the same result however the rows are split.
+        // Rows of ∂W in blocks of 6 (a micro-kernel sliver); split only where the product runs on a kernel that
+        // gives every row the same result however the rows are split.
         let blocks = (d + 5) / 6
         var parts = IntraOp.parts(items: blocks, work: n * d * k * l)
-        if parts > 1 && !MatrixMultiply.runsPacked(m: 6 * (blocks / parts), n: k, k: l) { parts = 1 }
+        if parts > 1 && MatrixMultiply.exactlySplitKernel(transposeA: false, transposeB: true, m: 6 * (blocks / parts), n: k, k: l) == nil {
+            parts = 1
+        }
         IntraOp.forEachRange(items: blocks, parts: parts, chunksPerPart: 1) { range in
             let first = range.lowerBound * 6, rows = Swift.min(range.upperBound * 6, d) - first
             let cols = UnsafeMutablePointer<T>.allocate(capacity: k * l)

@@ -89,6 +89,8 @@ public enum MatrixMultiply {
         guard m > 0, n > 0 else { return }
         if k == 0 {
             if !accumulate { clear(c, m: m, n: n, ldc: ldc) }
+        } else if TiledDots.applies(transposeA: transposeA, transposeB: transposeB, n: n, k: k) {
+            TiledDots.gemm(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
         } else if prefersSmallGemm(m: m, n: n, k: k) {
             SmallGemm.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                            a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
@@ -108,6 +110,8 @@ public enum MatrixMultiply {
         guard m > 0, n > 0 else { return }
         if k == 0 {
             if !accumulate { clear(c, m: m, n: n, ldc: ldc) }
+        } else if TiledDots.applies(transposeA: transposeA, transposeB: transposeB, n: n, k: k) {
+            TiledDots.gemm(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
         } else if prefersSmallGemm(m: m, n: n, k: k) {
             SmallGemm.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                            a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
@@ -118,11 +122,16 @@ public enum MatrixMultiply {
         }
     }
 
-    /// Whether `gemm` runs this product on the packed built-in kernels (not BLAS, not `SmallGemm`).
-    static func runsPacked(m: Int, n: Int, k: Int) -> Bool {
-        m > 0 && n > 0 && k > 0 && MatmulConfiguration.backend(m: m, n: n, k: k) == .builtIn
-            && !prefersSmallGemm(m: m, n: n, k: k)
+    /// The built-in kernel `gemm` runs a product on where it splits exactly — every element of C accumulated in
+    /// the same order however C's rows or columns are partitioned, so a product split among threads gives the
+    /// same result as one call: the packed kernels and `TiledDots`. Nil for BLAS and the `SmallGemm` loops.
+    static func exactlySplitKernel(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int) -> ExactlySplitKernel? {
+        guard m > 0 && n > 0 && k > 0 && MatmulConfiguration.backend(m: m, n: n, k: k) == .builtIn else { return nil }
+        if TiledDots.applies(transposeA: transposeA, transposeB: transposeB, n: n, k: k) { return .tiledDots }
+        return prefersSmallGemm(m: m, n: n, k: k) ? nil : .packed
     }
+
+    enum ExactlySplitKernel { case packed, tiledDots }
 
     /// Products the unpacked `SmallGemm` loops beat packing (and BLAS) on: tiny ones, matrix·vector,
     /// vector·matrix, outer products (k = 1), thin products with n, k ≤ 8 (g·vᵀ of an MSR layer), products with
