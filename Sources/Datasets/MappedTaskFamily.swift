@@ -88,28 +88,40 @@ public struct MappedTaskFamily: TaskFamily {
 
     public func task(at index: Int) -> TaskExamples {
         precondition(0 <= index && index < count, "task(at:): index \(index) is outside 0..<\(count)")
-        return TaskExamples(inputs: slice(x, index), targets: slice(y, index))
+        let all = Array(0..<examplesPerTask)
+        return TaskExamples(inputs: rows(x, index, all), targets: rows(y, index, all))
     }
 
-    /// Task `index` of `array` as a (…) tensor of `dtype`.
-    private func slice(_ array: StoredArray, _ index: Int) -> Tensor {
-        let shape = Array(array.shape.dropFirst())
-        let count = shape.reduce(1, *), bytes = array.taskBytes
-        let source = UnsafeRawBufferPointer(rebasing: file.bytes[(array.dataOffset + index * bytes)..<(array.dataOffset + (index + 1) * bytes)])
+    /// The episode `TaskFamily`'s default draws, copying only its examples out of the file (not the whole task
+    /// first, then the drawn examples again).
+    public func episode(at index: Int, supportCount: Int, queryCount: Int, using generator: inout SplitMix64) -> Episode {
+        precondition(0 <= index && index < count, "episode(at:): index \(index) is outside 0..<\(count)")
+        let (support, query) = Episode.drawExamples(from: examplesPerTask, supportCount: supportCount, queryCount: queryCount,
+                                                    using: &generator)
+        return Episode(support: TaskExamples(inputs: rows(x, index, support), targets: rows(y, index, support)),
+                       query: TaskExamples(inputs: rows(x, index, query), targets: rows(y, index, query)))
+    }
+
+    /// Examples `examples` (in that order) of task `index` of `array` as a (examples.count, …) tensor of `dtype`.
+    private func rows(_ array: StoredArray, _ index: Int, _ examples: [Int]) -> Tensor {
+        let shape = [examples.count] + Array(array.shape.dropFirst(2))
+        let exampleBytes = array.taskBytes / array.shape[1], count = shape.reduce(1, *)
+        let task = array.dataOffset + index * array.taskBytes
         // The data need not be aligned in the file: copy bytes, then read them as elements.
+        func copy<T>(_: T.Type) -> [T] {
+            [T](unsafeUninitializedCapacity: count) { buffer, n in
+                let out = UnsafeMutableRawBufferPointer(buffer)
+                for (row, example) in examples.enumerated() {
+                    let start = task + example * exampleBytes
+                    UnsafeMutableRawBufferPointer(rebasing: out[(row * exampleBytes)..<((row + 1) * exampleBytes)])
+                        .copyMemory(from: UnsafeRawBufferPointer(rebasing: file.bytes[start..<(start + exampleBytes)]))
+                }
+                n = count
+            }
+        }
         switch array.dtype {
-        case .float32:
-            let values = [Float](unsafeUninitializedCapacity: count) { buffer, n in
-                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: source)
-                n = count
-            }
-            return Tensor(shape: shape, scalars: values).to(dtype)
-        default:
-            let values = [Double](unsafeUninitializedCapacity: count) { buffer, n in
-                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: source)
-                n = count
-            }
-            return Tensor(shape: shape, scalars: values).to(dtype)
+        case .float32: return Tensor(shape: shape, scalars: copy(Float.self)).to(dtype)
+        default: return Tensor(shape: shape, scalars: copy(Double.self)).to(dtype)
         }
     }
 

@@ -43,6 +43,26 @@ public protocol TaskFamily: Sendable {
     var targetShape: [Int] { get }
     /// Task `index`, in `0..<count`.
     func task(at index: Int) -> TaskExamples
+    /// An episode from task `index` (see the default implementation, which every family's draw must follow).
+    /// Families that store their tasks implement it to copy only the drawn examples.
+    func episode(at index: Int, supportCount: Int, queryCount: Int, using generator: inout SplitMix64) -> Episode
+}
+
+extension Episode {
+    /// Which examples of a task of `exampleCount` form an episode's support and query sets: a partial
+    /// Fisher–Yates shuffle drawn with `generator`, without repetition.
+    public static func drawExamples(from exampleCount: Int, supportCount: Int, queryCount: Int,
+                                    using generator: inout SplitMix64) -> (support: [Int], query: [Int]) {
+        let n = exampleCount
+        precondition(supportCount + queryCount <= n,
+                     "episode: \(supportCount) support + \(queryCount) query examples exceed the task's \(n)")
+        var order = Array(0..<n)
+        for i in 0..<(supportCount + queryCount) {
+            let j = i + Int(generator.next() % UInt64(n - i))
+            order.swapAt(i, j)
+        }
+        return (Array(order[..<supportCount]), Array(order[supportCount..<(supportCount + queryCount)]))
+    }
 }
 
 extension TaskFamily {
@@ -50,16 +70,8 @@ extension TaskFamily {
     /// repetition from the task's examples with `generator`.
     public func episode(at index: Int, supportCount: Int, queryCount: Int, using generator: inout SplitMix64) -> Episode {
         let examples = task(at: index)
-        let n = examples.exampleCount
-        precondition(supportCount + queryCount <= n,
-                     "episode: \(supportCount) support + \(queryCount) query examples exceed the task's \(n)")
-        // Partial Fisher–Yates shuffle.
-        var order = Array(0..<n)
-        for i in 0..<(supportCount + queryCount) {
-            let j = i + Int(generator.next() % UInt64(n - i))
-            order.swapAt(i, j)
-        }
-        return Episode(support: examples.select(Array(order[..<supportCount])),
-                       query: examples.select(Array(order[supportCount..<(supportCount + queryCount)])))
+        let (support, query) = Episode.drawExamples(from: examples.exampleCount, supportCount: supportCount,
+                                                    queryCount: queryCount, using: &generator)
+        return Episode(support: examples.select(support), query: examples.select(query))
     }
 }

@@ -1,3 +1,5 @@
+import Tensors
+
 /// The tasks `indices` of another family, renumbered from 0: a view, nothing is copied.
 public struct TaskSubset<Base: TaskFamily>: TaskFamily {
     public let base: Base
@@ -18,6 +20,11 @@ public struct TaskSubset<Base: TaskFamily>: TaskFamily {
     public func task(at index: Int) -> TaskExamples {
         precondition(0 <= index && index < count, "task(at:): index \(index) is outside 0..<\(count)")
         return base.task(at: indices.lowerBound + index)
+    }
+
+    public func episode(at index: Int, supportCount: Int, queryCount: Int, using generator: inout SplitMix64) -> Episode {
+        precondition(0 <= index && index < count, "episode(at:): index \(index) is outside 0..<\(count)")
+        return base.episode(at: indices.lowerBound + index, supportCount: supportCount, queryCount: queryCount, using: &generator)
     }
 }
 
