@@ -130,7 +130,10 @@ public struct Conv4: Layer {
         let b = Self.blockName(i)
         let y = conv(i).apply(parameters.scoped(b + ".conv"), x)
         let z = norm.apply(parameters.scoped(b + ".norm"), y)
-        return z.relu().maxPool2d(kernel: (2, 2))
+        // max-pool then ReLU: the same values and gradients as ReLU then max-pool (ReLU is non-decreasing, so it
+        // commutes with a maximum; a window whose maximum is ≤ 0 gets zero gradient either way), with the ReLU and
+        // its gradient on a quarter of the elements.
+        return z.maxPool2d(kernel: (2, 2)).relu()
     }
 
     /// The embedding: the four blocks, flattened: x (N, C, S, S) → (N, E).

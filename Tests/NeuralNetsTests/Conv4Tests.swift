@@ -88,6 +88,28 @@ final class Conv4Tests: XCTestCase {
         } } }
     }
 
+    /// The block pools before its ReLU; that is ReLU then pooling exactly — values, gradients and gradients of
+    /// gradients — including windows whose maximum is negative or zero and windows with tied maxima.
+    func testPoolingBeforeReLUIsReLUBeforePooling() {
+        // 2×2 windows: all negative, maximum exactly 0, tied positive maxima, tied negative maxima, mixed.
+        var values = randn([2, 3, 6, 6], seed: 11).scalars
+        for (window, entries) in [(0, [-1.0, -2, -3, -0.5]), (1, [0, -1, 0, -2]), (2, [0.7, 0.7, -1, 0.2]), (3, [-0.3, -0.3, -1, -2])] {
+            let (i, j) = (2 * (window / 3), 2 * (window % 3))
+            for (e, v) in entries.enumerated() { values[(i + e / 2) * 6 + j + e % 2] = v }
+        }
+        let z = Tensor(shape: [2, 3, 6, 6], values: values, dtype: .float64)
+        let r = randn([2, 3, 3, 3], seed: 12)
+        func loss(_ f: (Tensor) -> Tensor, _ z: Tensor) -> Tensor { (f(z) * r).sum() + (f(z) * f(z)).sum() }
+        let poolFirst = { (t: Tensor) in t.maxPool2d(kernel: (2, 2)).relu() }
+        let reluFirst = { (t: Tensor) in t.relu().maxPool2d(kernel: (2, 2)) }
+        XCTAssertEqual(poolFirst(z).scalars, reluFirst(z).scalars)
+        let (gp, gr) = (gradients(of: loss(poolFirst, z), wrt: [z], createGraph: true)[0],
+                        gradients(of: loss(reluFirst, z), wrt: [z], createGraph: true)[0])
+        XCTAssertEqual(gp.scalars, gr.scalars)
+        let s = randn([2, 3, 6, 6], seed: 13)
+        XCTAssertEqual(gradients(of: (gp * gp * s).sum(), wrt: [z])[0].scalars, gradients(of: (gr * gr * s).sum(), wrt: [z])[0].scalars)
+    }
+
     /// First and second derivatives of the whole network (conv, batch norm, ReLU, max-pool, head) with
     /// respect to its input and a conv's filters, by finite differences, on a tiny net (width 2, 16×16).
     func testGradientsThroughTheNetwork() {
