@@ -6,12 +6,34 @@
 /// μ and σ² a channel's mean and biased variance, γ and β the affine scale and shift.
 extension Tensor {
     /// Batch normalisation with the batch's statistics: per channel, x̂ = (x − μ)/√(σ² + ε), then
-    /// y = γ·x̂ + β, with γ and β of shape (C). Built from `standardizedPerChannel` and `channelAffine`.
+    /// y = γ·x̂ + β, with γ and β of shape (C) — `standardizedPerChannel` and `channelAffine` as one op: one pass
+    /// writes y (x̂ is never stored), and the backward needs only x and the per-channel μ and 1/σ̃.
+    ///
+    /// Backward: ∂/∂x = (γ/σ̃)·(g − mean_c(g) − x̂·mean_c(g·x̂)), ∂/∂γ = Σ_{n,s} g·x̂, ∂/∂β = Σ_{n,s} g. Without graph
+    /// recording it runs as two fused passes over g and x; when the gradient is recorded (`createGraph`), the same
+    /// formulas are built from differentiable ops on x, γ, so gradients of every order are exact.
     public static func batchNorm(_ x: Tensor, scale gamma: Tensor, shift beta: Tensor, epsilon: Double = 1e-5) -> Tensor {
-        guard x.rank >= 2, gamma.shape == [x.shape[1]], beta.shape == [x.shape[1]] else {
-            preconditionFailure("\(TensorError.shapeMismatch(op: "batchNorm", lhs: x.shape, rhs: gamma.shape, detail: "expected x (N, C, …) with scale and shift of shape (C)"))")
+        guard x.rank >= 2, gamma.shape == [x.shape[1]], beta.shape == [x.shape[1]],
+              gamma.dtype == x.dtype, beta.dtype == x.dtype else {
+            preconditionFailure("\(TensorError.shapeMismatch(op: "batchNorm", lhs: x.shape, rhs: gamma.shape, detail: "expected x (N, C, …) with scale and shift of shape (C) and the same dtype"))")
         }
-        return x.standardizedPerChannel(epsilon: epsilon).channelAffine(scale: gamma, shift: beta)
+        let (storage, statistics) = x.normalizedPerChannel(epsilon: epsilon, scale: gamma.storage, shift: beta.storage)
+        return Tensor.record("batchNorm", shape: x.shape, storage: storage, inputs: [x, gamma, beta]) { g, node in
+            let (x, gamma) = (node.inputs[0], node.inputs[1])
+            let needs = (node.needsGradient(0), node.needsGradient(1), node.needsGradient(2))
+            if GradientMode.isRecording {
+                let kept = [1, gamma.count] + Array(repeating: 1, count: x.rank - 2)
+                let (xHat, inverse) = x.standardizedPerChannelByOps(epsilon: epsilon)
+                let gxHat = g * xHat
+                let axes = [0] + Array(2..<x.rank)
+                return [needs.0 ? gamma.reshaped(kept) * inverse * (g - g.mean(axes: axes, keepDims: true)
+                                                                    - xHat * gxHat.mean(axes: axes, keepDims: true)) : nil,
+                        needs.1 ? gxHat.channelSum() : nil,
+                        needs.2 ? g.channelSum() : nil]
+            }
+            let (dx, dGamma, dBeta) = normalizedPerChannelBackward(g, x, statistics, scale: gamma.storage, inputGradient: needs.0)
+            return [dx, needs.1 ? dGamma : nil, needs.2 ? dBeta : nil]
+        }
     }
 
     /// (N, C, S) sizes of this tensor seen per channel.
@@ -28,43 +50,74 @@ extension Tensor {
     /// runs as one fused kernel; when the gradient is recorded (`createGraph`), the same formula is
     /// built from differentiable ops on x, so gradients of every order are exact.
     public func standardizedPerChannel(epsilon: Double = 1e-5) -> Tensor {
-        let (n, c, s) = channelLayout(op: "standardizedPerChannel")
-        var inverseDeviation = KernelProfile.zeroedArray(of: Double.self, count: c)
-        let storage = inverseDeviation.withUnsafeMutableBufferPointer { inv in
-            self.storage.transform(count: count,
-                { standardizeKernel($0, n: n, c: c, s: s, epsilon: epsilon, into: $1, inverseDeviation: inv.baseAddress!) },
-                { standardizeKernel($0, n: n, c: c, s: s, epsilon: epsilon, into: $1, inverseDeviation: inv.baseAddress!) })
-        }
-        let shape = self.shape, inverseDeviations = inverseDeviation
-        return Tensor.record("standardize", shape: shape, storage: storage, inputs: [self], saveOutput: true) { g, node in
+        let (storage, statistics) = normalizedPerChannel(epsilon: epsilon, scale: nil, shift: nil)
+        return Tensor.record("standardize", shape: shape, storage: storage, inputs: [self]) { g, node in
+            let x = node.inputs[0]
             if GradientMode.isRecording {
-                let x = node.inputs[0]
                 let axes = [0] + Array(2..<x.rank)
-                let centred = x - x.mean(axes: axes, keepDims: true)
-                let inverse = 1 / (centred.squared().mean(axes: axes, keepDims: true) + epsilon).sqrt()
-                let xHat = centred * inverse
+                let (xHat, inverse) = x.standardizedPerChannelByOps(epsilon: epsilon)
                 return [inverse * (g - g.mean(axes: axes, keepDims: true) - xHat * (g * xHat).mean(axes: axes, keepDims: true))]
             }
-            guard let saved = node.savedOutput else { preconditionFailure("standardize: output not saved") }
-            let dx: Storage
-            switch (g.storage, saved) {
-            case (.float32(let gs), .float32(let ys)):
-                dx = .float32(KernelProfile.uninitializedArray(of: Float.self, count: gs.count) { out, k in
-                    gs.withUnsafeBufferPointer { gp in ys.withUnsafeBufferPointer { yp in
-                        standardizeBackwardKernel(gp, yp, n: n, c: c, s: s, inverseDeviation: inverseDeviations, into: out)
-                    } }
-                    k = gs.count
-                })
-            case (.float64(let gs), .float64(let ys)):
-                dx = .float64(KernelProfile.uninitializedArray(of: Double.self, count: gs.count) { out, k in
-                    gs.withUnsafeBufferPointer { gp in ys.withUnsafeBufferPointer { yp in
-                        standardizeBackwardKernel(gp, yp, n: n, c: c, s: s, inverseDeviation: inverseDeviations, into: out)
-                    } }
-                    k = gs.count
-                })
-            default: preconditionFailure("standardize: gradient of dtype \(g.dtype) for \(saved.dtype)")
+            return [Tensor.normalizedPerChannelBackward(g, x, statistics, scale: nil, inputGradient: true).input]
+        }
+    }
+
+    /// x̂ = (x − μ)/σ̃ and 1/σ̃ (kept dimensions) from differentiable ops: the recorded backward of the normalisations.
+    func standardizedPerChannelByOps(epsilon: Double) -> (xHat: Tensor, inverse: Tensor) {
+        let axes = [0] + Array(2..<rank)
+        let centred = self - mean(axes: axes, keepDims: true)
+        let inverse = 1 / (centred.squared().mean(axes: axes, keepDims: true) + epsilon).sqrt()
+        return (centred * inverse, inverse)
+    }
+
+    /// Per channel μ and 1/σ̃ of this (N, C, …) tensor, and (x − μ)·(γ/σ̃) + β (γ = 1 and β = 0 when nil): the
+    /// forward of `standardizedPerChannel` and `batchNorm`.
+    func normalizedPerChannel(epsilon: Double, scale: Storage?, shift: Storage?) -> (Storage, ChannelStatistics) {
+        let (n, c, s) = channelLayout(op: "standardizedPerChannel")
+        var statistics = ChannelStatistics(n: n, c: c, s: s, mean: KernelProfile.zeroedArray(of: Double.self, count: c),
+                                           inverseDeviation: KernelProfile.zeroedArray(of: Double.self, count: c))
+        let storage = statistics.mean.withUnsafeMutableBufferPointer { mean in
+            statistics.inverseDeviation.withUnsafeMutableBufferPointer { inv in
+                self.storage.transform(count: count,
+                    { normalizeKernel($0, n: n, c: c, s: s, epsilon: epsilon, scale: scale.map(Float.scalars), shift: shift.map(Float.scalars),
+                                      into: $1, mean: mean.baseAddress!, inverseDeviation: inv.baseAddress!) },
+                    { normalizeKernel($0, n: n, c: c, s: s, epsilon: epsilon, scale: scale.map(Double.scalars), shift: shift.map(Double.scalars),
+                                      into: $1, mean: mean.baseAddress!, inverseDeviation: inv.baseAddress!) })
             }
-            return [Tensor(shape: shape, storage: dx)]
+        }
+        return (storage, statistics)
+    }
+
+    /// The backward of `normalizedPerChannel` without recording: ∂x (when `inputGradient`), Σ g·x̂ and Σ g per channel.
+    static func normalizedPerChannelBackward(_ g: Tensor, _ x: Tensor, _ statistics: ChannelStatistics, scale: Storage?,
+                                             inputGradient: Bool) -> (input: Tensor?, scale: Tensor, shift: Tensor) {
+        let (n, c, s) = (statistics.n, statistics.c, statistics.s)
+        func run<T: TensorScalar>(_ g: [T], _ x: [T], _ scale: [T]?) -> ([T]?, [T], [T]) {
+            var gxHat = [T](repeating: 0, count: c), gSum = [T](repeating: 0, count: c)
+            let dx: [T]? = g.withUnsafeBufferPointer { gp in x.withUnsafeBufferPointer { xp in
+                gxHat.withUnsafeMutableBufferPointer { gxHat in gSum.withUnsafeMutableBufferPointer { gSum in
+                    guard inputGradient else {
+                        normalizeBackwardKernel(gp, xp, n: n, c: c, s: s, statistics, scale: scale, into: nil,
+                                                gxHatSums: gxHat.baseAddress!, gSums: gSum.baseAddress!)
+                        return nil
+                    }
+                    return KernelProfile.uninitializedArray(of: T.self, count: g.count) { out, k in
+                        normalizeBackwardKernel(gp, xp, n: n, c: c, s: s, statistics, scale: scale, into: out.baseAddress,
+                                                gxHatSums: gxHat.baseAddress!, gSums: gSum.baseAddress!)
+                        k = g.count
+                    }
+                } }
+            } }
+            return (dx, gxHat, gSum)
+        }
+        switch (g.storage, x.storage) {
+        case (.float32(let gs), .float32(let xs)):
+            let (dx, gxHat, gSum) = run(gs, xs, scale.map(Float.scalars))
+            return (dx.map { Tensor(shape: x.shape, scalars: $0) }, Tensor(shape: [c], scalars: gxHat), Tensor(shape: [c], scalars: gSum))
+        case (.float64(let gs), .float64(let xs)):
+            let (dx, gxHat, gSum) = run(gs, xs, scale.map(Double.scalars))
+            return (dx.map { Tensor(shape: x.shape, scalars: $0) }, Tensor(shape: [c], scalars: gxHat), Tensor(shape: [c], scalars: gSum))
+        default: preconditionFailure("normalizedPerChannelBackward: gradient of dtype \(g.dtype) for \(x.dtype)")
         }
     }
 
@@ -184,23 +237,32 @@ func contiguousSquaredDeviation<T: BinaryFloatingPoint & SIMDScalar>(_ p: Unsafe
     return total
 }
 
+/// Σ p[i]·(q[i] − m) over a contiguous run.
 @inline(__always)
-func contiguousDot<T: BinaryFloatingPoint & SIMDScalar>(_ p: UnsafePointer<T>, _ q: UnsafePointer<T>, _ count: Int) -> T {
+func contiguousCentredDot<T: BinaryFloatingPoint & SIMDScalar>(_ p: UnsafePointer<T>, _ q: UnsafePointer<T>, _ count: Int, mean m: T) -> T {
     var acc = SIMD8<T>()
+    let mv = SIMD8<T>(repeating: m)
     var i = 0
     while i + 8 <= count {
-        acc += UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<T>.self) * UnsafeRawPointer(q + i).loadUnaligned(as: SIMD8<T>.self)
+        acc += UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<T>.self) * (UnsafeRawPointer(q + i).loadUnaligned(as: SIMD8<T>.self) - mv)
         i += 8
     }
     var total = horizontalSum(acc)
-    while i < count { total += p[i] * q[i]; i += 1 }
+    while i < count { total += p[i] * (q[i] - m); i += 1 }
     return total
 }
 
-/// `out = (x − μ_c)/√(σ²_c + ε)`, storing 1/√(σ²_c + ε) in `inverseDeviation`.
-func standardizeKernel<T: BinaryFloatingPoint & SIMDScalar>(
-    _ x: UnsafeBufferPointer<T>, n: Int, c: Int, s: Int, epsilon: Double,
-    into out: UnsafeMutableBufferPointer<T>, inverseDeviation: UnsafeMutablePointer<Double>
+/// Per-channel statistics of a normalisation's input, (N, C, S) as `channelLayout`: μ_c and 1/σ̃_c = 1/√(σ²_c + ε).
+struct ChannelStatistics: @unchecked Sendable {
+    var n, c, s: Int
+    var mean: [Double]
+    var inverseDeviation: [Double]
+}
+
+/// `out = (x − μ_c)·(γ_c/σ̃_c) + β_c` (γ = 1 and β = 0 when nil: x̂ itself), storing μ_c and 1/σ̃_c.
+func normalizeKernel<T: BinaryFloatingPoint & SIMDScalar>(
+    _ x: UnsafeBufferPointer<T>, n: Int, c: Int, s: Int, epsilon: Double, scale: [T]?, shift: [T]?,
+    into out: UnsafeMutableBufferPointer<T>, mean means: UnsafeMutablePointer<Double>, inverseDeviation: UnsafeMutablePointer<Double>
 ) { KernelProfile.time(.batchNorm) {
     guard let xp = x.baseAddress, let op = out.baseAddress, n * s > 0 else { return }
     let size = T(n * s)
@@ -212,36 +274,55 @@ func standardizeKernel<T: BinaryFloatingPoint & SIMDScalar>(
             var squares: T = 0
             for i in 0..<n { squares += contiguousSquaredDeviation(xp + (i * c + ch) * s, s, mean: mean) }
             let inverse = 1 / (squares / size + T(epsilon)).squareRoot()
+            means[ch] = Double(mean)
             inverseDeviation[ch] = Double(inverse)
-            for i in 0..<n {
-                let src = xp + (i * c + ch) * s, dst = op + (i * c + ch) * s
-                for j in 0..<s { dst[j] = (src[j] - mean) * inverse }
+            if scale == nil && shift == nil {
+                for i in 0..<n {
+                    let src = xp + (i * c + ch) * s, dst = op + (i * c + ch) * s
+                    for j in 0..<s { dst[j] = (src[j] - mean) * inverse }
+                }
+            } else {
+                let a = inverse * (scale?[ch] ?? 1), b = shift?[ch] ?? 0
+                for i in 0..<n {
+                    let src = xp + (i * c + ch) * s, dst = op + (i * c + ch) * s
+                    for j in 0..<s { dst[j] = (src[j] - mean) * a + b }
+                }
             }
         }
     }
 } }
 
-/// `out = (1/σ̃_c)·(g − mean_c(g) − x̂·mean_c(g·x̂))`.
-func standardizeBackwardKernel<T: BinaryFloatingPoint & SIMDScalar>(
-    _ g: UnsafeBufferPointer<T>, _ xHat: UnsafeBufferPointer<T>, n: Int, c: Int, s: Int, inverseDeviation: [Double],
-    into out: UnsafeMutableBufferPointer<T>
+/// From g = ∂L/∂y of y = γ·x̂ + β (γ = 1 when nil), x̂ = (x − μ_c)/σ̃_c: per channel Σ g·x̂ into `gxHatSums` and Σ g
+/// into `gSums`, and, when `out` is given, ∂x = (γ_c/σ̃_c)·(g − mean_c(g) − x̂·mean_c(g·x̂)). Two passes over g and x.
+func normalizeBackwardKernel<T: BinaryFloatingPoint & SIMDScalar>(
+    _ g: UnsafeBufferPointer<T>, _ x: UnsafeBufferPointer<T>, n: Int, c: Int, s: Int, _ statistics: ChannelStatistics, scale: [T]?,
+    into out: UnsafeMutablePointer<T>?, gxHatSums: UnsafeMutablePointer<T>, gSums: UnsafeMutablePointer<T>
 ) { KernelProfile.time(.batchNorm) {
-    guard let gp = g.baseAddress, let yp = xHat.baseAddress, let op = out.baseAddress, n * s > 0 else { return }
+    guard let gp = g.baseAddress, let xp = x.baseAddress, n * s > 0 else {
+        gxHatSums.update(repeating: 0, count: c)
+        gSums.update(repeating: 0, count: c)
+        return
+    }
     let size = T(n * s)
     IntraOp.forEachRange(items: c, parts: IntraOp.parts(items: c, work: n * c * s)) { channels in
         for ch in channels {
-            var gSum: T = 0, gyDot: T = 0
+            let mean = T(statistics.mean[ch]), inverse = T(statistics.inverseDeviation[ch])
+            var gSum: T = 0, gCentredDot: T = 0
             for i in 0..<n {
                 let offset = (i * c + ch) * s
                 gSum += contiguousSum(gp + offset, s)
-                gyDot += contiguousDot(gp + offset, yp + offset, s)
+                gCentredDot += contiguousCentredDot(gp + offset, xp + offset, s, mean: mean)
             }
-            let gMean = gSum / size, gyMean = gyDot / size
-            let inverse = T(inverseDeviation[ch])
+            let gxHatSum = gCentredDot * inverse
+            gSums[ch] = gSum
+            gxHatSums[ch] = gxHatSum
+            guard let op = out else { continue }
+            let gMean = gSum / size, gxHatMean = gxHatSum / size
+            let a = inverse * (scale?[ch] ?? 1)
             for i in 0..<n {
                 let offset = (i * c + ch) * s
-                let gr = gp + offset, yr = yp + offset, dst = op + offset
-                for j in 0..<s { dst[j] = inverse * (gr[j] - gMean - yr[j] * gyMean) }
+                let gr = gp + offset, xr = xp + offset, dst = op + offset
+                for j in 0..<s { dst[j] = a * (gr[j] - gMean - (xr[j] - mean) * inverse * gxHatMean) }
             }
         }
     }

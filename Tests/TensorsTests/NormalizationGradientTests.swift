@@ -25,6 +25,26 @@ final class NormalizationGradientTests: XCTestCase {
         assertClose(x.channelSum(), x.sum(axes: [0, 2]), tolerance: 1e-12)
     }
 
+    /// `batchNorm` is one op: its values are `standardizedPerChannel` then `channelAffine`, and its fused backward
+    /// (no recording) gives the gradients the recorded, differentiable rule gives — for every input, for γ and β
+    /// alone (no ∂x pass), and for `standardizedPerChannel`.
+    func testBatchNormIsStandardizeThenAffineAndItsTwoBackwardsAgree() {
+        let x = randn([3, 4, 5, 2], seed: 31) * 3 + 1, gamma = randn([4], seed: 32), beta = randn([4], seed: 33)
+        assertClose(Tensor.batchNorm(x, scale: gamma, shift: beta), x.standardizedPerChannel().channelAffine(scale: gamma, shift: beta),
+                    tolerance: 1e-12)
+        let r = randn([3, 4, 5, 2], seed: 34)
+        for wrt in [[0, 1, 2], [1, 2], [0]] {
+            let leaves = [x, gamma, beta].map { $0.requiringGradient() }
+            let loss = (Tensor.batchNorm(leaves[0], scale: leaves[1], shift: leaves[2]).tanh() * r).sum()
+            let targets = wrt.map { leaves[$0] }
+            let fused = gradients(of: loss, wrt: targets), recorded = gradients(of: loss, wrt: targets, createGraph: true)
+            for (f, g) in zip(fused, recorded) { assertClose(f, g.detached(), tolerance: 1e-12) }
+        }
+        let leaf = x.requiringGradient()
+        let loss = (leaf.standardizedPerChannel().tanh() * r).sum()
+        assertClose(gradients(of: loss, wrt: [leaf])[0], gradients(of: loss, wrt: [leaf], createGraph: true)[0].detached(), tolerance: 1e-12)
+    }
+
     /// Third order through batch norm: the gradient of a Hessian–vector product stays exact because the
     /// recorded backward rule is built from differentiable ops.
     func testBatchNormSecondOrderInsideInnerLoop() {
