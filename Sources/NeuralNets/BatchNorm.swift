@@ -31,4 +31,11 @@ public struct BatchNorm: Layer {
     public func apply(_ parameters: Parameters, _ input: Tensor) -> Tensor {
         Tensor.batchNorm(input, scale: parameters[Self.scaleKey], shift: parameters[Self.shiftKey], epsilon: epsilon)
     }
+
+    /// `apply` then max-pooling over `kernel` windows (stride = kernel), as one op that never stores the full-size
+    /// normalised tensor (`Tensor.batchNormMaxPool2d`): input (N, C, H, W) → (N, C, H/kh, W/kw).
+    public func applyMaxPooled(_ parameters: Parameters, _ input: Tensor, kernel: (Int, Int)) -> Tensor {
+        Tensor.batchNormMaxPool2d(input, scale: parameters[Self.scaleKey], shift: parameters[Self.shiftKey], epsilon: epsilon,
+                                  kernel: kernel)
+    }
 }

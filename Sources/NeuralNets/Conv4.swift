@@ -129,11 +129,10 @@ public struct Conv4: Layer {
     public func block(_ i: Int, _ parameters: Parameters, _ x: Tensor) -> Tensor {
         let b = Self.blockName(i)
         let y = conv(i).apply(parameters.scoped(b + ".conv"), x)
-        let z = norm.apply(parameters.scoped(b + ".norm"), y)
-        // max-pool then ReLU: the same values and gradients as ReLU then max-pool (ReLU is non-decreasing, so it
-        // commutes with a maximum; a window whose maximum is ≤ 0 gets zero gradient either way), with the ReLU and
-        // its gradient on a quarter of the elements.
-        return z.maxPool2d(kernel: (2, 2)).relu()
+        // Batch norm and max-pool as one op, then ReLU: the same values and gradients as ReLU then max-pool (ReLU is
+        // non-decreasing, so it commutes with a maximum; a window whose maximum is ≤ 0 gets zero gradient either
+        // way), with the ReLU and its gradient on a quarter of the elements.
+        return norm.applyMaxPooled(parameters.scoped(b + ".norm"), y, kernel: (2, 2)).relu()
     }
 
     /// The embedding: the four blocks, flattened: x (N, C, S, S) → (N, E).

@@ -21,18 +21,99 @@ extension Tensor {
         return Tensor.record("batchNorm", shape: x.shape, storage: storage, inputs: [x, gamma, beta]) { g, node in
             let (x, gamma) = (node.inputs[0], node.inputs[1])
             let needs = (node.needsGradient(0), node.needsGradient(1), node.needsGradient(2))
-            if GradientMode.isRecording {
-                let kept = [1, gamma.count] + Array(repeating: 1, count: x.rank - 2)
-                let (xHat, inverse) = x.standardizedPerChannelByOps(epsilon: epsilon)
-                let gxHat = g * xHat
-                let axes = [0] + Array(2..<x.rank)
-                return [needs.0 ? gamma.reshaped(kept) * inverse * (g - g.mean(axes: axes, keepDims: true)
-                                                                    - xHat * gxHat.mean(axes: axes, keepDims: true)) : nil,
-                        needs.1 ? gxHat.channelSum() : nil,
-                        needs.2 ? g.channelSum() : nil]
-            }
+            if GradientMode.isRecording { return batchNormGradientsByOps(g, x, gamma, epsilon: epsilon, needs: needs) }
             let (dx, dGamma, dBeta) = normalizedPerChannelBackward(g, x, statistics, scale: gamma.storage, inputGradient: needs.0)
             return [dx, needs.1 ? dGamma : nil, needs.2 ? dBeta : nil]
+        }
+    }
+
+    /// `batchNorm` followed by max-pooling over kh×kw windows (stride defaults to the kernel) as one op: the pool reads
+    /// the batch norm's values as it computes them (`maxPoolKernel` with a `ChannelAffineMap`), so the full-size
+    /// output is never stored, and the backward forms the per-channel sums from the pooled gradient alone and writes
+    /// ∂x in one pass, adding the pooled gradient at the recorded maxima — no full-size ∂y is made. Values and
+    /// gradients are those of `batchNorm(x, …).maxPool2d(…)` to rounding (the same maxima and ties).
+    ///
+    /// Shapes: x (N, C, H, W), γ and β (C) → (N, C, oh, ow). With graph recording the backward is the composite's,
+    /// built from differentiable ops, so gradients of every order are exact.
+    public static func batchNormMaxPool2d(_ x: Tensor, scale gamma: Tensor, shift beta: Tensor, epsilon: Double = 1e-5,
+                                          kernel: (Int, Int), stride: (Int, Int)? = nil) -> Tensor {
+        guard x.rank == 4, gamma.shape == [x.shape[1]], beta.shape == [x.shape[1]], gamma.dtype == x.dtype, beta.dtype == x.dtype else {
+            preconditionFailure("\(TensorError.shapeMismatch(op: "batchNormMaxPool2d", lhs: x.shape, rhs: gamma.shape, detail: "expected x (N, C, H, W) with scale and shift of shape (C) and the same dtype"))")
+        }
+        let g = mustSucceed { try windowGeometry(input: x.shape, kernel: kernel, stride: stride ?? kernel, padding: (0, 0), op: "batchNormMaxPool2d") }
+        precondition(x.count <= Int(Int32.max), "batchNormMaxPool2d: input of \(x.count) elements is too large")
+        let (n, c, s) = x.channelLayout(op: "batchNormMaxPool2d")
+        let outShape = [n, c, g.outHeight, g.outWidth], outCount = n * c * g.outHeight * g.outWidth
+        var means = KernelProfile.zeroedArray(of: Double.self, count: c), inverses = KernelProfile.zeroedArray(of: Double.self, count: c)
+        var indices = [Int32](repeating: 0, count: outCount)
+        func run<T: TensorScalar>(_ xs: UnsafeBufferPointer<T>, _ out: UnsafeMutableBufferPointer<T>) {
+            means.withUnsafeMutableBufferPointer { mean in inverses.withUnsafeMutableBufferPointer { inv in
+                channelStatisticsKernel(xs, n: n, c: c, s: s, epsilon: epsilon, mean: mean.baseAddress!, inverseDeviation: inv.baseAddress!)
+            } }
+            let (gammas, betas) = (T.scalars(gamma.storage), T.scalars(beta.storage))
+            let map = ChannelAffineMap(channels: c, mean: means.map { T($0) }, scale: (0..<c).map { T(inverses[$0]) * gammas[$0] },
+                                       shift: betas)
+            indices.withUnsafeMutableBufferPointer { maxPoolKernel(xs, planes: n * c, g, map: map, into: out, indices: $0.baseAddress!) }
+        }
+        let storage = x.storage.transform(count: outCount, run, run)
+        let saved = ChannelStatistics(n: n, c: c, s: s, mean: means, inverseDeviation: inverses)
+        let (inShape, savedIndices) = (x.shape, indices)
+        return Tensor.record("batchNormMaxPool2d", shape: outShape, storage: storage, inputs: [x, gamma, beta]) { grad, node in
+            let (x, gamma) = (node.inputs[0], node.inputs[1])
+            let needs = (node.needsGradient(0), node.needsGradient(1), node.needsGradient(2))
+            if GradientMode.isRecording {
+                return batchNormGradientsByOps(grad.scatterAdding(at: savedIndices, toShape: inShape), x, gamma, epsilon: epsilon, needs: needs)
+            }
+            let (dx, dGamma, dBeta) = pooledNormalizedBackward(grad, x, savedIndices, saved, scale: gamma.storage, inputGradient: needs.0)
+            return [dx, needs.1 ? dGamma : nil, needs.2 ? dBeta : nil]
+        }
+    }
+
+    /// The gradients of y = γ·x̂ + β (per channel, x̂ = (x − μ)/σ̃ over the batch) from ∂y = g, built from differentiable
+    /// ops: the recorded backward of `batchNorm` and `batchNormMaxPool2d`.
+    static func batchNormGradientsByOps(_ g: Tensor, _ x: Tensor, _ gamma: Tensor, epsilon: Double, needs: (Bool, Bool, Bool)) -> [Tensor?] {
+        let kept = [1, gamma.count] + Array(repeating: 1, count: x.rank - 2)
+        let (xHat, inverse) = x.standardizedPerChannelByOps(epsilon: epsilon)
+        let gxHat = g * xHat
+        let axes = [0] + Array(2..<x.rank)
+        return [needs.0 ? gamma.reshaped(kept) * inverse * (g - g.mean(axes: axes, keepDims: true)
+                                                            - xHat * gxHat.mean(axes: axes, keepDims: true)) : nil,
+                needs.1 ? gxHat.channelSum() : nil,
+                needs.2 ? g.channelSum() : nil]
+    }
+
+    /// The backward of `batchNormMaxPool2d` without recording, from the pooled gradient g and the maxima's indices:
+    /// ∂x (when `inputGradient`), Σ g·x̂ and Σ g per channel.
+    static func pooledNormalizedBackward(_ g: Tensor, _ x: Tensor, _ indices: [Int32], _ statistics: ChannelStatistics, scale: Storage,
+                                         inputGradient: Bool) -> (input: Tensor?, scale: Tensor, shift: Tensor) {
+        let c = statistics.c
+        func run<T: TensorScalar>(_ g: [T], _ x: [T]) -> ([T]?, [T], [T]) {
+            var gxHat = [T](repeating: 0, count: c), gSum = [T](repeating: 0, count: c)
+            let gammas = T.scalars(scale)
+            let dx: [T]? = g.withUnsafeBufferPointer { gp in x.withUnsafeBufferPointer { xp in indices.withUnsafeBufferPointer { idx in
+                gxHat.withUnsafeMutableBufferPointer { gxHat in gSum.withUnsafeMutableBufferPointer { gSum in
+                    guard inputGradient else {
+                        pooledNormalizeBackwardKernel(gp, xp, idx, statistics, scale: gammas, into: nil, gxHatSums: gxHat.baseAddress!,
+                                                      gSums: gSum.baseAddress!)
+                        return nil
+                    }
+                    return KernelProfile.uninitializedArray(of: T.self, count: x.count) { out, k in
+                        pooledNormalizeBackwardKernel(gp, xp, idx, statistics, scale: gammas, into: out.baseAddress,
+                                                      gxHatSums: gxHat.baseAddress!, gSums: gSum.baseAddress!)
+                        k = x.count
+                    }
+                } }
+            } } }
+            return (dx, gxHat, gSum)
+        }
+        switch (g.storage, x.storage) {
+        case (.float32(let gs), .float32(let xs)):
+            let (dx, gxHat, gSum) = run(gs, xs)
+            return (dx.map { Tensor(shape: x.shape, scalars: $0) }, Tensor(shape: [c], scalars: gxHat), Tensor(shape: [c], scalars: gSum))
+        case (.float64(let gs), .float64(let xs)):
+            let (dx, gxHat, gSum) = run(gs, xs)
+            return (dx.map { Tensor(shape: x.shape, scalars: $0) }, Tensor(shape: [c], scalars: gxHat), Tensor(shape: [c], scalars: gSum))
+        default: preconditionFailure("pooledNormalizedBackward: gradient of dtype \(g.dtype) for \(x.dtype)")
         }
     }
 
@@ -74,10 +155,9 @@ extension Tensor {
     /// forward of `standardizedPerChannel` and `batchNorm`.
     func normalizedPerChannel(epsilon: Double, scale: Storage?, shift: Storage?) -> (Storage, ChannelStatistics) {
         let (n, c, s) = channelLayout(op: "standardizedPerChannel")
-        var statistics = ChannelStatistics(n: n, c: c, s: s, mean: KernelProfile.zeroedArray(of: Double.self, count: c),
-                                           inverseDeviation: KernelProfile.zeroedArray(of: Double.self, count: c))
-        let storage = statistics.mean.withUnsafeMutableBufferPointer { mean in
-            statistics.inverseDeviation.withUnsafeMutableBufferPointer { inv in
+        var means = KernelProfile.zeroedArray(of: Double.self, count: c), inverses = KernelProfile.zeroedArray(of: Double.self, count: c)
+        let storage = means.withUnsafeMutableBufferPointer { mean in
+            inverses.withUnsafeMutableBufferPointer { inv in
                 self.storage.transform(count: count,
                     { normalizeKernel($0, n: n, c: c, s: s, epsilon: epsilon, scale: scale.map(Float.scalars), shift: shift.map(Float.scalars),
                                       into: $1, mean: mean.baseAddress!, inverseDeviation: inv.baseAddress!) },
@@ -85,7 +165,7 @@ extension Tensor {
                                       into: $1, mean: mean.baseAddress!, inverseDeviation: inv.baseAddress!) })
             }
         }
-        return (storage, statistics)
+        return (storage, ChannelStatistics(n: n, c: c, s: s, mean: means, inverseDeviation: inverses))
     }
 
     /// The backward of `normalizedPerChannel` without recording: ∂x (when `inputGradient`), Σ g·x̂ and Σ g per channel.
@@ -259,21 +339,44 @@ struct ChannelStatistics: @unchecked Sendable {
     var inverseDeviation: [Double]
 }
 
+/// μ and 1/√(σ² + ε) of channel `channel` of x (n, c, s): two passes over its n runs of s.
+@inline(__always)
+func channelStatistics<T: BinaryFloatingPoint & SIMDScalar>(_ xp: UnsafePointer<T>, n: Int, c: Int, s: Int, channel ch: Int,
+                                                            epsilon: Double) -> (mean: T, inverse: T) {
+    let size = T(n * s)
+    var total: T = 0
+    for i in 0..<n { total += contiguousSum(xp + (i * c + ch) * s, s) }
+    let mean = total / size
+    var squares: T = 0
+    for i in 0..<n { squares += contiguousSquaredDeviation(xp + (i * c + ch) * s, s, mean: mean) }
+    return (mean, 1 / (squares / size + T(epsilon)).squareRoot())
+}
+
+/// μ_c and 1/σ̃_c of every channel (the statistics `normalizeKernel` takes; `batchNormMaxPool2d` pools the map
+/// they define without storing it).
+func channelStatisticsKernel<T: BinaryFloatingPoint & SIMDScalar>(
+    _ x: UnsafeBufferPointer<T>, n: Int, c: Int, s: Int, epsilon: Double,
+    mean means: UnsafeMutablePointer<Double>, inverseDeviation: UnsafeMutablePointer<Double>
+) { KernelProfile.time(.batchNorm) {
+    guard let xp = x.baseAddress, n * s > 0 else { return }
+    IntraOp.forEachRange(items: c, parts: IntraOp.parts(items: c, work: n * c * s)) { channels in
+        for ch in channels {
+            let (mean, inverse) = channelStatistics(xp, n: n, c: c, s: s, channel: ch, epsilon: epsilon)
+            means[ch] = Double(mean)
+            inverseDeviation[ch] = Double(inverse)
+        }
+    }
+} }
+
 /// `out = (x − μ_c)·(γ_c/σ̃_c) + β_c` (γ = 1 and β = 0 when nil: x̂ itself), storing μ_c and 1/σ̃_c.
 func normalizeKernel<T: BinaryFloatingPoint & SIMDScalar>(
     _ x: UnsafeBufferPointer<T>, n: Int, c: Int, s: Int, epsilon: Double, scale: [T]?, shift: [T]?,
     into out: UnsafeMutableBufferPointer<T>, mean means: UnsafeMutablePointer<Double>, inverseDeviation: UnsafeMutablePointer<Double>
 ) { KernelProfile.time(.batchNorm) {
     guard let xp = x.baseAddress, let op = out.baseAddress, n * s > 0 else { return }
-    let size = T(n * s)
     IntraOp.forEachRange(items: c, parts: IntraOp.parts(items: c, work: n * c * s)) { channels in
         for ch in channels {
-            var total: T = 0
-            for i in 0..<n { total += contiguousSum(xp + (i * c + ch) * s, s) }
-            let mean = total / size
-            var squares: T = 0
-            for i in 0..<n { squares += contiguousSquaredDeviation(xp + (i * c + ch) * s, s, mean: mean) }
-            let inverse = 1 / (squares / size + T(epsilon)).squareRoot()
+            let (mean, inverse) = channelStatistics(xp, n: n, c: c, s: s, channel: ch, epsilon: epsilon)
             means[ch] = Double(mean)
             inverseDeviation[ch] = Double(inverse)
             if scale == nil && shift == nil {
@@ -323,6 +426,50 @@ func normalizeBackwardKernel<T: BinaryFloatingPoint & SIMDScalar>(
                 let offset = (i * c + ch) * s
                 let gr = gp + offset, xr = xp + offset, dst = op + offset
                 for j in 0..<s { dst[j] = a * (gr[j] - gMean - (xr[j] - mean) * inverse * gxHatMean) }
+            }
+        }
+    }
+} }
+
+/// `normalizeBackwardKernel` for a pooled batch norm: g (N, C, oh, ow) is the gradient of the maxima of y = γ·x̂ + β at
+/// the flat indices `indices` of x (N, C, H, W). The sums run over the pooled gradient (Σ g, Σ g·x̂ at the maxima); ∂x
+/// = (γ/σ̃)·(−mean(g) − x̂·mean(g·x̂)) everywhere, plus (γ/σ̃)·g at the maxima. Channels split over the threads (a
+/// channel's maxima lie in its own planes).
+func pooledNormalizeBackwardKernel<T: BinaryFloatingPoint & SIMDScalar>(
+    _ g: UnsafeBufferPointer<T>, _ x: UnsafeBufferPointer<T>, _ indices: UnsafeBufferPointer<Int32>, _ statistics: ChannelStatistics,
+    scale: [T], into out: UnsafeMutablePointer<T>?, gxHatSums: UnsafeMutablePointer<T>, gSums: UnsafeMutablePointer<T>
+) { KernelProfile.time(.batchNorm) {
+    let (n, c, s) = (statistics.n, statistics.c, statistics.s)
+    let pooled = g.count / Swift.max(n * c, 1)
+    guard let gp = g.baseAddress, let xp = x.baseAddress, let idx = indices.baseAddress, n * s > 0 else {
+        gxHatSums.update(repeating: 0, count: c)
+        gSums.update(repeating: 0, count: c)
+        return
+    }
+    let size = T(n * s)
+    IntraOp.forEachRange(items: c, parts: IntraOp.parts(items: c, work: n * c * s)) { channels in
+        for ch in channels {
+            let mean = T(statistics.mean[ch]), inverse = T(statistics.inverseDeviation[ch])
+            var gSum: T = 0, gCentredDot: T = 0
+            for i in 0..<n {
+                let offset = (i * c + ch) * pooled
+                for o in offset..<(offset + pooled) {
+                    gSum += gp[o]
+                    gCentredDot += gp[o] * (xp[Int(idx[o])] - mean)
+                }
+            }
+            let gxHatSum = gCentredDot * inverse
+            gSums[ch] = gSum
+            gxHatSums[ch] = gxHatSum
+            guard let op = out else { continue }
+            let gMean = gSum / size, gxHatMean = gxHatSum / size
+            let a = inverse * scale[ch]
+            for i in 0..<n {
+                let offset = (i * c + ch) * s
+                let xr = xp + offset, dst = op + offset
+                for j in 0..<s { dst[j] = a * (-gMean - (xr[j] - mean) * inverse * gxHatMean) }
+                let pooledOffset = (i * c + ch) * pooled
+                for o in pooledOffset..<(pooledOffset + pooled) { op[Int(idx[o])] += a * gp[o] }
             }
         }
     }

@@ -45,6 +45,41 @@ final class NormalizationGradientTests: XCTestCase {
         assertClose(gradients(of: loss, wrt: [leaf])[0], gradients(of: loss, wrt: [leaf], createGraph: true)[0].detached(), tolerance: 1e-12)
     }
 
+    /// `batchNormMaxPool2d` is `batchNorm` then `maxPool2d`: first and second derivatives by finite differences, values
+    /// and both backwards (fused, recorded) against the composite, with a negative γ (the pool then takes the
+    /// smallest x) and overlapping windows; in Float, through the eight-window vector path, the same maxima.
+    func testBatchNormMaxPoolIsBatchNormThenMaxPool() {
+        let x = randn([2, 3, 4, 6], seed: 41), gamma = Tensor(shape: [3], values: [1.3, -0.7, 0.4], dtype: .float64)
+        let beta = randn([3], seed: 42)
+        checkGradients([x, gamma, beta]) { Tensor.batchNormMaxPool2d($0[0], scale: $0[1], shift: $0[2], kernel: (2, 2)).tanh() }
+        for (kernel, stride) in [((2, 2), (2, 2)), ((3, 2), (1, 2))] {
+            let composite = { (v: [Tensor]) in Tensor.batchNorm(v[0], scale: v[1], shift: v[2]).maxPool2d(kernel: kernel, stride: stride) }
+            let fusedOp = { (v: [Tensor]) in Tensor.batchNormMaxPool2d(v[0], scale: v[1], shift: v[2], kernel: kernel, stride: stride) }
+            assertClose(fusedOp([x, gamma, beta]), composite([x, gamma, beta]), tolerance: 1e-12)
+            let r = randn(composite([x, gamma, beta]).shape, seed: 43)
+            for wrt in [[0, 1, 2], [1, 2]] {
+                let leaves = [x, gamma, beta].map { $0.requiringGradient() }
+                let expected = gradients(of: (composite(leaves).tanh() * r).sum(), wrt: wrt.map { leaves[$0] })
+                let loss = (fusedOp(leaves).tanh() * r).sum()
+                let fused = gradients(of: loss, wrt: wrt.map { leaves[$0] })
+                let recorded = gradients(of: loss, wrt: wrt.map { leaves[$0] }, createGraph: true)
+                for (e, (f, g)) in zip(expected, zip(fused, recorded)) {
+                    assertClose(f, e, tolerance: 1e-12)
+                    assertClose(g.detached(), e, tolerance: 1e-12)
+                }
+            }
+        }
+        let xf = randn([2, 3, 18, 20], seed: 44).to(.float32), gf = gamma.to(.float32), bf = beta.to(.float32)
+        let fused = Tensor.batchNormMaxPool2d(xf, scale: gf, shift: bf, kernel: (2, 2))
+        let composite = Tensor.batchNorm(xf, scale: gf, shift: bf).maxPool2d(kernel: (2, 2))
+        XCTAssertEqual(fused.shape, [2, 3, 9, 10])
+        assertClose(fused, composite, tolerance: 1e-5)
+        let leaf = xf.requiringGradient(), r = randn([2, 3, 9, 10], seed: 45).to(.float32)
+        let fusedGradient = gradients(of: (Tensor.batchNormMaxPool2d(leaf, scale: gf, shift: bf, kernel: (2, 2)) * r).sum(), wrt: [leaf])[0]
+        let compositeGradient = gradients(of: (Tensor.batchNorm(leaf, scale: gf, shift: bf).maxPool2d(kernel: (2, 2)) * r).sum(), wrt: [leaf])[0]
+        assertClose(fusedGradient, compositeGradient, tolerance: 1e-4)
+    }
+
     /// Third order through batch norm: the gradient of a Hessian–vector product stays exact because the
     /// recorded backward rule is built from differentiable ops.
     func testBatchNormSecondOrderInsideInnerLoop() {

@@ -80,10 +80,17 @@ func col2im<T: FloatingPoint>(_ cols: UnsafePointer<T>, channels: Int, _ g: Wind
     }
 } }
 
-/// Max over each kh×kw window of `planes` planes of H×W: `out[p, oy, ox]` and the flat input index of
-/// the first maximum (row-major window order; a NaN wins, as `max` does). Planes are split across the
-/// intra-op threads.
-func maxPoolKernel<T: FloatingPoint>(_ x: UnsafeBufferPointer<T>, planes: Int, _ g: WindowGeometry,
+/// The affine map y = (x − μ_c)·a_c + b_c of the planes of channel c (plane p has channel p mod `channels`): what a
+/// batch norm makes of x, applied by `maxPoolKernel` to every element it reads so that y itself is never stored.
+struct ChannelAffineMap<T>: @unchecked Sendable {
+    var channels: Int
+    var mean, scale, shift: [T]
+}
+
+/// Max over each kh×kw window of `planes` planes of H×W — of x, or of `map`(x) — : `out[p, oy, ox]` and the flat
+/// input index of the first maximum (row-major window order; a NaN wins, as `max` does). Planes are split across
+/// the intra-op threads.
+func maxPoolKernel<T: FloatingPoint>(_ x: UnsafeBufferPointer<T>, planes: Int, _ g: WindowGeometry, map: ChannelAffineMap<T>? = nil,
                                      into out: UnsafeMutableBufferPointer<T>, indices: UnsafeMutablePointer<Int32>) { KernelProfile.time(.pooling) {
     guard let xp = x.baseAddress, let op = out.baseAddress else { return }
     let oh = g.outHeight, ow = g.outWidth, plane = g.height * g.width
@@ -92,6 +99,9 @@ func maxPoolKernel<T: FloatingPoint>(_ x: UnsafeBufferPointer<T>, planes: Int, _
         for p in range {
             let base = p * plane
             var o = p * oh * ow
+            let mapped = map != nil
+            let (mean, a, b) = map.map { ($0.mean[p % $0.channels], $0.scale[p % $0.channels], $0.shift[p % $0.channels]) } ?? (0, 1, 0)
+            @inline(__always) func value(_ i: Int) -> T { mapped ? (xp[i] - mean) * a + b : xp[i] }
             if g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideY == 2 && g.strideX == 2 {
                 for oy in 0..<oh {
                     let top = base + 2 * oy * g.width, bottom = top + g.width
@@ -102,9 +112,12 @@ func maxPoolKernel<T: FloatingPoint>(_ x: UnsafeBufferPointer<T>, planes: Int, _
                         let xf = UnsafeRawPointer(xp).assumingMemoryBound(to: Float.self)
                         let of = UnsafeMutableRawPointer(op).assumingMemoryBound(to: Float.self)
                         let lane = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
+                        let (meanV, aV, bV) = (SIMD16<Float>(repeating: mean as! Float), SIMD16<Float>(repeating: a as! Float),
+                                               SIMD16<Float>(repeating: b as! Float))
                         while ox + 8 <= ow {
-                            let t = UnsafeRawPointer(xf + top + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
-                            let b = UnsafeRawPointer(xf + bottom + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
+                            var t = UnsafeRawPointer(xf + top + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
+                            var b = UnsafeRawPointer(xf + bottom + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
+                            if mapped { t = (t - meanV) * aV + bV; b = (b - meanV) * aV + bV }
                             let first = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: top + 2 * ox)) &+ lane
                             let below = Int32(truncatingIfNeeded: g.width)
                             var m = t.evenHalf, best = first
@@ -125,11 +138,15 @@ func maxPoolKernel<T: FloatingPoint>(_ x: UnsafeBufferPointer<T>, planes: Int, _
                     while ox < ow {
                         defer { ox += 1 }
                         var best = top + 2 * ox
-                        var m = xp[best]
-                        let candidates = (best + 1, bottom + 2 * ox, bottom + 2 * ox + 1)
-                        if xp[candidates.0] > m || xp[candidates.0].isNaN { m = xp[candidates.0]; best = candidates.0 }
-                        if xp[candidates.1] > m || xp[candidates.1].isNaN { m = xp[candidates.1]; best = candidates.1 }
-                        if xp[candidates.2] > m || xp[candidates.2].isNaN { m = xp[candidates.2]; best = candidates.2 }
+                        var m = value(best)
+                        @inline(__always) func consider(_ candidate: Int) {
+                            let v = value(candidate)
+                            if v > m || v.isNaN { m = v; best = candidate }
+                        }
+                        let (right, below) = (best + 1, bottom + 2 * ox)
+                        consider(right)
+                        consider(below)
+                        consider(below + 1)
                         op[o] = m
                         indices[o] = Int32(truncatingIfNeeded: best)
                         o += 1
@@ -140,12 +157,12 @@ func maxPoolKernel<T: FloatingPoint>(_ x: UnsafeBufferPointer<T>, planes: Int, _
             for oy in 0..<oh {
                 for ox in 0..<ow {
                     var best = base + oy * g.strideY * g.width + ox * g.strideX
-                    var m = xp[best]
+                    var m = value(best)
                     for i in 0..<g.kernelHeight {
                         let row = base + (oy * g.strideY + i) * g.width + ox * g.strideX
-                        for j in 0..<g.kernelWidth where xp[row + j] > m || xp[row + j].isNaN {
-                            m = xp[row + j]
-                            best = row + j
+                        for j in 0..<g.kernelWidth {
+                            let v = value(row + j)
+                            if v > m || v.isNaN { m = v; best = row + j }
                         }
                     }
                     op[o] = m
