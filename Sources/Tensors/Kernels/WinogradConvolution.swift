@@ -71,7 +71,40 @@ enum WinogradConvolution<T: GemmScalar> {
     static func transformWeights(_ w: UnsafePointer<T>, outputs d: Int, channels c: Int, into u: UnsafeMutablePointer<T>) {
         let half: T = 0.5
         for o in 0..<d {
-            for i in 0..<c {
+            // Eight input channels at a time, lane by lane the arithmetic of the loop below (so the same values), each
+            // of the 16 outputs stored as one vector.
+            var i0 = 0
+            while i0 + 8 <= c {
+                let k = w + (o * c + i0) * 9
+                @inline(__always) func tap(_ t: Int) -> SIMD8<T> {
+                    SIMD8(k[t], k[9 + t], k[18 + t], k[27 + t], k[36 + t], k[45 + t], k[54 + t], k[63 + t])
+                }
+                @inline(__always) func store(_ xi: Int, _ v: SIMD8<T>) {
+                    UnsafeMutableRawPointer(u + (xi * d + o) * c + i0).storeBytes(of: v, as: SIMD8<T>.self)
+                }
+                let halves = SIMD8<T>(repeating: half)
+                // G g (4 × 3), column j from taps j, 3 + j, 6 + j: rows g₀, ½(g₀ + g₁ + g₂), ½(g₀ − g₁ + g₂), g₂.
+                typealias Row = (SIMD8<T>, SIMD8<T>, SIMD8<T>)
+                let (t0, t1, t2, t3, t4, t5, t6, t7, t8) = (tap(0), tap(1), tap(2), tap(3), tap(4), tap(5), tap(6), tap(7), tap(8))
+                let rows: (Row, Row, Row, Row) = (
+                    (t0, t1, t2),
+                    (halves * (t0 + t3 + t6), halves * (t1 + t4 + t7), halves * (t2 + t5 + t8)),
+                    (halves * (t0 - t3 + t6), halves * (t1 - t4 + t7), halves * (t2 - t5 + t8)),
+                    (t6, t7, t8))
+                // Each row r of G g times Gᵀ.
+                @inline(__always) func emit(_ r: Int, _ g: Row) {
+                    store(4 * r, g.0)
+                    store(4 * r + 1, halves * (g.0 + g.1 + g.2))
+                    store(4 * r + 2, halves * (g.0 - g.1 + g.2))
+                    store(4 * r + 3, g.2)
+                }
+                emit(0, rows.0)
+                emit(1, rows.1)
+                emit(2, rows.2)
+                emit(3, rows.3)
+                i0 += 8
+            }
+            for i in i0..<c {
                 let k = w + (o * c + i) * 9
                 // G g (4 × 3) column by column, then each of its rows r times Gᵀ.
                 var gg = SIMD16<T>()
