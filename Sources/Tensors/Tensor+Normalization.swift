@@ -395,84 +395,93 @@ func normalizeKernel<T: BinaryFloatingPoint & SIMDScalar>(
     }
 } }
 
+/// What both normalisation backward kernels do per channel c (channels split over the threads): with μ_c and 1/σ̃_c,
+/// `sums(c, μ_c)` gives (Σ g, Σ g·(x − μ_c)), stored as Σ g in `gSums` and Σ g·x̂ in `gxHatSums`; then, when ∂x is
+/// wanted, `write(c, μ_c, 1/σ̃_c, a_c = γ_c/σ̃_c, mean_c(g), mean_c(g·x̂))` writes channel c of ∂x. Neither runs when
+/// the channels are empty (the sums are then 0).
+@inline(__always)
+func normalizeBackwardChannels<T: BinaryFloatingPoint & SIMDScalar>(
+    _ statistics: ChannelStatistics, scale: [T]?, writes: Bool, gxHatSums: UnsafeMutablePointer<T>, gSums: UnsafeMutablePointer<T>,
+    sums: (Int, T) -> (T, T), write: (Int, T, T, T, T, T) -> Void
+) {
+    let (n, c, s) = (statistics.n, statistics.c, statistics.s)
+    guard n * s > 0 else {
+        gxHatSums.update(repeating: 0, count: c)
+        gSums.update(repeating: 0, count: c)
+        return
+    }
+    let size = T(n * s)
+    IntraOp.forEachRange(items: c, parts: IntraOp.parts(items: c, work: n * c * s)) { channels in
+        for ch in channels {
+            let mean = T(statistics.mean[ch]), inverse = T(statistics.inverseDeviation[ch])
+            let (gSum, gCentredDot) = sums(ch, mean)
+            let gxHatSum = gCentredDot * inverse
+            gSums[ch] = gSum
+            gxHatSums[ch] = gxHatSum
+            if writes { write(ch, mean, inverse, inverse * (scale?[ch] ?? 1), gSum / size, gxHatSum / size) }
+        }
+    }
+}
+
 /// From g = ∂L/∂y of y = γ·x̂ + β (γ = 1 when nil), x̂ = (x − μ_c)/σ̃_c: per channel Σ g·x̂ into `gxHatSums` and Σ g
 /// into `gSums`, and, when `out` is given, ∂x = (γ_c/σ̃_c)·(g − mean_c(g) − x̂·mean_c(g·x̂)). Two passes over g and x.
 func normalizeBackwardKernel<T: BinaryFloatingPoint & SIMDScalar>(
     _ g: UnsafeBufferPointer<T>, _ x: UnsafeBufferPointer<T>, n: Int, c: Int, s: Int, _ statistics: ChannelStatistics, scale: [T]?,
     into out: UnsafeMutablePointer<T>?, gxHatSums: UnsafeMutablePointer<T>, gSums: UnsafeMutablePointer<T>
 ) { KernelProfile.time(.batchNorm) {
-    guard let gp = g.baseAddress, let xp = x.baseAddress, n * s > 0 else {
-        gxHatSums.update(repeating: 0, count: c)
-        gSums.update(repeating: 0, count: c)
-        return
-    }
-    let size = T(n * s)
-    IntraOp.forEachRange(items: c, parts: IntraOp.parts(items: c, work: n * c * s)) { channels in
-        for ch in channels {
-            let mean = T(statistics.mean[ch]), inverse = T(statistics.inverseDeviation[ch])
-            var gSum: T = 0, gCentredDot: T = 0
-            for i in 0..<n {
-                let offset = (i * c + ch) * s
-                gSum += contiguousSum(gp + offset, s)
-                gCentredDot += contiguousCentredDot(gp + offset, xp + offset, s, mean: mean)
-            }
-            let gxHatSum = gCentredDot * inverse
-            gSums[ch] = gSum
-            gxHatSums[ch] = gxHatSum
-            guard let op = out else { continue }
-            let gMean = gSum / size, gxHatMean = gxHatSum / size
-            let a = inverse * (scale?[ch] ?? 1)
-            for i in 0..<n {
-                let offset = (i * c + ch) * s
-                let gr = gp + offset, xr = xp + offset, dst = op + offset
-                for j in 0..<s { dst[j] = a * (gr[j] - gMean - (xr[j] - mean) * inverse * gxHatMean) }
-            }
+    // Base addresses are nil only for empty channels, when no closure runs.
+    let (g0, x0) = (g.baseAddress, x.baseAddress)
+    normalizeBackwardChannels(statistics, scale: scale, writes: out != nil, gxHatSums: gxHatSums, gSums: gSums, sums: { ch, mean in
+        let (gp, xp) = (g0!, x0!)
+        var gSum: T = 0, gCentredDot: T = 0
+        for i in 0..<n {
+            let offset = (i * c + ch) * s
+            gSum += contiguousSum(gp + offset, s)
+            gCentredDot += contiguousCentredDot(gp + offset, xp + offset, s, mean: mean)
         }
-    }
+        return (gSum, gCentredDot)
+    }, write: { ch, mean, inverse, a, gMean, gxHatMean in
+        let (gp, xp) = (g0!, x0!)
+        for i in 0..<n {
+            let offset = (i * c + ch) * s
+            let gr = gp + offset, xr = xp + offset, dst = out! + offset
+            for j in 0..<s { dst[j] = a * (gr[j] - gMean - (xr[j] - mean) * inverse * gxHatMean) }
+        }
+    })
 } }
 
 /// `normalizeBackwardKernel` for a pooled batch norm: g (N, C, oh, ow) is the gradient of the maxima of y = γ·x̂ + β at
 /// the flat indices `indices` of x (N, C, H, W). The sums run over the pooled gradient (Σ g, Σ g·x̂ at the maxima); ∂x
-/// = (γ/σ̃)·(−mean(g) − x̂·mean(g·x̂)) everywhere, plus (γ/σ̃)·g at the maxima. Channels split over the threads (a
-/// channel's maxima lie in its own planes).
+/// = (γ/σ̃)·(−mean(g) − x̂·mean(g·x̂)) everywhere, plus (γ/σ̃)·g at the maxima (a channel's maxima lie in its own planes).
 func pooledNormalizeBackwardKernel<T: BinaryFloatingPoint & SIMDScalar>(
     _ g: UnsafeBufferPointer<T>, _ x: UnsafeBufferPointer<T>, _ indices: UnsafeBufferPointer<Int32>, _ statistics: ChannelStatistics,
     scale: [T], into out: UnsafeMutablePointer<T>?, gxHatSums: UnsafeMutablePointer<T>, gSums: UnsafeMutablePointer<T>
 ) { KernelProfile.time(.batchNorm) {
     let (n, c, s) = (statistics.n, statistics.c, statistics.s)
     let pooled = g.count / Swift.max(n * c, 1)
-    guard let gp = g.baseAddress, let xp = x.baseAddress, let idx = indices.baseAddress, n * s > 0 else {
-        gxHatSums.update(repeating: 0, count: c)
-        gSums.update(repeating: 0, count: c)
-        return
-    }
-    let size = T(n * s)
-    IntraOp.forEachRange(items: c, parts: IntraOp.parts(items: c, work: n * c * s)) { channels in
-        for ch in channels {
-            let mean = T(statistics.mean[ch]), inverse = T(statistics.inverseDeviation[ch])
-            var gSum: T = 0, gCentredDot: T = 0
-            for i in 0..<n {
-                let offset = (i * c + ch) * pooled
-                for o in offset..<(offset + pooled) {
-                    gSum += gp[o]
-                    gCentredDot += gp[o] * (xp[Int(idx[o])] - mean)
-                }
-            }
-            let gxHatSum = gCentredDot * inverse
-            gSums[ch] = gSum
-            gxHatSums[ch] = gxHatSum
-            guard let op = out else { continue }
-            let gMean = gSum / size, gxHatMean = gxHatSum / size
-            let a = inverse * scale[ch]
-            for i in 0..<n {
-                let offset = (i * c + ch) * s
-                let xr = xp + offset, dst = op + offset
-                for j in 0..<s { dst[j] = a * (-gMean - (xr[j] - mean) * inverse * gxHatMean) }
-                let pooledOffset = (i * c + ch) * pooled
-                for o in pooledOffset..<(pooledOffset + pooled) { op[Int(idx[o])] += a * gp[o] }
+    // Base addresses are nil only for empty channels, when no closure runs.
+    let (g0, x0, idx0) = (g.baseAddress, x.baseAddress, indices.baseAddress)
+    normalizeBackwardChannels(statistics, scale: scale, writes: out != nil, gxHatSums: gxHatSums, gSums: gSums, sums: { ch, mean in
+        let (gp, xp, idx) = (g0!, x0!, idx0!)
+        var gSum: T = 0, gCentredDot: T = 0
+        for i in 0..<n {
+            let offset = (i * c + ch) * pooled
+            for o in offset..<(offset + pooled) {
+                gSum += gp[o]
+                gCentredDot += gp[o] * (xp[Int(idx[o])] - mean)
             }
         }
-    }
+        return (gSum, gCentredDot)
+    }, write: { ch, mean, inverse, a, gMean, gxHatMean in
+        let (gp, xp, idx, op) = (g0!, x0!, idx0!, out!)
+        for i in 0..<n {
+            let offset = (i * c + ch) * s
+            let xr = xp + offset, dst = op + offset
+            for j in 0..<s { dst[j] = a * (-gMean - (xr[j] - mean) * inverse * gxHatMean) }
+            let pooledOffset = (i * c + ch) * pooled
+            for o in pooledOffset..<(pooledOffset + pooled) { op[Int(idx[o])] += a * gp[o] }
+        }
+    })
 } }
 
 /// `out = x·γ_c + β_c`.

@@ -16,6 +16,20 @@ public enum _GemmTesting {
         ["auto", "built-in", "blas", "small"] + TiledDots.testingPaths + DoubleGemmKernel.allCases.map(\.rawValue)
     }
 
+    /// `TiledDots` with either multiply-add; false (C untouched) for a product it does not take.
+    static func tiledDots<T: BinaryFloatingPoint & SIMDScalar>(
+        fused: Bool, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int, c: UnsafeMutablePointer<T>, ldc: Int, accumulate: Bool
+    ) -> Bool {
+        guard TiledDots.applies(transposeA: transposeA, transposeB: transposeB, n: n, k: k) else { return false }
+        if fused {
+            TiledDots.gemm(FusedMultiplyAdd.self, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+        } else {
+            TiledDots.gemm(SeparateMultiplyAdd.self, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
+        }
+        return true
+    }
+
     /// Pointer form; returns false when `path` is unknown or unavailable (C untouched then).
     @discardableResult
     public static func run(
@@ -34,12 +48,8 @@ public enum _GemmTesting {
             return MatrixMultiply.blasGemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                                            a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
         case "tiled-dots-fused", "tiled-dots-separate":
-            guard TiledDots.applies(transposeA: transposeA, transposeB: transposeB, n: n, k: k) else { return false }
-            if path == "tiled-dots-fused" {
-                TiledDots.gemm(FusedMultiplyAdd.self, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
-            } else {
-                TiledDots.gemm(SeparateMultiplyAdd.self, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
-            }
+            return tiledDots(fused: path == "tiled-dots-fused", transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                             a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
         default:
             let kernel = FloatGemmKernel(rawValue: path)
             guard path == "small" || kernel != nil else { return false }
@@ -76,12 +86,8 @@ public enum _GemmTesting {
             return MatrixMultiply.blasGemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                                            a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
         case "tiled-dots-fused", "tiled-dots-separate":
-            guard TiledDots.applies(transposeA: transposeA, transposeB: transposeB, n: n, k: k) else { return false }
-            if path == "tiled-dots-fused" {
-                TiledDots.gemm(FusedMultiplyAdd.self, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
-            } else {
-                TiledDots.gemm(SeparateMultiplyAdd.self, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
-            }
+            return tiledDots(fused: path == "tiled-dots-fused", transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                             a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
         default:
             let kernel = DoubleGemmKernel(rawValue: path)
             guard path == "small" || kernel != nil else { return false }
