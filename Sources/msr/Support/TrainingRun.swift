@@ -58,9 +58,10 @@ func runTraining<E: PresentedExperiment>(_ experiment: E, resuming saved: Checkp
                                          communicator: any GradientCommunicator = SingleProcess(),
                                          initFrom: String? = nil) throws -> TrainingOutcome {
     try experiment.validate()
-    if let checkpointPath = checkpoint, saved == nil,
+    if communicator.isLead, let checkpointPath = checkpoint, saved == nil,
        FileManager.default.fileExists(atPath: Checkpoint<E>.file(in: URL(fileURLWithPath: checkpointPath)).path) {
-        // Never overwrite another run's checkpoint by accident.
+        // Never overwrite another run's checkpoint by accident. The lead rank alone asks (and alone writes): another
+        // rank starting later could otherwise find the initial checkpoint the lead has just written for this run.
         throw ValidationError("\(checkpointPath) already holds a checkpoint; pass --resume to continue it or choose another directory.")
     }
     let trainer = try experiment.trainer(threads: threads, communicator: communicator)
