@@ -64,7 +64,8 @@ extension Tensor {
             if GradientMode.isRecording {
                 return batchNormGradientsByOps(grad.scatterAdding(at: savedIndices, toShape: inShape), x, gamma, epsilon: epsilon, needs: needs)
             }
-            let (dx, dGamma, dBeta) = pooledNormalizedBackward(grad, x, savedIndices, saved, scale: gamma.storage, inputGradient: needs.0)
+            let (dx, dGamma, dBeta) = normalizedPerChannelBackward(grad, x, saved, scale: gamma.storage, pooledAt: savedIndices,
+                                                                   inputGradient: needs.0)
             return [dx, needs.1 ? dGamma : nil, needs.2 ? dBeta : nil]
         }
     }
@@ -80,41 +81,6 @@ extension Tensor {
                                                             - xHat * gxHat.mean(axes: axes, keepDims: true)) : nil,
                 needs.1 ? gxHat.channelSum() : nil,
                 needs.2 ? g.channelSum() : nil]
-    }
-
-    /// The backward of `batchNormMaxPool2d` without recording, from the pooled gradient g and the maxima's indices:
-    /// ∂x (when `inputGradient`), Σ g·x̂ and Σ g per channel.
-    static func pooledNormalizedBackward(_ g: Tensor, _ x: Tensor, _ indices: [Int32], _ statistics: ChannelStatistics, scale: Storage,
-                                         inputGradient: Bool) -> (input: Tensor?, scale: Tensor, shift: Tensor) {
-        let c = statistics.c
-        func run<T: TensorScalar>(_ g: [T], _ x: [T]) -> ([T]?, [T], [T]) {
-            var gxHat = [T](repeating: 0, count: c), gSum = [T](repeating: 0, count: c)
-            let gammas = T.scalars(scale)
-            let dx: [T]? = g.withUnsafeBufferPointer { gp in x.withUnsafeBufferPointer { xp in indices.withUnsafeBufferPointer { idx in
-                gxHat.withUnsafeMutableBufferPointer { gxHat in gSum.withUnsafeMutableBufferPointer { gSum in
-                    guard inputGradient else {
-                        pooledNormalizeBackwardKernel(gp, xp, idx, statistics, scale: gammas, into: nil, gxHatSums: gxHat.baseAddress!,
-                                                      gSums: gSum.baseAddress!)
-                        return nil
-                    }
-                    return KernelProfile.uninitializedArray(of: T.self, count: x.count) { out, k in
-                        pooledNormalizeBackwardKernel(gp, xp, idx, statistics, scale: gammas, into: out.baseAddress,
-                                                      gxHatSums: gxHat.baseAddress!, gSums: gSum.baseAddress!)
-                        k = x.count
-                    }
-                } }
-            } } }
-            return (dx, gxHat, gSum)
-        }
-        switch (g.storage, x.storage) {
-        case (.float32(let gs), .float32(let xs)):
-            let (dx, gxHat, gSum) = run(gs, xs)
-            return (dx.map { Tensor(shape: x.shape, scalars: $0) }, Tensor(shape: [c], scalars: gxHat), Tensor(shape: [c], scalars: gSum))
-        case (.float64(let gs), .float64(let xs)):
-            let (dx, gxHat, gSum) = run(gs, xs)
-            return (dx.map { Tensor(shape: x.shape, scalars: $0) }, Tensor(shape: [c], scalars: gxHat), Tensor(shape: [c], scalars: gSum))
-        default: preconditionFailure("pooledNormalizedBackward: gradient of dtype \(g.dtype) for \(x.dtype)")
-        }
     }
 
     /// (N, C, S) sizes of this tensor seen per channel.
@@ -169,22 +135,30 @@ extension Tensor {
     }
 
     /// The backward of `normalizedPerChannel` without recording: ∂x (when `inputGradient`), Σ g·x̂ and Σ g per channel.
+    /// With `indices`, g is the gradient of a max-pool of y taken at those flat indices of x (`batchNormMaxPool2d`).
     static func normalizedPerChannelBackward(_ g: Tensor, _ x: Tensor, _ statistics: ChannelStatistics, scale: Storage?,
+                                             pooledAt indices: [Int32]? = nil,
                                              inputGradient: Bool) -> (input: Tensor?, scale: Tensor, shift: Tensor) {
         let (n, c, s) = (statistics.n, statistics.c, statistics.s)
         func run<T: TensorScalar>(_ g: [T], _ x: [T], _ scale: [T]?) -> ([T]?, [T], [T]) {
             var gxHat = [T](repeating: 0, count: c), gSum = [T](repeating: 0, count: c)
             let dx: [T]? = g.withUnsafeBufferPointer { gp in x.withUnsafeBufferPointer { xp in
                 gxHat.withUnsafeMutableBufferPointer { gxHat in gSum.withUnsafeMutableBufferPointer { gSum in
-                    guard inputGradient else {
-                        normalizeBackwardKernel(gp, xp, n: n, c: c, s: s, statistics, scale: scale, into: nil,
-                                                gxHatSums: gxHat.baseAddress!, gSums: gSum.baseAddress!)
-                        return nil
+                    func kernel(into out: UnsafeMutablePointer<T>?) {
+                        if let indices {
+                            indices.withUnsafeBufferPointer {
+                                pooledNormalizeBackwardKernel(gp, xp, $0, statistics, scale: scale, into: out,
+                                                              gxHatSums: gxHat.baseAddress!, gSums: gSum.baseAddress!)
+                            }
+                        } else {
+                            normalizeBackwardKernel(gp, xp, n: n, c: c, s: s, statistics, scale: scale, into: out,
+                                                    gxHatSums: gxHat.baseAddress!, gSums: gSum.baseAddress!)
+                        }
                     }
-                    return KernelProfile.uninitializedArray(of: T.self, count: g.count) { out, k in
-                        normalizeBackwardKernel(gp, xp, n: n, c: c, s: s, statistics, scale: scale, into: out.baseAddress,
-                                                gxHatSums: gxHat.baseAddress!, gSums: gSum.baseAddress!)
-                        k = g.count
+                    guard inputGradient else { kernel(into: nil); return nil }
+                    return KernelProfile.uninitializedArray(of: T.self, count: x.count) { out, k in
+                        kernel(into: out.baseAddress)
+                        k = x.count
                     }
                 } }
             } }
@@ -455,7 +429,7 @@ func normalizeBackwardKernel<T: BinaryFloatingPoint & SIMDScalar>(
 /// = (γ/σ̃)·(−mean(g) − x̂·mean(g·x̂)) everywhere, plus (γ/σ̃)·g at the maxima (a channel's maxima lie in its own planes).
 func pooledNormalizeBackwardKernel<T: BinaryFloatingPoint & SIMDScalar>(
     _ g: UnsafeBufferPointer<T>, _ x: UnsafeBufferPointer<T>, _ indices: UnsafeBufferPointer<Int32>, _ statistics: ChannelStatistics,
-    scale: [T], into out: UnsafeMutablePointer<T>?, gxHatSums: UnsafeMutablePointer<T>, gSums: UnsafeMutablePointer<T>
+    scale: [T]?, into out: UnsafeMutablePointer<T>?, gxHatSums: UnsafeMutablePointer<T>, gSums: UnsafeMutablePointer<T>
 ) { KernelProfile.time(.batchNorm) {
     let (n, c, s) = (statistics.n, statistics.c, statistics.s)
     let pooled = g.count / Swift.max(n * c, 1)

@@ -100,8 +100,9 @@ func maxPoolKernel<T: FloatingPoint>(_ x: UnsafeBufferPointer<T>, planes: Int, _
             let base = p * plane
             var o = p * oh * ow
             let mapped = map != nil
-            let (mean, a, b) = map.map { ($0.mean[p % $0.channels], $0.scale[p % $0.channels], $0.shift[p % $0.channels]) } ?? (0, 1, 0)
-            @inline(__always) func value(_ i: Int) -> T { mapped ? (xp[i] - mean) * a + b : xp[i] }
+            let (mean, scale, shift) = map.map { ($0.mean[p % $0.channels], $0.scale[p % $0.channels], $0.shift[p % $0.channels]) }
+                ?? (0, 1, 0)
+            @inline(__always) func value(_ i: Int) -> T { mapped ? (xp[i] - mean) * scale + shift : xp[i] }
             if g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideY == 2 && g.strideX == 2 {
                 for oy in 0..<oh {
                     let top = base + 2 * oy * g.width, bottom = top + g.width
@@ -112,12 +113,12 @@ func maxPoolKernel<T: FloatingPoint>(_ x: UnsafeBufferPointer<T>, planes: Int, _
                         let xf = UnsafeRawPointer(xp).assumingMemoryBound(to: Float.self)
                         let of = UnsafeMutableRawPointer(op).assumingMemoryBound(to: Float.self)
                         let lane = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
-                        let (meanV, aV, bV) = (SIMD16<Float>(repeating: mean as! Float), SIMD16<Float>(repeating: a as! Float),
-                                               SIMD16<Float>(repeating: b as! Float))
+                        let (meanV, scaleV, shiftV) = (SIMD16<Float>(repeating: mean as! Float), SIMD16<Float>(repeating: scale as! Float),
+                                                       SIMD16<Float>(repeating: shift as! Float))
                         while ox + 8 <= ow {
                             var t = UnsafeRawPointer(xf + top + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
                             var b = UnsafeRawPointer(xf + bottom + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
-                            if mapped { t = (t - meanV) * aV + bV; b = (b - meanV) * aV + bV }
+                            if mapped { t = (t - meanV) * scaleV + shiftV; b = (b - meanV) * scaleV + shiftV }
                             let first = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: top + 2 * ox)) &+ lane
                             let below = Int32(truncatingIfNeeded: g.width)
                             var m = t.evenHalf, best = first
