@@ -20,13 +20,34 @@ extension Linear: TaskBatchedLayer {
 }
 
 extension SymmetricLinear: TaskBatchedLayer {
-    /// W_b = reshape(U · v_b) for all tasks as one product, V (B, K) · Uᵀ → (B, O·I) → (B, O, I); then
-    /// y_b = x_b · W_bᵀ + b_b: x (B, n, …, I) → (B, n, …, O).
+    /// y_b = x_b · W_bᵀ + b_b with W_b = reshape(U · v_b): x (B, n, …, I) → (B, n, …, O), by the cheaper of two
+    /// orders of the same contraction y_b[e, o] = Σ_{i,k} x_b[e, i] · U[o·I + i, k] · v_b[k]:
+    ///
+    /// - through W (n·… > 1 examples per task): every W_b as one product, V (B, K) · Uᵀ → (B, O·I) → (B, O, I),
+    ///   then one batched product with the examples: B·O·I·(K + n) multiply-adds.
+    /// - one example per task (`examplesFirst`): x contracted with U first, B·O·I·K multiply-adds, and no
+    ///   (B, O, I) tensor is formed — the support set of the paper's 1-shot synthetic tasks, where the inner
+    ///   gradient would otherwise form each W_b and its gradient several times per step.
     public func applyToTasks(_ parameters: Parameters, _ input: Tensor) -> Tensor {
         let v = parameters[Self.filterParametersKey]
+        let bias = hasBias ? parameters["bias"] : nil
+        if input.shape.dropFirst().dropLast().reduce(1, *) == 1 {
+            return examplesFirst(parameters[Self.symmetryMatrixKey], v, input, bias: bias)
+        }
         let w = Tensor.matmul(v, parameters[Self.symmetryMatrixKey], transposeB: true)
             .reshaped([v.shape[0], outputFeatures, inputFeatures])
-        return taskProduct(input, w, bias: hasBias ? parameters["bias"] : nil)
+        return taskProduct(input, w, bias: bias)
+    }
+
+    /// One example x_b per task: P[o, b, k] = Σ_i x_b[i] · U[o·I + i, k], X (B, I) times U viewed as (O, I, K)
+    /// → (O, B, K); then y_b = P_b · v_b, (B, O, K) · (B, K, 1) → (B, O), and the bias. Shapes: u (O·I, K),
+    /// v (B, K), input (B, 1, …, I) → (B, 1, …, O).
+    func examplesFirst(_ u: Tensor, _ v: Tensor, _ input: Tensor, bias: Tensor?) -> Tensor {
+        let tasks = input.shape[0]
+        let p = Tensor.matmul(input.reshaped([tasks, inputFeatures]), u.reshaped([outputFeatures, inputFeatures, latentSize]))
+        let y = Tensor.matmul(p.permuted([1, 0, 2]), v.unsqueezed(2)).reshaped(Array(input.shape.dropLast()) + [outputFeatures])
+        guard let bias else { return y }
+        return y + bias.reshaped([tasks] + Array(repeating: 1, count: y.rank - 2) + [outputFeatures])
     }
 }
 

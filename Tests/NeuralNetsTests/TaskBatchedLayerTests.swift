@@ -19,14 +19,15 @@ final class TaskBatchedLayerTests: XCTestCase {
         return (batched, each)
     }
 
-    func assertMatchesApply(_ layer: some TaskBatchedLayer, exampleShape: [Int], file: StaticString = #filePath, line: UInt = #line) {
+    func assertMatchesApply(_ layer: some TaskBatchedLayer, examples: Int = 5, exampleShape: [Int],
+                            file: StaticString = #filePath, line: UInt = #line) {
         var g = SplitMix64(seed: 11)
         let p = layer.initialParameters(dtype: .float64, using: &g)
         let (batched, each) = perTask(layer, p, tasks: 3, using: &g)
-        let x = Tensor.randomNormal([3, 5] + exampleShape, dtype: .float64, using: &g)
+        let x = Tensor.randomNormal([3, examples] + exampleShape, dtype: .float64, using: &g)
         let y = layer.applyToTasks(batched, x)
         for b in 0..<3 {
-            let expected = layer.apply(each[b], x.sliced(axis: 0, b..<(b + 1)).reshaped([5] + exampleShape))
+            let expected = layer.apply(each[b], x.sliced(axis: 0, b..<(b + 1)).reshaped([examples] + exampleShape))
             assertClose(y.sliced(axis: 0, b..<(b + 1)).reshaped(expected.shape), expected, tolerance: 1e-12, "task \(b)", file: file, line: line)
         }
     }
@@ -34,6 +35,9 @@ final class TaskBatchedLayerTests: XCTestCase {
     func testEachTaskEqualsApply() {
         assertMatchesApply(SymmetricLinear(7, 4, latentSize: 3, bias: true), exampleShape: [7])
         assertMatchesApply(SymmetricLinear(7, 4, latentSize: 3, bias: false), exampleShape: [1, 7])
+        // One example per task: x contracted with U first, no W_b formed.
+        assertMatchesApply(SymmetricLinear(7, 4, latentSize: 3, bias: true), examples: 1, exampleShape: [7])
+        assertMatchesApply(SymmetricLinear(7, 4, latentSize: 3, bias: false), examples: 1, exampleShape: [1, 7])
         assertMatchesApply(Linear(6, 2, bias: true), exampleShape: [6])
         assertMatchesApply(Linear(6, 2, bias: false), exampleShape: [1, 6])
     }
@@ -46,6 +50,12 @@ final class TaskBatchedLayerTests: XCTestCase {
         let v = Tensor.randomNormal([4, 2], dtype: .float64, using: &g), b = Tensor.randomNormal([4, 3], dtype: .float64, using: &g)
         let x = Tensor.randomNormal([4, 2, 5], dtype: .float64, using: &g)
         checkGradients([u, v, b, x]) { t in
+            let y = layer.applyToTasks(Parameters(["symmetryMatrix": t[0], "filterParameters": t[1], "bias": t[2]]), t[3])
+            return y * y
+        }
+        // One example per task (the examples-first order), through the same parameters.
+        let x1 = Tensor.randomNormal([4, 1, 5], dtype: .float64, using: &g)
+        checkGradients([u, v, b, x1]) { t in
             let y = layer.applyToTasks(Parameters(["symmetryMatrix": t[0], "filterParameters": t[1], "bias": t[2]]), t[3])
             return y * y
         }
