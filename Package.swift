@@ -29,7 +29,7 @@ let package = Package(
     ],
     targets: [
         // MARK: - Public API
-        .target(name: "Tensors"),
+        .target(name: "Tensors", dependencies: ["CVectorMath"]),
         .target(name: "NeuralNets", dependencies: ["Tensors"]),
         .target(name: "Symmetry", dependencies: ["Tensors", "NeuralNets"]),
         .target(
@@ -50,6 +50,8 @@ let package = Package(
         .systemLibrary(name: "CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         // libjpeg-turbo from the system (Debian: libjpeg62-turbo-dev), for mini-ImageNet's JPEG files.
         .systemLibrary(name: "CLibJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        // Square roots that loops can vectorise (a header of inline functions, nothing to link).
+        .systemLibrary(name: "CVectorMath"),
         .target(name: "TestSupport", dependencies: ["Tensors", "Datasets"]),
 
         // MARK: - Unit test bundles

@@ -29,15 +29,46 @@ public struct Adam: Sendable {
     }
 
     /// One step for one parameter: returns the new parameter and its moments.
+    ///
+    /// One pass over the elements (the optimiser runs on every meta-parameter after every outer step, and
+    /// composed tensor ops made it eight passes and seven temporaries over U), computing each element with
+    /// the formula's operations in its order and rounding — the same values as `m·β₁ + g·(1 − β₁)`, … as
+    /// tensor ops, with every constant rounded to the element type first.
     public func applySingle(gradient g: Tensor, parameter θ: Tensor, firstMoment m: Tensor?, secondMoment v: Tensor?,
                             step t: Int) -> (parameter: Tensor, firstMoment: Tensor, secondMoment: Tensor) {
-        withoutGradients {
-            let m = (m.map { $0 * beta1 } ?? Tensor.zeros(g.shape, dtype: g.dtype)) + g * (1 - beta1)
-            let v = (v.map { $0 * beta2 } ?? Tensor.zeros(g.shape, dtype: g.dtype)) + g.squared() * (1 - beta2)
-            let c1 = 1 - Foundation.pow(beta1, Double(t)), c2 = 1 - Foundation.pow(beta2, Double(t))
-            let update = (m / c1) / ((v / c2).sqrt() + epsilon) * learningRate
-            return (θ - update, m, v)
+        precondition(θ.shape == g.shape && θ.dtype == g.dtype, "Adam: gradient \(g.shape) \(g.dtype) for parameter \(θ.shape) \(θ.dtype)")
+        switch g.dtype {
+        case .float32: return step(Float.self, g, θ, m, v, t)
+        case .float64: return step(Double.self, g, θ, m, v, t)
         }
+    }
+
+    private func step<T: TensorScalar>(_: T.Type, _ g: Tensor, _ θ: Tensor, _ m: Tensor?, _ v: Tensor?, _ t: Int)
+        -> (parameter: Tensor, firstMoment: Tensor, secondMoment: Tensor) {
+        let n = g.count
+        let gs = T.scalars(g.storage), θs = T.scalars(θ.storage)
+        // No moments yet (t = 1): they start at zero, as `m·β₁` of a zero tensor would.
+        let ms = m.map { T.scalars($0.storage) } ?? [T](repeating: 0, count: n)
+        let vs = v.map { T.scalars($0.storage) } ?? [T](repeating: 0, count: n)
+        precondition(ms.count == n && vs.count == n, "Adam: moments of \(ms.count), \(vs.count) elements for a parameter of \(n)")
+        let b1 = T(beta1), b2 = T(beta2), a1 = T(1 - beta1), a2 = T(1 - beta2)
+        let c1 = T(1 - Foundation.pow(beta1, Double(t))), c2 = T(1 - Foundation.pow(beta2, Double(t)))
+        let eps = T(epsilon), lr = T(learningRate)
+        var newM = [T](repeating: 0, count: n), newV = [T](repeating: 0, count: n), newθ = [T](repeating: 0, count: n)
+        gs.withUnsafeBufferPointer { g in θs.withUnsafeBufferPointer { θ in
+        ms.withUnsafeBufferPointer { m in vs.withUnsafeBufferPointer { v in
+        newM.withUnsafeMutableBufferPointer { mOut in newV.withUnsafeMutableBufferPointer { vOut in
+        newθ.withUnsafeMutableBufferPointer { θOut in
+            for i in 0..<n {
+                let gi = g[i]
+                let mi = m[i] * b1 + gi * a1
+                let vi = v[i] * b2 + gi * gi * a2
+                mOut[i] = mi
+                vOut[i] = vi
+                θOut[i] = θ[i] - (mi / c1) / ((vi / c2).vectorizableSquareRoot() + eps) * lr
+            }
+        } } } } } } }
+        return (Tensor(shape: θ.shape, scalars: newθ), Tensor(shape: g.shape, scalars: newM), Tensor(shape: g.shape, scalars: newV))
     }
 
     /// One step for every parameter that has a gradient.

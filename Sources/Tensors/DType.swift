@@ -1,3 +1,5 @@
+import CVectorMath
+
 /// The element type of a tensor: 32-bit floats for training, 64-bit for gradient checks and fixtures.
 public enum DType: String, Sendable, CaseIterable, CustomStringConvertible {
     case float32
@@ -15,10 +17,14 @@ public protocol TensorScalar: BinaryFloatingPoint, SIMDScalar, Sendable {
     static func storage(_ scalars: [Self]) -> Storage
     /// The array inside `storage`; traps if the dtype differs.
     static func scalars(_ storage: Storage) -> [Self]
+    /// √self, rounded as `squareRoot()` (IEEE), in a form a loop vectorises: on Linux `squareRoot()` goes
+    /// through C's `sqrtf` with errno semantics, one scalar root, a branch and a possible library call per element.
+    func vectorizableSquareRoot() -> Self
 }
 
 extension Float: TensorScalar {
     public static var dtype: DType { .float32 }
+    @inlinable @inline(__always) public func vectorizableSquareRoot() -> Float { msr_sqrtf(self) }
     public static func storage(_ scalars: [Float]) -> Storage { .float32(scalars) }
     public static func scalars(_ storage: Storage) -> [Float] {
         guard case .float32(let a) = storage else { preconditionFailure("expected float32 storage, found \(storage.dtype)") }
@@ -28,6 +34,7 @@ extension Float: TensorScalar {
 
 extension Double: TensorScalar {
     public static var dtype: DType { .float64 }
+    @inlinable @inline(__always) public func vectorizableSquareRoot() -> Double { msr_sqrt(self) }
     public static func storage(_ scalars: [Double]) -> Storage { .float64(scalars) }
     public static func scalars(_ storage: Storage) -> [Double] {
         guard case .float64(let a) = storage else { preconditionFailure("expected float64 storage, found \(storage.dtype)") }

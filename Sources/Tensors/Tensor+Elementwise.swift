@@ -30,7 +30,7 @@ extension Tensor {
 
     /// √x.  d/dx = 1 / (2√x).
     public func sqrt() -> Tensor {
-        Tensor.unary("sqrt", self, { $0.squareRoot() }, { $0.squareRoot() }, saveOutput: true) { g, node in
+        Tensor.unary("sqrt", self, { $0.vectorizableSquareRoot() }, { $0.vectorizableSquareRoot() }, saveOutput: true) { g, node in
             [g * 0.5 / node.output]
         }
     }

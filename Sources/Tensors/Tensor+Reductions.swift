@@ -106,8 +106,30 @@ extension Tensor {
     /// True when no element is NaN or ±∞ (read without conversion; not differentiable).
     public var isFinite: Bool {
         switch storage {
-        case .float32(let a): return a.allSatisfy(\.isFinite)
-        case .float64(let a): return a.allSatisfy(\.isFinite)
+        case .float32(let a): return Self.allFinite(a)
+        case .float64(let a): return Self.allFinite(a)
+        }
+    }
+
+    /// Whether every element is finite, sixteen lanes at a time: x − x is 0 for a finite x and NaN for ±∞ and NaN,
+    /// and a NaN stays in its lane's running sum (the trainer checks every meta-gradient and parameter each step).
+    static func allFinite<T: TensorScalar>(_ a: [T]) -> Bool {
+        a.withUnsafeBufferPointer { p in
+            let n = p.count
+            var lanes = SIMD16<T>()
+            var i = 0
+            if let base = p.baseAddress {
+                while i + 16 <= n {
+                    let x = UnsafeRawPointer(base + i).loadUnaligned(as: SIMD16<T>.self)
+                    lanes += x - x
+                    i += 16
+                }
+            }
+            while i < n {
+                if !p[i].isFinite { return false }
+                i += 1
+            }
+            return lanes == SIMD16<T>()
         }
     }
 }

@@ -55,4 +55,21 @@ final class TensorIsFiniteTests: XCTestCase {
         // 1e39 overflows Float: the float32 tensor holds ∞.
         XCTAssertFalse(Tensor(shape: [1], values: [1e39], dtype: .float32).isFinite)
     }
+
+    /// Sixteen lanes at a time, then a scalar tail: one bad element anywhere in 37 (first lane, last lane of a
+    /// vector, first of the next, the tail) is seen; the largest finite values are finite.
+    func testIsFiniteSeesOneBadElementInVectorsAndTail() {
+        for dtype in [DType.float32, .float64] {
+            let largest = dtype == .float32 ? Double(Float.greatestFiniteMagnitude) : .greatestFiniteMagnitude
+            let fine = (0..<37).map { i in i.isMultiple(of: 2) ? largest : -largest }
+            XCTAssertTrue(Tensor(shape: [37], values: fine, dtype: dtype).isFinite, "\(dtype)")
+            for position in [0, 15, 16, 31, 32, 36] {
+                for bad in [Double.nan, .infinity, -.infinity] {
+                    var values = fine
+                    values[position] = bad
+                    XCTAssertFalse(Tensor(shape: [37], values: values, dtype: dtype).isFinite, "\(bad) at \(position), \(dtype)")
+                }
+            }
+        }
+    }
 }
