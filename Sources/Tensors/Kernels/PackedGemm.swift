@@ -156,8 +156,17 @@ enum PackedGemm<K: GemmMicroKernel> {
                         for jj in width..<stride { d[jj] = 0 }
                     }
                 }
+            } else if width == stride {
+                // Stored transposed: op(B)[p, j] = B[j, p]. A full panel row at a time: `stride` loads across the
+                // source rows (a fixed count the compiler unrolls or gathers), one contiguous store, where a
+                // scalar store per element into the panel's column was the packing's bottleneck.
+                for p in 0..<kb {
+                    let d = panel + p * stride
+                    let s = first + p * b.rowStride
+                    for jj in 0..<nr { d[jj] = s[jj * b.columnStride] }
+                }
             } else {
-                // Stored transposed: op(B)[p, j] = B[j, p]; each source row is contiguous along p.
+                // Stored transposed, a narrower last panel: column by column, zero-padded.
                 for jj in 0..<width {
                     let s = first + jj * b.columnStride
                     var d = panel + jj
@@ -188,8 +197,10 @@ enum PackedGemm<K: GemmMicroKernel> {
             let height = Swift.min(mr, mb - s * mr)
             let sliver = dst + s * kb * mr
             let first = a.base + (i0 + s * mr) * a.rowStride + p0 * a.columnStride
-            if !a.rowsAreContiguous {
+            if !a.rowsAreContiguous && height == mr {
                 // Stored transposed: op(A)[i, p] = A[p, i]; the mr rows of one column are contiguous.
+                for p in 0..<kb { (sliver + p * mr).update(from: first + p * a.columnStride, count: mr) }
+            } else if !a.rowsAreContiguous {
                 for p in 0..<kb {
                     let d = sliver + p * mr
                     let src = first + p * a.columnStride
