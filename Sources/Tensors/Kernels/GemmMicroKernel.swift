@@ -34,8 +34,8 @@ enum SeparateMultiplyAdd: GemmMultiplyAdd {
 /// `Ap` is an `mr`-row sliver of op(A) stored column by column (`kc × mr`, contiguous, zero-padded
 /// past the last valid row), `Bp` a panel of op(B) stored row by row (`kc × width`, contiguous,
 /// 64-byte aligned), `width = nr` for `run` and `nr/2` for `runHalf` (the narrow remainder panel).
-/// C is row-major with row stride `ldc`; only its first `rows ≤ mr` rows of the tile are touched, and
-/// all `width` columns must be writable (narrower edges go through a scratch tile, see `PackedGemm`).
+/// C is row-major with row stride `ldc`; only its first `rows ≤ mr` rows and `columns ≤ width` columns of the
+/// tile are touched (a narrower edge stores its last vector lane by lane).
 protocol GemmMicroKernel {
     associatedtype Scalar: BinaryFloatingPoint
     /// Rows of the register tile.
@@ -50,10 +50,10 @@ protocol GemmMicroKernel {
     static var nc: Int { get }
     static func run(
         kc: Int, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>,
-        c: UnsafeMutablePointer<Scalar>, ldc: Int, rows: Int, addToC: Bool)
+        c: UnsafeMutablePointer<Scalar>, ldc: Int, rows: Int, columns: Int, addToC: Bool)
     static func runHalf(
         kc: Int, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>,
-        c: UnsafeMutablePointer<Scalar>, ldc: Int, rows: Int, addToC: Bool)
+        c: UnsafeMutablePointer<Scalar>, ldc: Int, rows: Int, columns: Int, addToC: Bool)
 }
 
 /// A `6 × 2w` tile held in twelve `V` accumulators (`w = V.scalarCount`):
@@ -87,10 +87,39 @@ enum Tile6x2<V: SIMD, MA: GemmMultiplyAdd>: GemmMicroKernel where V.Scalar: Bina
         }
     }
 
+    /// The first `count` lanes of `v` to `p` (added to what is there when `add`), lane by lane.
+    @inline(__always)
+    static func storePart(_ v: V, _ p: UnsafeMutablePointer<Scalar>, count: Int, add: Bool) {
+        if add {
+            for j in 0..<count { p[j] += v[j] }
+        } else {
+            for j in 0..<count { p[j] = v[j] }
+        }
+    }
+
+    /// One row of a 2w-wide tile: both vectors, or the valid `columns` of them.
+    @inline(__always)
+    static func storeRow(_ v0: V, _ v1: V, _ p: UnsafeMutablePointer<Scalar>, columns: Int, add: Bool) {
+        let w = V.scalarCount
+        if columns >= 2 * w {
+            store(v0, p, add: add); store(v1, p + w, add: add)
+        } else if columns > w {
+            store(v0, p, add: add); storePart(v1, p + w, count: columns - w, add: add)
+        } else {
+            storePart(v0, p, count: columns, add: add)
+        }
+    }
+
+    /// One row of a w-wide tile: the vector, or its valid `columns`.
+    @inline(__always)
+    static func storeRow(_ v: V, _ p: UnsafeMutablePointer<Scalar>, columns: Int, add: Bool) {
+        if columns >= V.scalarCount { store(v, p, add: add) } else { storePart(v, p, count: columns, add: add) }
+    }
+
     @inline(__always)
     static func run(
         kc: Int, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>,
-        c: UnsafeMutablePointer<Scalar>, ldc: Int, rows: Int, addToC: Bool
+        c: UnsafeMutablePointer<Scalar>, ldc: Int, rows: Int, columns: Int, addToC: Bool
     ) {
         let w = V.scalarCount
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
@@ -116,28 +145,28 @@ enum Tile6x2<V: SIMD, MA: GemmMultiplyAdd>: GemmMicroKernel where V.Scalar: Bina
             bp += 2 * w
         }
         var row = c
-        store(c00, row, add: addToC); store(c01, row + w, add: addToC)
+        storeRow(c00, c01, row, columns: columns, add: addToC)
         guard rows > 1 else { return }
         row += ldc
-        store(c10, row, add: addToC); store(c11, row + w, add: addToC)
+        storeRow(c10, c11, row, columns: columns, add: addToC)
         guard rows > 2 else { return }
         row += ldc
-        store(c20, row, add: addToC); store(c21, row + w, add: addToC)
+        storeRow(c20, c21, row, columns: columns, add: addToC)
         guard rows > 3 else { return }
         row += ldc
-        store(c30, row, add: addToC); store(c31, row + w, add: addToC)
+        storeRow(c30, c31, row, columns: columns, add: addToC)
         guard rows > 4 else { return }
         row += ldc
-        store(c40, row, add: addToC); store(c41, row + w, add: addToC)
+        storeRow(c40, c41, row, columns: columns, add: addToC)
         guard rows > 5 else { return }
         row += ldc
-        store(c50, row, add: addToC); store(c51, row + w, add: addToC)
+        storeRow(c50, c51, row, columns: columns, add: addToC)
     }
 
     @inline(__always)
     static func runHalf(
         kc: Int, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>,
-        c: UnsafeMutablePointer<Scalar>, ldc: Int, rows: Int, addToC: Bool
+        c: UnsafeMutablePointer<Scalar>, ldc: Int, rows: Int, columns: Int, addToC: Bool
     ) {
         let w = V.scalarCount
         var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V()
@@ -155,21 +184,21 @@ enum Tile6x2<V: SIMD, MA: GemmMultiplyAdd>: GemmMicroKernel where V.Scalar: Bina
             bp += w
         }
         var row = c
-        store(c0, row, add: addToC)
+        storeRow(c0, row, columns: columns, add: addToC)
         guard rows > 1 else { return }
         row += ldc
-        store(c1, row, add: addToC)
+        storeRow(c1, row, columns: columns, add: addToC)
         guard rows > 2 else { return }
         row += ldc
-        store(c2, row, add: addToC)
+        storeRow(c2, row, columns: columns, add: addToC)
         guard rows > 3 else { return }
         row += ldc
-        store(c3, row, add: addToC)
+        storeRow(c3, row, columns: columns, add: addToC)
         guard rows > 4 else { return }
         row += ldc
-        store(c4, row, add: addToC)
+        storeRow(c4, row, columns: columns, add: addToC)
         guard rows > 5 else { return }
         row += ldc
-        store(c5, row, add: addToC)
+        storeRow(c5, row, columns: columns, add: addToC)
     }
 }

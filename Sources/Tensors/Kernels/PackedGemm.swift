@@ -36,7 +36,7 @@ struct StridedMatrix<Scalar> {
 ///
 /// Edge tiles: missing rows are zero-padded in the A slivers and simply not stored; a remainder of at
 /// most `nr/2` columns uses a half-width panel and `runHalf`; columns that still do not fill the
-/// panel are computed into a scratch tile and merged.
+/// panel are stored lane by lane from the last vector (a scratch tile and a merge pass before).
 /// k is split into `⌈k/kc⌉` near-equal blocks. All kernels share `kc`, so every element of C is
 /// accumulated in the same order whatever `mr`/`nr` are: micro-kernels that share a multiply-add
 /// style give bitwise-identical results.
@@ -57,14 +57,10 @@ enum PackedGemm<K: GemmMicroKernel> {
         let size = MemoryLayout<Scalar>.stride
         let packACount = mcMax * kcMax
         let packBCount = ncMax * kcMax
-        let tileCount = roundUp(mr * nr, 16)
-        let raw = UnsafeMutableRawPointer.allocate(
-            byteCount: (packACount + packBCount + tileCount) * size + 128, alignment: 64)
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: (packACount + packBCount) * size + 128, alignment: 64)
         defer { raw.deallocate() }
         let packB = raw.bindMemory(to: Scalar.self, capacity: packBCount)
         let packA = (raw + roundUp(packBCount * size, 64)).bindMemory(to: Scalar.self, capacity: packACount)
-        let tile = (raw + roundUp(packBCount * size, 64) + roundUp(packACount * size, 64))
-            .bindMemory(to: Scalar.self, capacity: mr * nr)
 
         var jc = 0
         while jc < n {
@@ -88,30 +84,10 @@ enum PackedGemm<K: GemmMicroKernel> {
                             let height = Swift.min(mr, mb - ir)
                             let sliver = UnsafePointer(packA + (ir / mr) * kb * mr)
                             let cTile = c + (ic + ir) * ldc + (jc + jr)
-                            if width == panelWidth {
-                                if panelWidth == nr {
-                                    K.run(kc: kb, a: sliver, b: panel, c: cTile, ldc: ldc,
-                                          rows: height, addToC: addToC)
-                                } else {
-                                    K.runHalf(kc: kb, a: sliver, b: panel, c: cTile, ldc: ldc,
-                                              rows: height, addToC: addToC)
-                                }
+                            if panelWidth == nr {
+                                K.run(kc: kb, a: sliver, b: panel, c: cTile, ldc: ldc, rows: height, columns: width, addToC: addToC)
                             } else {
-                                // Narrower than the panel: compute into the scratch tile, then merge.
-                                if panelWidth == nr {
-                                    K.run(kc: kb, a: sliver, b: panel, c: tile, ldc: nr, rows: height, addToC: false)
-                                } else {
-                                    K.runHalf(kc: kb, a: sliver, b: panel, c: tile, ldc: nr, rows: height, addToC: false)
-                                }
-                                for r in 0..<height {
-                                    let dst = cTile + r * ldc
-                                    let src = tile + r * nr
-                                    if addToC {
-                                        for j in 0..<width { dst[j] += src[j] }
-                                    } else {
-                                        for j in 0..<width { dst[j] = src[j] }
-                                    }
-                                }
+                                K.runHalf(kc: kb, a: sliver, b: panel, c: cTile, ldc: ldc, rows: height, columns: width, addToC: addToC)
                             }
                             ir += mr
                         }
@@ -151,9 +127,8 @@ enum PackedGemm<K: GemmMicroKernel> {
                 } else {
                     for p in 0..<kb {
                         let d = panel + p * stride
-                        let s = first + p * b.rowStride
-                        for jj in 0..<width { d[jj] = s[jj] }
-                        for jj in width..<stride { d[jj] = 0 }
+                        d.update(from: first + p * b.rowStride, count: width)
+                        (d + width).update(repeating: 0, count: stride - width)
                     }
                 }
             } else if width == stride {
