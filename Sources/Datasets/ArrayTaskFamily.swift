@@ -10,12 +10,17 @@ public struct ArrayTaskFamily: TaskFamily {
     /// (tasks, examples, …targetShape)
     public let targets: Tensor
 
+    /// Every task's examples one after the other, (tasks · examples, …): the same storage as `inputs` and `targets`.
+    private let allExamples: TaskExamples
+
     /// Wraps two arrays whose first two axes (tasks, examples) agree.
     public init(inputs: Tensor, targets: Tensor) {
         precondition(inputs.rank >= 2 && targets.rank >= 2 && inputs.shape.prefix(2) == targets.shape.prefix(2),
                      "ArrayTaskFamily: inputs \(inputs.shape) and targets \(targets.shape) need the same (tasks, examples) axes")
         self.inputs = inputs.detached()
         self.targets = targets.detached()
+        func flat(_ t: Tensor) -> Tensor { t.reshaped([t.shape[0] * t.shape[1]] + Array(t.shape.dropFirst(2))) }
+        allExamples = TaskExamples(inputs: flat(self.inputs).detached(), targets: flat(self.targets).detached())
     }
 
     public var count: Int { inputs.shape[0] }
@@ -26,6 +31,16 @@ public struct ArrayTaskFamily: TaskFamily {
     public func task(at index: Int) -> TaskExamples {
         precondition(0 <= index && index < count, "task(at:): index \(index) is outside 0..<\(count)")
         return TaskExamples(inputs: Self.slice(inputs, index), targets: Self.slice(targets, index))
+    }
+
+    /// The episode `TaskFamily`'s default draws, copying only its examples out of the arrays (not the whole task
+    /// first, then the drawn examples again).
+    public func episode(at index: Int, supportCount: Int, queryCount: Int, using generator: inout SplitMix64) -> Episode {
+        precondition(0 <= index && index < count, "episode(at:): index \(index) is outside 0..<\(count)")
+        let (support, query) = Episode.drawExamples(from: examplesPerTask, supportCount: supportCount, queryCount: queryCount,
+                                                    using: &generator)
+        let first = index * examplesPerTask
+        return Episode(support: allExamples.select(support.map { first + $0 }), query: allExamples.select(query.map { first + $0 }))
     }
 
     /// Task `index` of a (tasks, …) array, as a (…) tensor.

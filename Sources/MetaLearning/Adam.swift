@@ -54,11 +54,13 @@ public struct Adam: Sendable {
         let b1 = T(beta1), b2 = T(beta2), a1 = T(1 - beta1), a2 = T(1 - beta2)
         let c1 = T(1 - Foundation.pow(beta1, Double(t))), c2 = T(1 - Foundation.pow(beta2, Double(t)))
         let eps = T(epsilon), lr = T(learningRate)
-        var newM = [T](repeating: 0, count: n), newV = [T](repeating: 0, count: n), newθ = [T](repeating: 0, count: n)
+        // The three results are written once each, never zero-filled first (three U-sized fills per step otherwise).
+        var newM: [T] = [], newV: [T] = [], newθ: [T] = []
         gs.withUnsafeBufferPointer { g in θs.withUnsafeBufferPointer { θ in
         ms.withUnsafeBufferPointer { m in vs.withUnsafeBufferPointer { v in
-        newM.withUnsafeMutableBufferPointer { mOut in newV.withUnsafeMutableBufferPointer { vOut in
-        newθ.withUnsafeMutableBufferPointer { θOut in
+        newM = [T](unsafeUninitializedCapacity: n) { mOut, mCount in
+        newV = [T](unsafeUninitializedCapacity: n) { vOut, vCount in
+        newθ = [T](unsafeUninitializedCapacity: n) { θOut, θCount in
             for i in 0..<n {
                 let gi = g[i]
                 let mi = m[i] * b1 + gi * a1
@@ -67,7 +69,12 @@ public struct Adam: Sendable {
                 vOut[i] = vi
                 θOut[i] = θ[i] - (mi / c1) / ((vi / c2).vectorizableSquareRoot() + eps) * lr
             }
-        } } } } } } }
+            θCount = n
+        }
+            vCount = n
+        }
+            mCount = n
+        } } } } }
         return (Tensor(shape: θ.shape, scalars: newθ), Tensor(shape: g.shape, scalars: newM), Tensor(shape: g.shape, scalars: newV))
     }
 
