@@ -22,21 +22,7 @@ final class ArrayTaskFamilyTests: XCTestCase {
     /// the whole task with the same generator (same examples, order and generator state after), also through a subset.
     func testEpisodesAreTheDefaultDrawOfTheWholeTask() throws {
         let family = try ArrayTaskFamily.syntheticTranslation(contentsOf: Fixture.url("tasks_savez.npz"))
-        for (index, (support, query)) in [(1, 19), (5, 10), (0, 20), (3, 0)].enumerated() {
-            var g1 = SplitMix64(seed: UInt64(index)), g2 = g1
-            let task = index % 3
-            let episode = family.subset(0..<3).episode(at: task, supportCount: support, queryCount: query, using: &g1)
-            let whole = family.task(at: task)
-            let (s, q) = Episode.drawExamples(from: 20, supportCount: support, queryCount: query, using: &g2)
-            XCTAssertEqual(g1.next(), g2.next(), "the same draws")
-            XCTAssertEqual(episode.support.inputs.shape, [support, 1, 70])
-            XCTAssertEqual(episode.query.targets.shape, [query, 1, 68])
-            XCTAssertEqual(episode.support.inputs.scalars, whole.select(s).inputs.scalars)
-            XCTAssertEqual(episode.support.targets.scalars, whole.select(s).targets.scalars)
-            XCTAssertEqual(episode.query.inputs.scalars, whole.select(q).inputs.scalars)
-            XCTAssertEqual(episode.query.targets.scalars, whole.select(q).targets.scalars)
-            XCTAssertNil(episode.support.inputs.node, "a constant, not on any graph")
-        }
+        assertEpisodesAreTheDefaultDraw(family.subset(0..<3), whole: family)
     }
 
     func testWriteReadRoundTripAndTaskSlicing() throws {

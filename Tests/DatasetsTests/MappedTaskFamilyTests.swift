@@ -31,21 +31,7 @@ final class MappedTaskFamilyTests: XCTestCase {
         for dtype in [DType.float32, .float64] {
             let mapped = try MappedTaskFamily(contentsOf: url, examplesPerTask: 20, inputShape: [1, 70], targetShape: [1, 68], dtype: dtype)
             let whole = try ArrayTaskFamily.syntheticTranslation(contentsOf: url)
-            for (index, (support, query)) in [(1, 19), (5, 10), (0, 20), (3, 0)].enumerated() {
-                var g1 = SplitMix64(seed: UInt64(index)), g2 = g1
-                let task = index % 3
-                let fromFile = mapped.subset(0..<3).episode(at: task, supportCount: support, queryCount: query, using: &g1)
-                let drawn = whole.task(at: task)
-                let (s, q) = Episode.drawExamples(from: 20, supportCount: support, queryCount: query, using: &g2)
-                XCTAssertEqual(g1.next(), g2.next(), "the same draws")
-                XCTAssertEqual(fromFile.support.inputs.shape, [support, 1, 70])
-                XCTAssertEqual(fromFile.query.targets.shape, [query, 1, 68])
-                XCTAssertEqual(fromFile.support.inputs.dtype, dtype)
-                XCTAssertEqual(fromFile.support.inputs.scalars, drawn.select(s).inputs.scalars)
-                XCTAssertEqual(fromFile.support.targets.scalars, drawn.select(s).targets.scalars)
-                XCTAssertEqual(fromFile.query.inputs.scalars, drawn.select(q).inputs.scalars)
-                XCTAssertEqual(fromFile.query.targets.scalars, drawn.select(q).targets.scalars)
-            }
+            assertEpisodesAreTheDefaultDraw(mapped.subset(0..<3), whole: whole, dtype: dtype)
         }
     }
 
