@@ -38,6 +38,8 @@ enum SeparateMultiplyAdd: GemmMultiplyAdd {
 /// tile are touched (a narrower edge stores its last vector lane by lane).
 protocol GemmMicroKernel {
     associatedtype Scalar: BinaryFloatingPoint
+    /// The vector its tile is made of (also what the packing copies rows with).
+    associatedtype Vector: SIMD where Vector.Scalar == Scalar
     /// Rows of the register tile.
     static var mr: Int { get }
     /// Columns of the register tile (= the packed B panel width).
@@ -65,6 +67,7 @@ protocol GemmMicroKernel {
 /// `runHalf` is the `6 × w` variant (six accumulators) for a remainder of at most `w` columns.
 enum Tile6x2<V: SIMD, MA: GemmMultiplyAdd>: GemmMicroKernel where V.Scalar: BinaryFloatingPoint {
     typealias Scalar = V.Scalar
+    typealias Vector = V
     static var mr: Int { 6 }
     static var nr: Int { 2 * V.scalarCount }
     /// 128: a 6×32 Float panel (16 KiB) then leaves most of L1 to A slivers and C.

@@ -104,6 +104,23 @@ enum PackedGemm<K: GemmMicroKernel> {
     @inline(__always)
     static func roundUp(_ x: Int, _ multiple: Int) -> Int { (x + multiple - 1) / multiple * multiple }
 
+    /// `count` elements from `source` to `destination`, a kernel vector at a time, then one by one: a panel row is
+    /// two vectors or fewer, and a `memmove` call per row (what `update(from:count:)` makes) cost more than the copy.
+    @inline(__always)
+    static func copy(_ source: UnsafePointer<Scalar>, to destination: UnsafeMutablePointer<Scalar>, count: Int) {
+        let w = K.Vector.scalarCount
+        var j = 0
+        while j + w <= count {
+            UnsafeMutableRawPointer(destination + j)
+                .storeBytes(of: UnsafeRawPointer(source + j).loadUnaligned(as: K.Vector.self), as: K.Vector.self)
+            j += w
+        }
+        while j < count {
+            destination[j] = source[j]
+            j += 1
+        }
+    }
+
     /// Packs `op(B)[p0 ..< p0+kb, j0 ..< j0+nb]` into `⌈nb/nr⌉` panels; panel `q` holds
     /// `dst[q·kb·nr + p·s + jj] = op(B)[p0+p, j0+q·nr+jj]` (zero for columns past `nb`), where the
     /// panel's row length `s` is `nr`, or `nr/2` for a last panel with at most `nr/2` columns.
@@ -122,13 +139,13 @@ enum PackedGemm<K: GemmMicroKernel> {
             if b.rowsAreContiguous {
                 if width == stride {
                     for p in 0..<kb {
-                        (panel + p * stride).update(from: first + p * b.rowStride, count: stride)
+                        copy(first + p * b.rowStride, to: panel + p * stride, count: stride)
                     }
                 } else {
                     for p in 0..<kb {
                         let d = panel + p * stride
-                        d.update(from: first + p * b.rowStride, count: width)
-                        (d + width).update(repeating: 0, count: stride - width)
+                        copy(first + p * b.rowStride, to: d, count: width)
+                        for jj in width..<stride { d[jj] = 0 }
                     }
                 }
             } else if width == stride {
@@ -174,7 +191,10 @@ enum PackedGemm<K: GemmMicroKernel> {
             let first = a.base + (i0 + s * mr) * a.rowStride + p0 * a.columnStride
             if !a.rowsAreContiguous && height == mr {
                 // Stored transposed: op(A)[i, p] = A[p, i]; the mr rows of one column are contiguous.
-                for p in 0..<kb { (sliver + p * mr).update(from: first + p * a.columnStride, count: mr) }
+                for p in 0..<kb {
+                    let (d, src) = (sliver + p * mr, first + p * a.columnStride)
+                    for r in 0..<mr { d[r] = src[r] }
+                }
             } else if !a.rowsAreContiguous {
                 for p in 0..<kb {
                     let d = sliver + p * mr
