@@ -16,6 +16,14 @@ enum FloatGemmKernel: String, CaseIterable, Sendable {
     case separate6x16 = "muladd-6x16-simd8"
 
     var isFused: Bool { self == .fused6x16 || self == .fused6x32 }
+    /// Columns of its register tile (the packed panel width).
+    var tileColumns: Int {
+        switch self {
+        case .separate6x8: return 8
+        case .fused6x16, .separate6x16: return 16
+        case .fused6x32: return 32
+        }
+    }
 
     /// `C ← op(A)·op(B) + (accumulate ? C : 0)` with this kernel (see `PackedGemm`).
     func gemm(m: Int, n: Int, k: Int, a: StridedMatrix<Float>, b: StridedMatrix<Float>,
@@ -45,6 +53,14 @@ enum DoubleGemmKernel: String, CaseIterable, Sendable {
     case separate6x8 = "muladd-6x8-simd4"
 
     var isFused: Bool { self == .fused6x8 || self == .fused6x16 }
+    /// Columns of its register tile (the packed panel width).
+    var tileColumns: Int {
+        switch self {
+        case .separate6x4: return 4
+        case .fused6x8, .separate6x8: return 8
+        case .fused6x16: return 16
+        }
+    }
 
     /// `C ← op(A)·op(B) + (accumulate ? C : 0)` with this kernel (see `PackedGemm`).
     func gemm(m: Int, n: Int, k: Int, a: StridedMatrix<Double>, b: StridedMatrix<Double>,
@@ -75,9 +91,15 @@ enum DoubleGemmKernel: String, CaseIterable, Sendable {
 /// 1. a ~10 µs probe times a chain of `SIMD8.addingProduct` against `a + b·c`; fused kernels are used
 ///    only when fused is not clearly slower (this fixes the rounding behaviour for the whole process);
 /// 2. among the kernels of that family (bitwise-identical results), the fastest on a small packed
-///    product is taken, e.g. the 6×32 `SIMD16` tile only pays off when compiled for AVX-512.
+///    product is taken, e.g. the 6×32 `SIMD16` tile only pays off when compiled for AVX-512 — and then only
+///    when it is clearly faster (by 25%) than a narrower tile: a narrow tile pads less of a narrow product
+///    (MSR's n = 30 or 68), and where the two are close (Zen 4 runs 512-bit vectors as two 256-bit halves) the
+///    timing's noise picked either one from process to process. Measured on a Zen 4 EPYC (session 9): the 6×16
+///    tile ran rank1, rank5 and the few-shot methods 1–5% faster than the 6×32 one, which the probe had been
+///    picking about half the time.
 ///
-/// `MSR_GEMM_FMA=on|off` overrides step 1.
+/// `MSR_GEMM_FMA=on|off` overrides step 1, `MSR_GEMM_KERNEL=<name>` (e.g. `fma-6x16-simd8`) step 2 for whichever
+/// element type has a kernel of that name in the chosen family.
 enum GemmKernelSelection {
     static let fusedIsFast: Bool = {
         if let setting = getenv("MSR_GEMM_FMA").map({ String(cString: $0).lowercased() }) {
@@ -92,9 +114,16 @@ enum GemmKernelSelection {
         return fused < 2.5 * separate
     }()
 
+    /// The kernel `MSR_GEMM_KERNEL` names, when it is one of `candidates`.
+    static func requested<Kernel: RawRepresentable>(_ candidates: [Kernel]) -> Kernel? where Kernel.RawValue == String {
+        guard let name = getenv("MSR_GEMM_KERNEL").map({ String(cString: $0) }) else { return nil }
+        return candidates.first { $0.rawValue == name }
+    }
+
     static let float: FloatGemmKernel = {
         let candidates = FloatGemmKernel.allCases.filter { $0.isFused == fusedIsFast }
-        return fastest(candidates) { kernel, a, b, c, m, n, k in
+        if let kernel = requested(candidates) { return kernel }
+        return fastest(candidates, tileColumns: \.tileColumns) { kernel, a, b, c, m, n, k in
             kernel.gemm(m: m, n: n, k: k, a: StridedMatrix(a, ld: k, transposed: false),
                         b: StridedMatrix(b, ld: n, transposed: false), c: c, ldc: n, accumulate: false)
         }
@@ -102,17 +131,19 @@ enum GemmKernelSelection {
 
     static let double: DoubleGemmKernel = {
         let candidates = DoubleGemmKernel.allCases.filter { $0.isFused == fusedIsFast }
-        return fastest(candidates) { kernel, a, b, c, m, n, k in
+        if let kernel = requested(candidates) { return kernel }
+        return fastest(candidates, tileColumns: \.tileColumns) { kernel, a, b, c, m, n, k in
             kernel.gemm(m: m, n: n, k: k, a: StridedMatrix(a, ld: k, transposed: false),
                         b: StridedMatrix(b, ld: n, transposed: false), c: c, ldc: n, accumulate: false)
         }
     }()
 
-    /// The candidate with the smallest best-of-7 time on a 48×256·256×96 product (about 0.5 ms in
-    /// all). Candidates run round-robin after one warm-up call each, so clock ramp-up and first-touch
-    /// costs do not favour the later ones. Unoptimised builds skip the timing and take the first.
+    /// The candidate with the narrowest tile among those within 25% of the smallest best-of-7 time on a
+    /// 48×256·256×96 product (about 0.5 ms in all). Candidates run round-robin after one warm-up call each,
+    /// so clock ramp-up and first-touch costs do not favour the later ones. Unoptimised builds skip the
+    /// timing and take the first.
     static func fastest<Kernel, T: BinaryFloatingPoint>(
-        _ candidates: [Kernel],
+        _ candidates: [Kernel], tileColumns: (Kernel) -> Int,
         _ run: (Kernel, UnsafePointer<T>, UnsafePointer<T>, UnsafeMutablePointer<T>, Int, Int, Int) -> Void
     ) -> Kernel {
         guard candidates.count > 1, !_isDebugAssertConfiguration() else { return candidates[0] }
@@ -130,7 +161,15 @@ enum GemmKernelSelection {
                 best[index] = Swift.min(best[index], time { _ in run(kernel, a, b, c, m, n, k) })
             }
         }
-        return candidates[best.indices.min { best[$0] < best[$1] }!]
+        return candidates[choice(times: best, tileColumns: candidates.map(tileColumns))]
+    }
+
+    /// Index of the candidate with the fewest tile columns among those within 25% of the smallest time (the first
+    /// such on a tie).
+    static func choice(times: [Double], tileColumns: [Int]) -> Int {
+        let fastest = times.min()!
+        let close = times.indices.filter { times[$0] <= 1.25 * fastest }
+        return close.min { tileColumns[$0] < tileColumns[$1] }!
     }
 
     /// Seconds taken by `body` (monotonic clock); `body` gets a value the optimiser cannot see through.
