@@ -150,13 +150,16 @@ enum PackedGemm<K: GemmMicroKernel> {
                 }
             } else if width == stride {
                 // Stored transposed: op(B)[p, j] = B[j, p]. A full panel row at a time: `stride` loads across the
-                // source rows (a fixed count the compiler unrolls or gathers), one contiguous store, where a
-                // scalar store per element into the panel's column was the packing's bottleneck.
-                for p in 0..<kb {
-                    let d = panel + p * stride
-                    let s = first + p * b.rowStride
-                    for jj in 0..<nr { d[jj] = s[jj * b.columnStride] }
+                // source rows (nr or nr/2, a fixed count the compiler unrolls or gathers), one contiguous store,
+                // where a scalar store per element into the panel's column was the packing's bottleneck.
+                @inline(__always) func packRows(_ columns: Int) {
+                    for p in 0..<kb {
+                        let d = panel + p * stride
+                        let s = first + p * b.rowStride
+                        for jj in 0..<columns { d[jj] = s[jj * b.columnStride] }
+                    }
                 }
+                if stride == nr { packRows(nr) } else { packRows(nr / 2) }
             } else {
                 // Stored transposed, a narrower last panel: column by column, zero-padded.
                 for jj in 0..<width {
