@@ -10,8 +10,11 @@ public struct ArrayTaskFamily: TaskFamily {
     /// (tasks, examples, …targetShape)
     public let targets: Tensor
 
-    /// Every task's examples one after the other, (tasks · examples, …): the same storage as `inputs` and `targets`.
-    private let allExamples: TaskExamples
+    /// Every task's examples one after the other, (tasks · examples, …): `inputs` and `targets` reshaped, no copy.
+    private var allExamples: TaskExamples {
+        func flat(_ t: Tensor) -> Tensor { t.reshaped([t.shape[0] * t.shape[1]] + Array(t.shape.dropFirst(2))) }
+        return TaskExamples(inputs: flat(inputs), targets: flat(targets))
+    }
 
     /// Wraps two arrays whose first two axes (tasks, examples) agree.
     public init(inputs: Tensor, targets: Tensor) {
@@ -19,8 +22,6 @@ public struct ArrayTaskFamily: TaskFamily {
                      "ArrayTaskFamily: inputs \(inputs.shape) and targets \(targets.shape) need the same (tasks, examples) axes")
         self.inputs = inputs.detached()
         self.targets = targets.detached()
-        func flat(_ t: Tensor) -> Tensor { t.reshaped([t.shape[0] * t.shape[1]] + Array(t.shape.dropFirst(2))) }
-        allExamples = TaskExamples(inputs: flat(self.inputs).detached(), targets: flat(self.targets).detached())
     }
 
     public var count: Int { inputs.shape[0] }

@@ -46,8 +46,7 @@ extension SymmetricLinear: TaskBatchedLayer {
         let tasks = input.shape[0]
         let p = Tensor.matmul(input.reshaped([tasks, inputFeatures]), u.reshaped([outputFeatures, inputFeatures, latentSize]))
         let y = Tensor.matmul(p.permuted([1, 0, 2]), v.unsqueezed(2)).reshaped(Array(input.shape.dropLast()) + [outputFeatures])
-        guard let bias else { return y }
-        return y + bias.reshaped([tasks] + Array(repeating: 1, count: y.rank - 2) + [outputFeatures])
+        return addingTaskBias(y, bias)
     }
 }
 
@@ -55,7 +54,11 @@ extension SymmetricLinear: TaskBatchedLayer {
 /// b (B, O) broadcast over the examples → (B, n, …, O).
 func taskProduct(_ input: Tensor, _ w: Tensor, bias: Tensor?) -> Tensor {
     let rows = input.reshaped([input.shape[0], input.shape.dropFirst().dropLast().reduce(1, *), input.shape[input.rank - 1]])
-    let y = Tensor.matmul(rows, w, transposeB: true).reshaped(Array(input.shape.dropLast()) + [w.shape[1]])
+    return addingTaskBias(Tensor.matmul(rows, w, transposeB: true).reshaped(Array(input.shape.dropLast()) + [w.shape[1]]), bias)
+}
+
+/// y (B, n, …, O) plus each task's bias b_b (B, O) broadcast over its examples; y itself when there is no bias.
+func addingTaskBias(_ y: Tensor, _ bias: Tensor?) -> Tensor {
     guard let bias else { return y }
     return y + bias.reshaped([bias.shape[0]] + Array(repeating: 1, count: y.rank - 2) + [bias.shape[1]])
 }
