@@ -11,4 +11,58 @@ static inline double msr_sqrt(double x) { return __builtin_elementwise_sqrt(x); 
 static inline float msr_sqrtf(float x) { return __builtin_sqrtf(x); }
 static inline double msr_sqrt(double x) { return __builtin_sqrt(x); }
 #endif
+
+// The packed GEMM's A slivers from a row-major op(A): eight columns of six rows at a time, out[p·6 + r] = rows[r][p]
+// (p < 8, r < 6), as vector loads, a shuffle network and vector stores where element by element it was 48 loads and
+// 48 stores. clang's shuffles are portable: the compiler lowers them for whatever CPU the code is built for.
+typedef float msr_float8 __attribute__((ext_vector_type(8)));
+typedef float msr_float16 __attribute__((ext_vector_type(16)));
+typedef float msr_float32 __attribute__((ext_vector_type(32)));
+typedef float msr_float48 __attribute__((ext_vector_type(48)));
+
+static inline msr_float8 msr_load_float8(const float *p) {
+    msr_float8 v;
+    __builtin_memcpy(&v, p, sizeof(float) * 8);
+    return v;
+}
+
+static inline void msr_interleave_6x8(const float *r0, const float *r1, const float *r2, const float *r3,
+                                      const float *r4, const float *r5, float *out) {
+    msr_float8 a = msr_load_float8(r0), b = msr_load_float8(r1), c = msr_load_float8(r2);
+    msr_float8 d = msr_load_float8(r3), e = msr_load_float8(r4), f = msr_load_float8(r5);
+    msr_float16 ab = __builtin_shufflevector(a, b, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+    msr_float16 cd = __builtin_shufflevector(c, d, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+    msr_float16 ef = __builtin_shufflevector(e, f, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+    msr_float32 abcd = __builtin_shufflevector(ab, cd, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23,
+                                               8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
+    msr_float32 ef2 = __builtin_shufflevector(ef, ef, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+                                              0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    msr_float48 o = __builtin_shufflevector(abcd, ef2, 0, 1, 2, 3, 32, 33, 4, 5, 6, 7, 34, 35, 8, 9, 10, 11, 36, 37,
+                                            12, 13, 14, 15, 38, 39, 16, 17, 18, 19, 40, 41, 20, 21, 22, 23, 42, 43,
+                                            24, 25, 26, 27, 44, 45, 28, 29, 30, 31, 46, 47);
+    __builtin_memcpy(out, &o, sizeof(float) * 48);
+}
+
+// The packed GEMM's B panels from a transposed op(B): an 8×8 block, dst[j·dstStride + i] = src[i·srcStride + j].
+typedef float msr_float64 __attribute__((ext_vector_type(64)));
+
+static inline void msr_transpose_8x8(const float *src, long srcStride, float *dst, long dstStride) {
+    msr_float8 r0 = msr_load_float8(src), r1 = msr_load_float8(src + srcStride);
+    msr_float8 r2 = msr_load_float8(src + 2 * srcStride), r3 = msr_load_float8(src + 3 * srcStride);
+    msr_float8 r4 = msr_load_float8(src + 4 * srcStride), r5 = msr_load_float8(src + 5 * srcStride);
+    msr_float8 r6 = msr_load_float8(src + 6 * srcStride), r7 = msr_load_float8(src + 7 * srcStride);
+    msr_float16 s01 = __builtin_shufflevector(r0, r1, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+    msr_float16 s23 = __builtin_shufflevector(r2, r3, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+    msr_float16 s45 = __builtin_shufflevector(r4, r5, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+    msr_float16 s67 = __builtin_shufflevector(r6, r7, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+    msr_float32 s0123 = __builtin_shufflevector(s01, s23, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23,
+                                                8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
+    msr_float32 s4567 = __builtin_shufflevector(s45, s67, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23,
+                                                8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
+    msr_float64 t = __builtin_shufflevector(s0123, s4567,
+        0, 1, 2, 3, 32, 33, 34, 35, 4, 5, 6, 7, 36, 37, 38, 39, 8, 9, 10, 11, 40, 41, 42, 43,
+        12, 13, 14, 15, 44, 45, 46, 47, 16, 17, 18, 19, 48, 49, 50, 51, 20, 21, 22, 23, 52, 53, 54, 55,
+        24, 25, 26, 27, 56, 57, 58, 59, 28, 29, 30, 31, 60, 61, 62, 63);
+    for (int j = 0; j < 8; j++) { __builtin_memcpy(dst + j * dstStride, (const float *)&t + 8 * j, sizeof(float) * 8); }
+}
 #endif

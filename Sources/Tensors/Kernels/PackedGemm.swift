@@ -1,3 +1,5 @@
+import CVectorMath
+
 // Blocked, packed GEMM driver (Goto/BLIS loop structure) around a register-tile micro-kernel.
 
 /// A read-only strided matrix view: element `(i, j)` lives at `base[i·rowStride + j·columnStride]`.
@@ -121,6 +123,21 @@ enum PackedGemm<K: GemmMicroKernel> {
         }
     }
 
+    /// `count` elements (a whole number of kernel vectors) from `source` to `destination`, then one vector of zeros
+    /// from `destination + width` (`count − width ≤` a vector): the caller makes sure all `count` may be read, and
+    /// writes the up to one vector of zeros past `destination + count` again afterwards (the next panel row).
+    @inline(__always)
+    static func copyZeroingPast(_ source: UnsafePointer<Scalar>, to destination: UnsafeMutablePointer<Scalar>, width: Int, count: Int) {
+        let w = K.Vector.scalarCount
+        var j = 0
+        while j < count {
+            UnsafeMutableRawPointer(destination + j)
+                .storeBytes(of: UnsafeRawPointer(source + j).loadUnaligned(as: K.Vector.self), as: K.Vector.self)
+            j += w
+        }
+        UnsafeMutableRawPointer(destination + width).storeBytes(of: K.Vector(), as: K.Vector.self)
+    }
+
     /// Packs `op(B)[p0 ..< p0+kb, j0 ..< j0+nb]` into `⌈nb/nr⌉` panels; panel `q` holds
     /// `dst[q·kb·nr + p·s + jj] = op(B)[p0+p, j0+q·nr+jj]` (zero for columns past `nb`), where the
     /// panel's row length `s` is `nr`, or `nr/2` for a last panel with at most `nr/2` columns.
@@ -142,7 +159,15 @@ enum PackedGemm<K: GemmMicroKernel> {
                         copy(first + p * b.rowStride, to: panel + p * stride, count: stride)
                     }
                 } else {
-                    for p in 0..<kb {
+                    // A narrower last panel. Whole vectors where row p + 1 of the block follows: reading `stride`
+                    // elements of row p stays within row p + 1's first `width` (stride ≤ rowStride + width); the
+                    // lanes past `width` are then zeroed with one vector store that runs into the panel's next row,
+                    // written after it. The last row element by element.
+                    let whole = stride <= b.rowStride + width ? kb - 1 : 0
+                    for p in 0..<whole {
+                        copyZeroingPast(first + p * b.rowStride, to: panel + p * stride, width: width, count: stride)
+                    }
+                    for p in whole..<kb {
                         let d = panel + p * stride
                         copy(first + p * b.rowStride, to: d, count: width)
                         for jj in width..<stride { d[jj] = 0 }
@@ -159,7 +184,9 @@ enum PackedGemm<K: GemmMicroKernel> {
                         for jj in 0..<columns { d[jj] = s[jj * b.columnStride] }
                     }
                 }
-                if stride == nr { packRows(nr) } else { packRows(nr / 2) }
+                if Scalar.self == Float.self && b.rowStride == 1 && kb >= 8 {
+                    transposeRows(first, columnStride: b.columnStride, columns: stride, kb: kb, into: panel)
+                } else if stride == nr { packRows(nr) } else { packRows(nr / 2) }
             } else {
                 // Stored transposed, a narrower last panel: column by column, zero-padded.
                 for jj in 0..<width {
@@ -205,6 +232,8 @@ enum PackedGemm<K: GemmMicroKernel> {
                     for r in 0..<height { d[r] = src[r] }
                     for r in height..<mr { d[r] = 0 }
                 }
+            } else if mr == 6 && Scalar.self == Float.self && kb >= 8 {
+                interleaveRows(first, rowStride: a.rowStride, height: height, kb: kb, into: sliver)
             } else if height == mr {
                 for p in 0..<kb {
                     let d = sliver + p * mr
@@ -220,6 +249,49 @@ enum PackedGemm<K: GemmMicroKernel> {
                 }
             }
             s += 1
+        }
+    }
+
+    /// A 6-row Float sliver of a row-major op(A): sliver[p·6 + r] = row r's element p (zero for rows past `height`),
+    /// eight columns at a time through `msr_interleave_6x8`, the last kb mod 8 one by one.
+    static func interleaveRows(_ first: UnsafePointer<Scalar>, rowStride: Int, height: Int, kb: Int, into sliver: UnsafeMutablePointer<Scalar>) {
+        let zeros = UnsafeMutablePointer<Float>.allocate(capacity: 8)
+        defer { zeros.deallocate() }
+        zeros.initialize(repeating: 0, count: 8)
+        let base = UnsafeRawPointer(first).assumingMemoryBound(to: Float.self)
+        let out = UnsafeMutableRawPointer(sliver).assumingMemoryBound(to: Float.self)
+        func row(_ r: Int) -> UnsafePointer<Float> { r < height ? base + r * rowStride : UnsafePointer(zeros) }
+        let (r0, r1, r2, r3, r4, r5) = (row(0), row(1), row(2), row(3), row(4), row(5))
+        let step = (0..<6).map { $0 < height ? 1 : 0 }
+        var p = 0
+        while p + 8 <= kb {
+            msr_interleave_6x8(r0 + p * step[0], r1 + p * step[1], r2 + p * step[2], r3 + p * step[3],
+                               r4 + p * step[4], r5 + p * step[5], out + p * 6)
+            p += 8
+        }
+        while p < kb {
+            for r in 0..<6 { out[p * 6 + r] = r < height ? base[r * rowStride + p] : 0 }
+            p += 1
+        }
+    }
+
+    /// A full Float panel row block of a transposed op(B) (op(B)[p, j] at first[p + j·columnStride]): panel[p·columns + j]
+    /// for `columns` (a multiple of 8) columns, 8×8 blocks through `msr_transpose_8x8`, the last kb mod 8 rows one by one.
+    static func transposeRows(_ first: UnsafePointer<Scalar>, columnStride: Int, columns: Int, kb: Int, into panel: UnsafeMutablePointer<Scalar>) {
+        let base = UnsafeRawPointer(first).assumingMemoryBound(to: Float.self)
+        let out = UnsafeMutableRawPointer(panel).assumingMemoryBound(to: Float.self)
+        var p = 0
+        while p + 8 <= kb {
+            var j = 0
+            while j < columns {
+                msr_transpose_8x8(base + p + j * columnStride, columnStride, out + p * columns + j, columns)
+                j += 8
+            }
+            p += 8
+        }
+        while p < kb {
+            for j in 0..<columns { out[p * columns + j] = base[p + j * columnStride] }
+            p += 1
         }
     }
 }
