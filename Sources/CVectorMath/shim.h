@@ -65,4 +65,15 @@ static inline void msr_transpose_8x8(const float *src, long srcStride, float *ds
         24, 25, 26, 27, 56, 57, 58, 59, 28, 29, 30, 31, 60, 61, 62, 63);
     for (int j = 0; j < 8; j++) { __builtin_memcpy(dst + j * dstStride, (const float *)&t + 8 * j, sizeof(float) * 8); }
 }
+
+// Winograd's gather: 32 consecutive floats split into their 16 even- and 16 odd-indexed ones.
+static inline void msr_deinterleave_32(const float *src, float *even, float *odd) {
+    msr_float16 a, b;
+    __builtin_memcpy(&a, src, sizeof(float) * 16);
+    __builtin_memcpy(&b, src + 16, sizeof(float) * 16);
+    msr_float16 e = __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    msr_float16 o = __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    __builtin_memcpy(even, &e, sizeof(float) * 16);
+    __builtin_memcpy(odd, &o, sizeof(float) * 16);
+}
 #endif

@@ -255,23 +255,25 @@ enum PackedGemm<K: GemmMicroKernel> {
     /// A 6-row Float sliver of a row-major op(A): sliver[p·6 + r] = row r's element p (zero for rows past `height`),
     /// eight columns at a time through `msr_interleave_6x8`, the last kb mod 8 one by one.
     static func interleaveRows(_ first: UnsafePointer<Scalar>, rowStride: Int, height: Int, kb: Int, into sliver: UnsafeMutablePointer<Scalar>) {
-        let zeros = UnsafeMutablePointer<Float>.allocate(capacity: 8)
-        defer { zeros.deallocate() }
-        zeros.initialize(repeating: 0, count: 8)
-        let base = UnsafeRawPointer(first).assumingMemoryBound(to: Float.self)
-        let out = UnsafeMutableRawPointer(sliver).assumingMemoryBound(to: Float.self)
-        func row(_ r: Int) -> UnsafePointer<Float> { r < height ? base + r * rowStride : UnsafePointer(zeros) }
-        let (r0, r1, r2, r3, r4, r5) = (row(0), row(1), row(2), row(3), row(4), row(5))
-        let step = (0..<6).map { $0 < height ? 1 : 0 }
-        var p = 0
-        while p + 8 <= kb {
-            msr_interleave_6x8(r0 + p * step[0], r1 + p * step[1], r2 + p * step[2], r3 + p * step[3],
-                               r4 + p * step[4], r5 + p * step[5], out + p * 6)
-            p += 8
-        }
-        while p < kb {
-            for r in 0..<6 { out[p * 6 + r] = r < height ? base[r * rowStride + p] : 0 }
-            p += 1
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 8) { zeros in
+            zeros.initialize(repeating: 0)
+            let base = UnsafeRawPointer(first).assumingMemoryBound(to: Float.self)
+            let out = UnsafeMutableRawPointer(sliver).assumingMemoryBound(to: Float.self)
+            // Rows past `height` read the same eight zeros at every p (a step of 0).
+            @inline(__always) func row(_ r: Int) -> (UnsafePointer<Float>, Int) {
+                r < height ? (base + r * rowStride, 1) : (UnsafePointer(zeros.baseAddress!), 0)
+            }
+            let (r0, r1, r2, r3, r4, r5) = (row(0), row(1), row(2), row(3), row(4), row(5))
+            var p = 0
+            while p + 8 <= kb {
+                msr_interleave_6x8(r0.0 + p * r0.1, r1.0 + p * r1.1, r2.0 + p * r2.1, r3.0 + p * r3.1,
+                                   r4.0 + p * r4.1, r5.0 + p * r5.1, out + p * 6)
+                p += 8
+            }
+            while p < kb {
+                for r in 0..<6 { out[p * 6 + r] = r < height ? base[r * rowStride + p] : 0 }
+                p += 1
+            }
         }
     }
 

@@ -1,3 +1,5 @@
+import CVectorMath
+
 // Winograd's minimal filtering F(2×2, 3×3) for 3×3, stride-1 convolutions.
 
 /// y = conv(x, w) for 3×3 kernels at stride 1 by Winograd's F(2×2, 3×3): each 2×2 block of outputs (a tile) is
@@ -292,6 +294,18 @@ enum WinogradConvolution<T: GemmScalar> {
             let (rho, pi) = (r >> 1, r & 1)
             let (line, dst) = (padded + r * paddedWidth, rows + pi * 4 * stride + rho * tw)
             var tx = 0
+            if T.self == Float.self {
+                // Float: clang's shuffles (two permutes per pair of vectors), where SIMD32's evenHalf and oddHalf
+                // were built lane group by lane group.
+                let (source, out) = (UnsafeRawPointer(line).assumingMemoryBound(to: Float.self),
+                                     UnsafeMutableRawPointer(dst).assumingMemoryBound(to: Float.self))
+                while tx < tw {
+                    msr_deinterleave_32(source + 2 * tx, out + tx, out + stride + tx)
+                    msr_deinterleave_32(source + 2 * tx + 2, out + 2 * stride + tx, out + 3 * stride + tx)
+                    tx += width
+                }
+                continue
+            }
             while tx < tw {
                 let left = UnsafeRawPointer(line + 2 * tx).loadUnaligned(as: Pair.self)
                 let right = UnsafeRawPointer(line + 2 * tx + 2).loadUnaligned(as: Pair.self)
