@@ -26,15 +26,25 @@ static inline msr_float8 msr_load_float8(const float *p) {
     return v;
 }
 
+// (a[0], b[0], a[1], b[1], …, a[7], b[7]).
+static inline msr_float16 msr_zip_float8(msr_float8 a, msr_float8 b) {
+    return __builtin_shufflevector(a, b, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+}
+
+// Two zipped vectors zipped again by pairs: (x[0], x[1], y[0], y[1], x[2], x[3], y[2], y[3], …).
+static inline msr_float32 msr_zip_pairs_float16(msr_float16 x, msr_float16 y) {
+    return __builtin_shufflevector(x, y, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23,
+                                   8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
+}
+
 static inline void msr_interleave_6x8(const float *r0, const float *r1, const float *r2, const float *r3,
                                       const float *r4, const float *r5, float *out) {
     msr_float8 a = msr_load_float8(r0), b = msr_load_float8(r1), c = msr_load_float8(r2);
     msr_float8 d = msr_load_float8(r3), e = msr_load_float8(r4), f = msr_load_float8(r5);
-    msr_float16 ab = __builtin_shufflevector(a, b, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
-    msr_float16 cd = __builtin_shufflevector(c, d, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
-    msr_float16 ef = __builtin_shufflevector(e, f, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
-    msr_float32 abcd = __builtin_shufflevector(ab, cd, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23,
-                                               8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
+    msr_float16 ab = msr_zip_float8(a, b);
+    msr_float16 cd = msr_zip_float8(c, d);
+    msr_float16 ef = msr_zip_float8(e, f);
+    msr_float32 abcd = msr_zip_pairs_float16(ab, cd);
     msr_float32 ef2 = __builtin_shufflevector(ef, ef, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
                                               0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     msr_float48 o = __builtin_shufflevector(abcd, ef2, 0, 1, 2, 3, 32, 33, 4, 5, 6, 7, 34, 35, 8, 9, 10, 11, 36, 37,
@@ -51,14 +61,12 @@ static inline void msr_transpose_8x8(const float *src, long srcStride, float *ds
     msr_float8 r2 = msr_load_float8(src + 2 * srcStride), r3 = msr_load_float8(src + 3 * srcStride);
     msr_float8 r4 = msr_load_float8(src + 4 * srcStride), r5 = msr_load_float8(src + 5 * srcStride);
     msr_float8 r6 = msr_load_float8(src + 6 * srcStride), r7 = msr_load_float8(src + 7 * srcStride);
-    msr_float16 s01 = __builtin_shufflevector(r0, r1, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
-    msr_float16 s23 = __builtin_shufflevector(r2, r3, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
-    msr_float16 s45 = __builtin_shufflevector(r4, r5, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
-    msr_float16 s67 = __builtin_shufflevector(r6, r7, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
-    msr_float32 s0123 = __builtin_shufflevector(s01, s23, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23,
-                                                8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
-    msr_float32 s4567 = __builtin_shufflevector(s45, s67, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23,
-                                                8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
+    msr_float16 s01 = msr_zip_float8(r0, r1);
+    msr_float16 s23 = msr_zip_float8(r2, r3);
+    msr_float16 s45 = msr_zip_float8(r4, r5);
+    msr_float16 s67 = msr_zip_float8(r6, r7);
+    msr_float32 s0123 = msr_zip_pairs_float16(s01, s23);
+    msr_float32 s4567 = msr_zip_pairs_float16(s45, s67);
     msr_float64 t = __builtin_shufflevector(s0123, s4567,
         0, 1, 2, 3, 32, 33, 34, 35, 4, 5, 6, 7, 36, 37, 38, 39, 8, 9, 10, 11, 40, 41, 42, 43,
         12, 13, 14, 15, 44, 45, 46, 47, 16, 17, 18, 19, 48, 49, 50, 51, 20, 21, 22, 23, 52, 53, 54, 55,
