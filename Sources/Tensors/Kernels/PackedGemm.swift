@@ -226,11 +226,11 @@ enum PackedGemm<K: GemmMicroKernel> {
                     for r in 0..<mr { d[r] = src[r] }
                 }
             } else if !a.rowsAreContiguous {
+                // A fixed count of conditional copies: a loop of `height` copies became a `memcpy` call per column.
                 for p in 0..<kb {
                     let d = sliver + p * mr
                     let src = first + p * a.columnStride
-                    for r in 0..<height { d[r] = src[r] }
-                    for r in height..<mr { d[r] = 0 }
+                    for r in 0..<mr { d[r] = r < height ? src[r] : 0 }
                 }
             } else if mr == 6 && Scalar.self == Float.self && kb >= 8 {
                 interleaveRows(first, rowStride: a.rowStride, height: height, kb: kb, into: sliver)
