@@ -138,6 +138,7 @@ enum WinogradConvolution<T: GemmScalar> {
             for xi in 0..<16 {
                 T.gemm(false, false, d, chunk.columns, c, u + xi * d * c, c, chunk.v + xi * c * ld, ld, chunk.m + xi * d * ld, ld, false)
             }
+            zeroSlack(chunk.m, rows: 16 * d, columns: chunk.columns, ld: ld)
             KernelProfile.time(.im2col) {
                 for i in 0..<chunk.count {
                     for o in 0..<d {
@@ -251,9 +252,9 @@ enum WinogradConvolution<T: GemmScalar> {
             let paddedWidth = 2 * tw + 2 + 2 * width
             let padded = UnsafeMutablePointer<T>.allocate(capacity: (2 * th + 2) * paddedWidth)
             padded.initialize(repeating: 0, count: (2 * th + 2) * paddedWidth)
-            // Slack lanes are read and discarded; zeros keep them finite.
-            v.initialize(repeating: 0, count: 16 * c * ld)
-            m.initialize(repeating: 0, count: 16 * d * ld)
+            // V and M need no zeros: the products read and write only a chunk's columns, and the output transform's
+            // last vector reads past them into slack the forward zeroes per chunk (`zeroSlack`). The gathered rows
+            // and tile values are small.
             rows.initialize(repeating: 0, count: 8 * rowsCount)
             tileValues.initialize(repeating: 0, count: 4 * (tiles + width))
             defer { v.deallocate(); m.deallocate(); rows.deallocate(); tileValues.deallocate(); padded.deallocate() }
@@ -272,6 +273,14 @@ enum WinogradConvolution<T: GemmScalar> {
                 body(Chunk(index: index, first: first, count: count, columns: count * tiles, v: v, m: m, tileValues: tileValues))
             }
         }
+    }
+
+    /// Zeros in columns `columns ..< columns + width` (at most to `ld`) of each of `rows` rows: what a chunk's last vector
+    /// of tiles reads past the columns its products wrote (a whole M was zeroed per call before: 2 MiB on Conv4's
+    /// 14×14 layer, where this is 64 KiB).
+    static func zeroSlack(_ matrix: UnsafeMutablePointer<T>, rows: Int, columns: Int, ld: Int) {
+        let count = Swift.min(width, ld - columns)
+        for r in 0..<rows { (matrix + r * ld + columns).update(repeating: 0, count: count) }
     }
 
     /// rows[π][b][ρ·tw + tx] = padded[2ρ + π][2tx + b] for ρ in 0...th, from one channel plane (H × W) with zero
