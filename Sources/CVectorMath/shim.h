@@ -74,6 +74,10 @@ static inline void msr_transpose_8x8(const float *src, long srcStride, float *ds
     for (int j = 0; j < 8; j++) { __builtin_memcpy(dst + j * dstStride, (const float *)&t + 8 * j, sizeof(float) * 8); }
 }
 
+// Max pooling's 2×2 windows: the even- and odd-indexed halves of 16 floats.
+static inline msr_float8 msr_even_float16(msr_float16 v) { return __builtin_shufflevector(v, v, 0, 2, 4, 6, 8, 10, 12, 14); }
+static inline msr_float8 msr_odd_float16(msr_float16 v) { return __builtin_shufflevector(v, v, 1, 3, 5, 7, 9, 11, 13, 15); }
+
 // Winograd's gather: 32 consecutive floats split into their 16 even- and 16 odd-indexed ones.
 static inline void msr_deinterleave_32(const float *src, float *even, float *odd) {
     msr_float16 a, b;

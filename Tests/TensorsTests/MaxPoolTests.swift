@@ -14,20 +14,23 @@ final class MaxPoolTests: XCTestCase {
         XCTAssertEqual(g.scalars, [0, 2, 3, 0, 0, 0, 0, 0])
     }
 
-    /// The eight-wide Float32 path (rows of at least 16) agrees with the scalar Float64 path, ties and
-    /// NaN included.
+    /// The eight-wide Float32 path agrees with the scalar Float64 path, ties and NaN included: rows of 19 windows (two
+    /// vectors, the second partial), 7 (Conv4's 14×14 maps: one partial vector per row but the plane's last) and 3
+    /// from an odd width.
     func testFloatFastPathMatchesScalarPath() {
-        var values = randn([2, 3, 6, 38], seed: 33).scalars.map { ($0 * 2).rounded() / 2 }   // many ties
-        values[5] = .nan
-        let x64 = Tensor(shape: [2, 3, 6, 38], values: values, dtype: .float64).requiringGradient()
-        let x32 = Tensor(shape: [2, 3, 6, 38], values: values, dtype: .float32).requiringGradient()
-        let y64 = x64.maxPool2d(kernel: (2, 2)), y32 = x32.maxPool2d(kernel: (2, 2))
-        XCTAssertEqual(y64.shape, [2, 3, 3, 19])
-        XCTAssertEqual(y32.scalars.map { $0.isNaN ? 12345 : $0 }, y64.scalars.map { $0.isNaN ? 12345 : $0 })
-        let w = randn([2, 3, 3, 19], seed: 34)
-        let g64 = gradients(of: (y64 * w).sum(), wrt: [x64])[0]
-        let g32 = gradients(of: (y32 * w.to(.float32)).sum(), wrt: [x32])[0]
-        XCTAssertEqual(g32.scalars, g64.scalars.map { Double(Float($0)) })
+        for (shape, seed) in [([2, 3, 6, 38], 33), ([2, 3, 14, 14], 35), ([3, 2, 7, 7], 37)] {
+            var values = randn(shape, seed: UInt64(seed)).scalars.map { ($0 * 2).rounded() / 2 }   // many ties
+            values[5] = .nan
+            let x64 = Tensor(shape: shape, values: values, dtype: .float64).requiringGradient()
+            let x32 = Tensor(shape: shape, values: values, dtype: .float32).requiringGradient()
+            let y64 = x64.maxPool2d(kernel: (2, 2)), y32 = x32.maxPool2d(kernel: (2, 2))
+            XCTAssertEqual(y64.shape, [shape[0], shape[1], shape[2] / 2, shape[3] / 2])
+            XCTAssertEqual(y32.scalars.map { $0.isNaN ? 12345 : $0 }, y64.scalars.map { $0.isNaN ? 12345 : $0 }, "\(shape)")
+            let w = randn(y64.shape, seed: UInt64(seed + 1))
+            let g64 = gradients(of: (y64 * w).sum(), wrt: [x64])[0]
+            let g32 = gradients(of: (y32 * w.to(.float32)).sum(), wrt: [x32])[0]
+            XCTAssertEqual(g32.scalars, g64.scalars.map { Double(Float($0)) }, "\(shape)")
+        }
     }
 
     func testHigherOrder() {

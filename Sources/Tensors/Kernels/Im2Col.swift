@@ -1,3 +1,5 @@
+import CVectorMath
+
 /// Geometry of a 2-D sliding window: input H×W, kernel kh×kw, stride, zero padding → output oh×ow.
 public struct WindowGeometry: Equatable, Sendable {
     public var height, width, kernelHeight, kernelWidth, strideY, strideX, padY, padX: Int
@@ -109,31 +111,36 @@ func maxPoolKernel<T: FloatingPoint>(_ x: UnsafeBufferPointer<T>, planes: Int, _
                     var ox = 0
                     if T.self == Float.self {
                         // Eight windows at a time: even and odd columns of both rows, the same comparisons
-                        // in the same order as the scalar loop below.
+                        // in the same order as the scalar loop below. A row's last windows too when fewer than eight
+                        // remain, where the vector's reads (16 values from the window pair's rows) stay inside x and its
+                        // writes inside this plane's output: the lanes past the row read and write what the next row of
+                        // windows, computed next, overwrites (Conv4's 14×14 maps have rows of 7 windows).
                         let xf = UnsafeRawPointer(xp).assumingMemoryBound(to: Float.self)
                         let of = UnsafeMutableRawPointer(op).assumingMemoryBound(to: Float.self)
                         let lane = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
                         let (meanV, scaleV, shiftV) = (SIMD16<Float>(repeating: mean as! Float), SIMD16<Float>(repeating: scale as! Float),
                                                        SIMD16<Float>(repeating: shift as! Float))
-                        while ox + 8 <= ow {
+                        let planeEnd = (p + 1) * oh * ow
+                        while ox < ow && (ox + 8 <= ow || (o + 8 <= planeEnd && bottom + 2 * ox + 16 <= x.count)) {
                             var t = UnsafeRawPointer(xf + top + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
                             var b = UnsafeRawPointer(xf + bottom + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
                             if mapped { t = (t - meanV) * scaleV + shiftV; b = (b - meanV) * scaleV + shiftV }
                             let first = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: top + 2 * ox)) &+ lane
                             let below = Int32(truncatingIfNeeded: g.width)
-                            var m = t.evenHalf, best = first
+                            var m = msr_even_float16(t), best = first
                             @inline(__always) func consider(_ v: SIMD8<Float>, _ offset: Int32) {
                                 let take = (v .> m) .| (v .!= v)
                                 m.replace(with: v, where: take)
                                 best.replace(with: first &+ SIMD8(repeating: offset), where: take)
                             }
-                            consider(t.oddHalf, 1)
-                            consider(b.evenHalf, below)
-                            consider(b.oddHalf, below + 1)
+                            consider(msr_odd_float16(t), 1)
+                            consider(msr_even_float16(b), below)
+                            consider(msr_odd_float16(b), below + 1)
                             UnsafeMutableRawPointer(of + o).storeBytes(of: m, as: SIMD8<Float>.self)
                             UnsafeMutableRawPointer(indices + o).storeBytes(of: best, as: SIMD8<Int32>.self)
-                            o += 8
-                            ox += 8
+                            let windows = Swift.min(8, ow - ox)
+                            o += windows
+                            ox += windows
                         }
                     }
                     while ox < ow {
