@@ -184,7 +184,8 @@ enum PackedGemm<K: GemmMicroKernel> {
                         for jj in 0..<columns { d[jj] = s[jj * b.columnStride] }
                     }
                 }
-                if Scalar.self == Float.self && b.rowStride == 1 && kb >= 8 {
+                // 8×8 blocks need a row of whole blocks: not the 4-column half panel of the 6×8 SIMD4 tile.
+                if Scalar.self == Float.self && b.rowStride == 1 && kb >= 8 && stride % 8 == 0 {
                     transposeRows(first, columnStride: b.columnStride, columns: stride, kb: kb, into: panel)
                 } else if stride == nr { packRows(nr) } else { packRows(nr / 2) }
             } else {
@@ -278,8 +279,9 @@ enum PackedGemm<K: GemmMicroKernel> {
     }
 
     /// A full Float panel row block of a transposed op(B) (op(B)[p, j] at first[p + j·columnStride]): panel[p·columns + j]
-    /// for `columns` (a multiple of 8) columns, 8×8 blocks through `msr_transpose_8x8`, the last kb mod 8 rows one by one.
+    /// for `columns` (a multiple of 8: every column a valid one) columns, 8×8 blocks through `msr_transpose_8x8`, the last kb mod 8 rows one by one.
     static func transposeRows(_ first: UnsafePointer<Scalar>, columnStride: Int, columns: Int, kb: Int, into panel: UnsafeMutablePointer<Scalar>) {
+        assert(columns % 8 == 0, "transposeRows: \(columns) columns are not whole 8×8 blocks")
         let base = UnsafeRawPointer(first).assumingMemoryBound(to: Float.self)
         let out = UnsafeMutableRawPointer(panel).assumingMemoryBound(to: Float.self)
         var p = 0
