@@ -278,8 +278,9 @@ enum PackedGemm<K: GemmMicroKernel> {
         }
     }
 
-    /// A full Float panel row block of a transposed op(B) (op(B)[p, j] at first[p + j·columnStride]): panel[p·columns + j]
-    /// for `columns` (a multiple of 8: every column a valid one) columns, 8×8 blocks through `msr_transpose_8x8`, the last kb mod 8 rows one by one.
+    /// A full Float panel of a transposed op(B) (op(B)[p, j] at first[p + j·columnStride]): panel[p·columns + j] for
+    /// `columns` columns, a multiple of 8 and every one valid, in 8×8 blocks through `msr_transpose_8x8`; the last
+    /// kb mod 8 rows one by one.
     static func transposeRows(_ first: UnsafePointer<Scalar>, columnStride: Int, columns: Int, kb: Int, into panel: UnsafeMutablePointer<Scalar>) {
         assert(columns % 8 == 0, "transposeRows: \(columns) columns are not whole 8×8 blocks")
         let base = UnsafeRawPointer(first).assumingMemoryBound(to: Float.self)
