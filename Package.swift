@@ -50,8 +50,8 @@ let package = Package(
         .systemLibrary(name: "CLibPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         // libjpeg-turbo from the system (Debian: libjpeg62-turbo-dev), for mini-ImageNet's JPEG files.
         .systemLibrary(name: "CLibJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
-        // Square roots that loops can vectorise and the vector shuffles of GEMM packing and Winograd's gather (a header
-        // of inline functions, nothing to link).
+        // Square roots that loops can vectorise and the vector shuffles of GEMM packing, Winograd's gather and max
+        // pooling (a header of inline functions, nothing to link).
         .systemLibrary(name: "CVectorMath"),
         .target(name: "TestSupport", dependencies: ["Tensors", "Datasets"]),
 
