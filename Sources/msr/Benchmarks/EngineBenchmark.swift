@@ -29,17 +29,35 @@ enum EngineBenchmark {
 
     // MARK: - Matrix multiply
 
+    /// One product to time: operand shapes (a leading batch axis allowed) and transpositions, as `Tensor.matmul` takes them.
+    struct MatmulCase {
+        let name: String, a: [Int], b: [Int], transposeA: Bool, transposeB: Bool
+
+        init(_ name: String, _ a: [Int], _ b: [Int], transposeA: Bool = false, transposeB: Bool = false) {
+            (self.name, self.a, self.b, self.transposeA, self.transposeB) = (name, a, b, transposeA, transposeB)
+        }
+    }
+
     static func matmulTable(samples: Int, peak: Double) {
-        let shapes: [(String, Int, Int, Int)] = [
-            ("64³", 64, 64, 64), ("256³", 256, 256, 256), ("1024³", 1024, 1024, 1024),
-            ("20×70·70×68", 20, 68, 70), ("4760×30·30×1", 4760, 1, 30), ("18000×9·9×24", 18000, 24, 9),
+        let cases: [MatmulCase] = [
+            MatmulCase("64³", [64, 64], [64, 64]), MatmulCase("256³", [256, 256], [256, 256]),
+            MatmulCase("1024³", [1024, 1024], [1024, 1024]),
+            MatmulCase("20×70·70×68", [20, 70], [70, 68]), MatmulCase("4760×30·30×1", [4760, 30], [30, 1]),
+            MatmulCase("18000×9·9×24", [18000, 9], [9, 24]),
+            // The task-batched MSR-FC step's products for one group of 16 rank5 tasks (O = 68, I = 70, K = 30).
+            MatmulCase("MSR-FC x·Ũ 16×70·70×2040", [16, 70], [70, 2040]),
+            MatmulCase("MSR-FC Xᵀ·∂P 70×16·16×2040", [16, 70], [16, 2040], transposeA: true),
+            MatmulCase("MSR-FC V·Uᵀ 16×30·30×4760", [16, 30], [4760, 30], transposeB: true),
+            MatmulCase("MSR-FC ∂W·U 16×4760·4760×30", [16, 4760], [4760, 30]),
+            MatmulCase("MSR-FC ∂Wᵀ·V 4760×16·16×30", [16, 4760], [16, 30], transposeA: true),
+            MatmulCase("MSR-FC 16 × (19×70·70×68)", [16, 19, 70], [16, 68, 70], transposeB: true),
         ]
         let hasBLAS = MatmulConfiguration.blasLibraryName != nil
         var table = TextTable(header: ["matmul (Float32)", "built-in GFLOP/s", "of peak", "BLAS GFLOP/s", "built-in / BLAS"])
-        for (name, m, n, k) in shapes {
-            let builtIn = matmulRate(m: m, n: n, k: k, backend: .builtIn, samples: samples)
-            let blas = hasBLAS ? matmulRate(m: m, n: n, k: k, backend: .blas, samples: samples) : .nan
-            table.add([name, format(builtIn), format(100 * builtIn / peak, 0) + "%", hasBLAS ? format(blas) : "—", hasBLAS ? format(builtIn / blas, 2) : "—"])
+        for c in cases {
+            let builtIn = matmulRate(c, backend: .builtIn, samples: samples)
+            let blas = hasBLAS ? matmulRate(c, backend: .blas, samples: samples) : .nan
+            table.add([c.name, format(builtIn), format(100 * builtIn / peak, 0) + "%", hasBLAS ? format(blas) : "—", hasBLAS ? format(builtIn / blas, 2) : "—"])
         }
         print("\n" + table.rendered)
         print("(whole Tensor op: allocation of the result included; median of \(samples) samples)")
@@ -48,11 +66,19 @@ enum EngineBenchmark {
     /// GFLOP/s of one `Tensor.matmul` of random m×k · k×n Float32 matrices on `backend` (the whole op,
     /// allocation of the result included; median of `samples`).
     static func matmulRate(m: Int, n: Int, k: Int, backend: MatmulBackend, samples: Int) -> Double {
+        matmulRate(MatmulCase("", [m, k], [k, n]), backend: backend, samples: samples)
+    }
+
+    /// GFLOP/s of one `Tensor.matmul` of random Float32 operands shaped as `c` says, on `backend`.
+    static func matmulRate(_ c: MatmulCase, backend: MatmulBackend, samples: Int) -> Double {
         var g = SplitMix64(seed: 1)
-        let a = Tensor.randomNormal([m, k], using: &g), b = Tensor.randomNormal([k, n], using: &g)
-        let flops = 2.0 * Double(m * n * k)
+        let a = Tensor.randomNormal(c.a, using: &g), b = Tensor.randomNormal(c.b, using: &g)
+        guard let (batch, m, n, k) = try? Tensor.matmulShape(c.a, c.b, transposeA: c.transposeA, transposeB: c.transposeB) else {
+            preconditionFailure("matmul benchmark case \(c.name): \(c.a) and \(c.b) do not multiply")
+        }
+        let flops = 2.0 * Double(batch.reduce(1, *) * m * n * k)
         return MatmulConfiguration.withBackend(backend) {
-            flops / Measure.secondsPerCall(samples: samples) { _ = Tensor.matmul(a, b) } * 1e-9
+            flops / Measure.secondsPerCall(samples: samples) { _ = Tensor.matmul(a, b, transposeA: c.transposeA, transposeB: c.transposeB) } * 1e-9
         }
     }
 
