@@ -128,13 +128,7 @@ enum PackedGemm<K: GemmMicroKernel> {
     /// writes the up to one vector of zeros past `destination + count` again afterwards (the next panel row).
     @inline(__always)
     static func copyZeroingPast(_ source: UnsafePointer<Scalar>, to destination: UnsafeMutablePointer<Scalar>, width: Int, count: Int) {
-        let w = K.Vector.scalarCount
-        var j = 0
-        while j < count {
-            UnsafeMutableRawPointer(destination + j)
-                .storeBytes(of: UnsafeRawPointer(source + j).loadUnaligned(as: K.Vector.self), as: K.Vector.self)
-            j += w
-        }
+        copy(source, to: destination, count: count)
         UnsafeMutableRawPointer(destination + width).storeBytes(of: K.Vector(), as: K.Vector.self)
     }
 

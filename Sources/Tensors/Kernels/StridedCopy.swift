@@ -16,7 +16,7 @@ func coalesce(shape: [Int], strides: [Int]) -> (shape: [Int], strides: [Int]) {
 
 /// Gathers a strided view: `out[i₀…iₙ] = src[offset + Σ iₖ·strides[k]]`, `out` row-major of `shape`.
 /// Covers permute (permuted strides), expand (zero strides) and slicing (offset, parent strides).
-func stridedGather<T>(_ src: UnsafeBufferPointer<T>, offset: Int, strides: [Int], shape: [Int],
+func stridedGather<T: SIMDScalar>(_ src: UnsafeBufferPointer<T>, offset: Int, strides: [Int], shape: [Int],
                       into out: UnsafeMutableBufferPointer<T>) { KernelProfile.time(.copies) {
     let n = out.count
     if n == 0 { return }
@@ -47,34 +47,28 @@ func stridedGather<T>(_ src: UnsafeBufferPointer<T>, offset: Int, strides: [Int]
     }
 } }
 
-/// `count` contiguous elements from `source` to `destination`: a short Float run (under 256 elements) by vectors
-/// (`copyFloats`), where a `memmove` call per run cost more than the copy (permuting MSR-FC's U (O, I, K) → (I, O, K)
-/// is O·I runs of K: 3 elements for rank1, 30 for rank5); otherwise one `memmove`.
+/// `count` contiguous elements from `source` to `destination`: a short run (under 256 elements) by vectors of 16, then
+/// at most one each of 8, 4, 2 and 1 (no loop a compiler would turn back into a `memmove` call), where a `memmove` call
+/// per run cost more than the copy (permuting MSR-FC's U (O, I, K) → (I, O, K) is O·I runs of K: 3 for rank1, 30 for
+/// rank5); a long run by one `memmove`.
 @inline(__always)
-func copyRun<T>(_ source: UnsafePointer<T>, to destination: UnsafeMutablePointer<T>, count: Int) {
-    if T.self == Float.self && count < 256 {
-        copyFloats(UnsafeRawPointer(source), to: UnsafeMutableRawPointer(destination), count: count)
-    } else {
+func copyRun<T: SIMDScalar>(_ source: UnsafePointer<T>, to destination: UnsafeMutablePointer<T>, count: Int) {
+    guard count < 256 else {
         destination.update(from: source, count: count)
+        return
     }
-}
-
-/// `count` (< 256) Floats by vectors of 16, then at most one each of 8, 4, 2 and 1 (no loop a compiler would turn
-/// back into a `memmove` call).
-@inline(__always)
-func copyFloats(_ source: UnsafeRawPointer, to destination: UnsafeMutableRawPointer, count: Int) {
+    let (from, to) = (UnsafeRawPointer(source), UnsafeMutableRawPointer(destination))
+    let size = MemoryLayout<T>.stride
     var j = 0
-    @inline(__always) func move<V: SIMD>(_: V.Type) where V.Scalar == Float {
-        destination.storeBytes(of: source.loadUnaligned(fromByteOffset: 4 * j, as: V.self), toByteOffset: 4 * j, as: V.self)
+    @inline(__always) func move<V: SIMD>(_: V.Type) where V.Scalar == T {
+        to.storeBytes(of: from.loadUnaligned(fromByteOffset: size * j, as: V.self), toByteOffset: size * j, as: V.self)
         j += V.scalarCount
     }
-    while j + 16 <= count { move(SIMD16<Float>.self) }
-    if count - j >= 8 { move(SIMD8<Float>.self) }
-    if count - j >= 4 { move(SIMD4<Float>.self) }
-    if count - j >= 2 { move(SIMD2<Float>.self) }
-    if count - j == 1 {
-        destination.storeBytes(of: source.loadUnaligned(fromByteOffset: 4 * j, as: Float.self), toByteOffset: 4 * j, as: Float.self)
-    }
+    while j + 16 <= count { move(SIMD16<T>.self) }
+    if count - j >= 8 { move(SIMD8<T>.self) }
+    if count - j >= 4 { move(SIMD4<T>.self) }
+    if count - j >= 2 { move(SIMD2<T>.self) }
+    if count - j == 1 { destination[j] = source[j] }
 }
 
 /// Scatters into a strided view: `dst[offset + Σ iₖ·strides[k]] (+)= src[i₀…iₙ]`. Zero strides with
