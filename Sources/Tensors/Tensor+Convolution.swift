@@ -85,21 +85,22 @@ extension Tensor {
             if let bias, bias.shape != [weight.shape[0]] {
                 throw TensorError.shapeMismatch(op: "conv2d", lhs: weight.shape, rhs: bias.shape, detail: "bias must be (D)")
             }
+            if let bias, bias.dtype != weight.dtype {
+                throw TensorError.dtypeMismatch(op: "conv2d", lhs: weight.dtype, rhs: bias.dtype)
+            }
             return try windowGeometry(input: x.shape, kernel: (weight.shape[2], weight.shape[3]), stride: stride,
                                       padding: padding, op: "conv2d")
         }
         let d = weight.shape[0]
-        var y: Tensor
         switch ConvolutionAlgorithm.choose(images: x.shape[0], channels: x.shape[1], outputs: d, g) {
-        case .imageByImage, .winograd:
-            y = convolutionForward(x, weight: weight, g)               // (N, D, oh, ow)
+        case .imageByImage, .winograd, .direct:
+            return convolutionForward(x, weight: weight, bias: bias, g)  // (N, D, oh, ow)
         case .im2col:
-            let cols = x.unfolded(g)                                   // (N, K, L)
-            y = matmul(weight.reshaped([d, -1]), cols)                 // (N, D, L)
-            y = y.reshaped([x.shape[0], d, g.outHeight, g.outWidth])
+            let cols = x.unfolded(g)                                     // (N, K, L)
+            let y = matmul(weight.reshaped([d, -1]), cols)               // (N, D, L)
+                .reshaped([x.shape[0], d, g.outHeight, g.outWidth])
+            return bias.map { y.addingChannelBias($0) } ?? y
         }
-        if let bias { y = y.addingChannelBias(bias) }
-        return y
     }
 
     /// Which of a convolution's three products a `convolutionProduct` call computes.
@@ -108,18 +109,32 @@ extension Tensor {
     }
 
     /// `product` of operands (a, b) — (x, W), (x, ∂y) or (∂y, W) — into `count` new elements of the operands' dtype,
-    /// by `WinogradConvolution` where `ConvolutionAlgorithm` picks it for the product's geometry, else image by image.
-    static func convolutionProduct(_ product: ConvolutionProduct, _ a: Tensor, _ b: Tensor, count: Int,
-                             images n: Int, channels c: Int, outputs d: Int, _ g: WindowGeometry) -> Storage {
+    /// by `DirectConvolution` or `WinogradConvolution` where `ConvolutionAlgorithm` picks it for the product's geometry
+    /// (the input gradient only by Winograd, where it is itself such a convolution), else image by image.
+    /// A bias (D), forward only, is added to each output by the forward kernel.
+    static func convolutionProduct(_ product: ConvolutionProduct, _ a: Tensor, _ b: Tensor, bias: Tensor? = nil, count: Int,
+                                   images n: Int, channels c: Int, outputs d: Int, _ g: WindowGeometry) -> Storage {
         func run<T: GemmScalar>(_ a: [T], _ b: [T], _ out: UnsafeMutableBufferPointer<T>) {
-            a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in
+            let biasValues: [T]? = bias.map { bias in
+                switch bias.storage {
+                case .float32(let values): return values as! [T]
+                case .float64(let values): return values as! [T]
+                }
+            }
+            a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in (biasValues ?? []).withUnsafeBufferPointer { bias in
                 let (a, b, out) = (a.baseAddress!, b.baseAddress!, out.baseAddress!)
+                let bias = biasValues == nil ? nil : bias.baseAddress
+                let algorithm = ConvolutionAlgorithm.choose(images: n, channels: c, outputs: d, g)
                 switch product {
-                case .forward where ConvolutionAlgorithm.choose(images: n, channels: c, outputs: d, g) == .winograd:
-                    WinogradConvolution<T>.forward(x: a, weight: b, into: out, images: n, channels: c, outputs: d, g)
+                case .forward where algorithm == .direct:
+                    DirectConvolution<T>.forward(x: a, weight: b, bias: bias, into: out, images: n, channels: c, outputs: d, g)
+                case .forward where algorithm == .winograd:
+                    WinogradConvolution<T>.forward(x: a, weight: b, bias: bias, into: out, images: n, channels: c, outputs: d, g)
                 case .forward:
-                    ImageByImageConvolution<T>.forward(x: a, weight: b, into: out, images: n, channels: c, outputs: d, g)
-                case .weightGradient where ConvolutionAlgorithm.choose(images: n, channels: c, outputs: d, g) == .winograd:
+                    ImageByImageConvolution<T>.forward(x: a, weight: b, bias: bias, into: out, images: n, channels: c, outputs: d, g)
+                case .weightGradient where algorithm == .direct:
+                    DirectConvolution<T>.weightGradient(x: a, outputGradient: b, into: out, images: n, channels: c, outputs: d, g)
+                case .weightGradient where algorithm == .winograd:
                     WinogradConvolution<T>.weightGradient(x: a, outputGradient: b, into: out, images: n, channels: c, outputs: d, g)
                 case .weightGradient:
                     ImageByImageConvolution<T>.weightGradient(x: a, outputGradient: b, into: out, images: n, channels: c, outputs: d, g)
@@ -128,7 +143,7 @@ extension Tensor {
                 case .inputGradient:
                     ImageByImageConvolution<T>.inputGradient(outputGradient: a, weight: b, into: out, images: n, channels: c, outputs: d, g)
                 }
-            } }
+            } } }
         }
         return productStorage(a, b, count: count, empty: count == 0 || a.count == 0 || b.count == 0, op: "conv2d", run, run)
     }
@@ -142,16 +157,21 @@ extension Tensor {
         return ConvolutionAlgorithm.choose(images: n, channels: d, outputs: c, transposed) == .winograd
     }
 
-    /// Cross-correlation without bias, image by image or by Winograd's F(2×2, 3×3) where chosen: x (N, C, H, W),
-    /// weight (D, C, kh, kw) → (N, D, oh, ow). Its gradients are the other two products, and the three are closed
+    /// Cross-correlation, image by image, directly or by Winograd's F(2×2, 3×3) where chosen: x (N, C, H, W), weight
+    /// (D, C, kh, kw), optionally a bias (D) that the kernel adds as it writes each output (where a separate
+    /// `addingChannelBias` would read and write the whole output again: 16 MB on Conv4's first layer) → (N, D, oh, ow).
+    /// Its gradients are the other two products and, for the bias, ∂y's channel sums; the three products are closed
     /// under differentiation, so gradients of every order stay on these kernels.
-    static func convolutionForward(_ x: Tensor, weight: Tensor, _ g: WindowGeometry) -> Tensor {
+    static func convolutionForward(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, _ g: WindowGeometry) -> Tensor {
         let (n, c, d) = (x.shape[0], x.shape[1], weight.shape[0])
-        let storage = convolutionProduct(.forward, x, weight, count: n * d * g.outHeight * g.outWidth, images: n, channels: c, outputs: d, g)
-        return record("conv2d", shape: [n, d, g.outHeight, g.outWidth], storage: storage, inputs: [x, weight]) { grad, node in
+        let storage = convolutionProduct(.forward, x, weight, bias: bias, count: n * d * g.outHeight * g.outWidth,
+                                         images: n, channels: c, outputs: d, g)
+        let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
+        return record("conv2d", shape: [n, d, g.outHeight, g.outWidth], storage: storage, inputs: inputs) { grad, node in
             let (x, weight) = (node.inputs[0], node.inputs[1])
             return [node.needsGradient(0) ? convolutionInputGradient(grad, weight: weight, channels: c, g) : nil,
                     node.needsGradient(1) ? convolutionWeightGradient(x, outputGradient: grad, g) : nil]
+                + (node.inputs.count == 3 ? [node.needsGradient(2) ? grad.channelSum() : nil] : [])
         }
     }
 

@@ -20,6 +20,23 @@ final class ConvolutionGradientTests: XCTestCase {
         checkGradients([x, w]) { Tensor.conv2d($0[0], weight: $0[1], stride: (2, 1), padding: (1, 1)).tanh() }
     }
 
+    /// Image by image, directly and by Winograd the kernel adds the bias as it writes each output: first and second
+    /// derivatives in x, w and b (tanh couples them), and the value bit for bit the same as the convolution without
+    /// bias followed by `addingChannelBias` (the bias is added after each output's sum, as that op adds it).
+    func testBiasAddedByTheKernels() {
+        for (algorithm, xShape) in [(ConvolutionAlgorithm.imageByImage, [2, 2, 5, 4]), (.direct, [2, 2, 4, 9]), (.winograd, [2, 2, 5, 4])] {
+            let x = randn(xShape, seed: 11), w = randn([3, 2, 3, 3], seed: 12), b = randn([3], seed: 13)
+            ConvolutionAlgorithm.withForced(algorithm) {
+                checkGradients([x, w, b]) { Tensor.conv2d($0[0], weight: $0[1], bias: $0[2], padding: (1, 1)).tanh() }
+                for dtype in [DType.float32, .float64] {
+                    let (x, w, b) = (x.to(dtype), w.to(dtype), b.to(dtype))
+                    XCTAssertEqual(Tensor.conv2d(x, weight: w, bias: b, padding: (1, 1)).scalars,
+                                   Tensor.conv2d(x, weight: w, padding: (1, 1)).addingChannelBias(b).scalars, "\(algorithm), \(dtype)")
+                }
+            }
+        }
+    }
+
     func testConv1d() {
         let x = randn([2, 2, 9], seed: 4), w = randn([3, 2, 3], seed: 5)
         checkGradients([x, w]) { Tensor.conv1d($0[0], weight: $0[1], padding: 1).sigmoid() }

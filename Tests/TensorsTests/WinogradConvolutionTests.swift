@@ -108,7 +108,7 @@ final class WinogradConvolutionTests: XCTestCase {
         XCTAssertEqual(ConvolutionAlgorithm.choice(images: 80, channels: 64, outputs: 64, geometry(3)), .winograd)
         // Fewer positions (2×2 outputs), Conv4's first layer (one input channel), few outputs, other kernels and strides.
         XCTAssertEqual(ConvolutionAlgorithm.choice(images: 80, channels: 64, outputs: 64, geometry(2)), .im2col)
-        XCTAssertEqual(ConvolutionAlgorithm.choice(images: 80, channels: 1, outputs: 64, geometry(28)), .imageByImage)
+        XCTAssertEqual(ConvolutionAlgorithm.choice(images: 80, channels: 1, outputs: 64, geometry(28)), .direct)
         XCTAssertEqual(ConvolutionAlgorithm.choice(images: 80, channels: 64, outputs: 8, geometry(14)), .imageByImage)
         XCTAssertEqual(ConvolutionAlgorithm.choice(images: 80, channels: 64, outputs: 64, geometry(14, kernel: 5)), .imageByImage)
         XCTAssertEqual(ConvolutionAlgorithm.choice(images: 80, channels: 64, outputs: 64, geometry(14, stride: 2)), .im2col)

@@ -23,13 +23,19 @@ enum ImageByImageConvolution<T: GemmScalar> {
         }
     }
 
-    /// y (N, D, oh, ow) from x (N, C, H, W) and w (D, C, kh, kw).
-    static func forward(x: UnsafePointer<T>, weight w: UnsafePointer<T>, into y: UnsafeMutablePointer<T>,
+    /// y (N, D, oh, ow) from x (N, C, H, W), w (D, C, kh, kw) and, if given, a bias b (D) added to each output after
+    /// the product, while the image's outputs are in cache (as `Tensor.addingChannelBias` would, in a pass of its own).
+    static func forward(x: UnsafePointer<T>, weight w: UnsafePointer<T>, bias: UnsafePointer<T>? = nil, into y: UnsafeMutablePointer<T>,
                         images n: Int, channels c: Int, outputs d: Int, _ g: WindowGeometry) {
         let k = c * g.kernelHeight * g.kernelWidth, l = g.outHeight * g.outWidth, image = c * g.height * g.width
         forEachImage(n, columns: k * l, work: n * d * k * l) { i, cols in
             im2col(x + i * image, channels: c, g, into: cols)
             T.gemm(false, false, d, l, k, w, k, cols, l, y + i * d * l, l, false)
+            guard let bias else { return }
+            for o in 0..<d {
+                let (row, b) = (y + (i * d + o) * l, bias[o])
+                for j in 0..<l { row[j] += b }
+            }
         }
     }
 
@@ -68,15 +74,18 @@ enum ImageByImageConvolution<T: GemmScalar> {
 }
 
 /// How `Tensor.conv2d` computes a convolution's products: the whole batch unfolded, then one batched product
-/// (`im2col`), image by image (`ImageByImageConvolution`), or, for 3×3 kernels at stride 1, by Winograd's F(2×2, 3×3)
-/// (`WinogradConvolution`: all three products, the input gradient where it is itself such a convolution).
-/// Chosen by shape; `MSR_CONV=im2col|image-by-image|winograd` or `ConvolutionAlgorithm.withForced` (tests, benchmarks)
-/// override the choice (forced Winograd falls back to image by image where it does not apply), and
+/// (`im2col`), image by image (`ImageByImageConvolution`), for 3×3 kernels at stride 1 by Winograd's F(2×2, 3×3)
+/// (`WinogradConvolution`: all three products, the input gradient where it is itself such a convolution), or, for
+/// windows of few taps at stride 1, directly from the padded image (`DirectConvolution`: the forward and the weight
+/// gradient; the input gradient image by image). Chosen by shape; `MSR_CONV=im2col|image-by-image|winograd|direct` or
+/// `ConvolutionAlgorithm.withForced` (tests, benchmarks) override the choice (forced Winograd or direct falls back to
+/// image by image where it does not apply), and
 /// `MSR_CONV=no-winograd` keeps the choice by shape but never picks Winograd (for A/B measurements).
 public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
     case im2col
     case imageByImage = "image-by-image"
     case winograd
+    case direct
 
     /// Batches whose columns (N·K·L elements) are below this stay on im2col · W: they fit in cache anyway, and one
     /// batched product over them makes fewer calls.
@@ -119,9 +128,18 @@ public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
         getenv("MSR_CONV").map { String(cString: $0).lowercased() != "no-winograd" } ?? true
     }()
 
-    /// The algorithm chosen by shape alone for N images of C channels convolved into D channels over `g`: Winograd
-    /// for 3×3 stride-1 convolutions with many channels and positions, else `choice(images:taps:positions:)`.
+    /// Most taps C·kh·kw of a window for which the direct kernel is chosen: its loads of P per multiply-add grow with
+    /// the taps no faster than im2col's, but im2col · W's product only runs well once its inner dimension K = C·kh·kw
+    /// is long (measured, `msr bench engine --sections convolution`).
+    public static let directMaximumTaps = 27
+
+    /// The algorithm chosen by shape alone for N images of C channels convolved into D channels over `g`: direct for
+    /// stride-1 windows of few taps, Winograd for 3×3 stride-1 convolutions with many channels and positions, else
+    /// `choice(images:taps:positions:)`.
     public static func choice(images n: Int, channels c: Int, outputs d: Int, _ g: WindowGeometry) -> ConvolutionAlgorithm {
+        if DirectConvolution<Float>.applies(g) && c * g.kernelHeight * g.kernelWidth <= directMaximumTaps {
+            return .direct
+        }
         if winogradAllowed && WinogradConvolution<Float>.applies(g) && c >= winogradMinimumChannels && d >= winogradMinimumChannels
             && g.outHeight * g.outWidth >= winogradMinimumPositions {
             return .winograd
@@ -129,10 +147,16 @@ public enum ConvolutionAlgorithm: String, CaseIterable, Sendable {
         return choice(images: n, taps: c * g.kernelHeight * g.kernelWidth, positions: g.outHeight * g.outWidth)
     }
 
-    /// The override if one is set, else the choice by shape; Winograd only where it applies (else image by image).
+    /// The override if one is set, else the choice by shape; Winograd and direct only where they apply (else image by
+    /// image).
     static func choose(images n: Int, channels c: Int, outputs d: Int, _ g: WindowGeometry) -> ConvolutionAlgorithm {
         let algorithm = forced ?? choice(images: n, channels: c, outputs: d, g)
-        return algorithm == .winograd && !WinogradConvolution<Float>.applies(g) ? .imageByImage : algorithm
+        switch algorithm {
+        case .winograd where !WinogradConvolution<Float>.applies(g), .direct where !DirectConvolution<Float>.applies(g):
+            return .imageByImage
+        default:
+            return algorithm
+        }
     }
 }
 

@@ -38,14 +38,15 @@ enum WinogradConvolution<T: GemmScalar> {
         g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideY == 1 && g.strideX == 1
     }
 
-    /// y (N, D, oh, ow) from x (N, C, H, W) and w (D, C, 3, 3); `g` must satisfy `applies`.
-    static func forward(x: UnsafePointer<T>, weight w: UnsafePointer<T>, into y: UnsafeMutablePointer<T>,
+    /// y (N, D, oh, ow) from x (N, C, H, W), w (D, C, 3, 3) and, if given, a bias b (D) added to each output after the
+    /// output transform (as `Tensor.addingChannelBias` would); `g` must satisfy `applies`.
+    static func forward(x: UnsafePointer<T>, weight w: UnsafePointer<T>, bias: UnsafePointer<T>? = nil, into y: UnsafeMutablePointer<T>,
                         images n: Int, channels c: Int, outputs d: Int, _ g: WindowGeometry) {
         precondition(applies(g), "Winograd F(2×2, 3×3) needs a 3×3 kernel at stride 1")
         let u = UnsafeMutablePointer<T>.allocate(capacity: 16 * d * c)
         defer { u.deallocate() }
         KernelProfile.time(.im2col) { transformWeights(w, outputs: d, channels: c, into: u) }
-        forward(x: x, transformedWeight: u, into: y, images: n, channels: c, outputs: d, g)
+        forward(x: x, transformedWeight: u, bias: bias, into: y, images: n, channels: c, outputs: d, g)
     }
 
     /// ∂x (N, C, H, W) from ∂y (N, D, oh, ow) and w (D, C, 3, 3) for a stride-1 convolution with padding p ≤ 2: the
@@ -128,8 +129,8 @@ enum WinogradConvolution<T: GemmScalar> {
         }
     }
 
-    static func forward(x: UnsafePointer<T>, transformedWeight u: UnsafePointer<T>, into y: UnsafeMutablePointer<T>,
-                        images n: Int, channels c: Int, outputs d: Int, _ g: WindowGeometry) {
+    static func forward(x: UnsafePointer<T>, transformedWeight u: UnsafePointer<T>, bias: UnsafePointer<T>?,
+                        into y: UnsafeMutablePointer<T>, images n: Int, channels c: Int, outputs d: Int, _ g: WindowGeometry) {
         let (oh, ow) = (g.outHeight, g.outWidth), outImage = d * oh * ow
         let tiling = Tiling(images: n, g)
         let (tw, th, tiles, ld) = (tiling.tilesWide, tiling.tilesHigh, tiling.tiles, tiling.ld)
@@ -145,7 +146,7 @@ enum WinogradConvolution<T: GemmScalar> {
                         transformOutput(chunk.m + o * ld + i * tiles, matrixStride: d * ld, tiles: tiles,
                                         into: chunk.tileValues, stride: tiles + width)
                         scatter(chunk.tileValues, stride: tiles + width, tilesWide: tw, tilesHigh: th, height: oh, width: ow,
-                                into: y + (chunk.first + i) * outImage + o * oh * ow)
+                                adding: bias?[o], into: y + (chunk.first + i) * outImage + o * oh * ow)
                     }
                 }
             }
@@ -381,20 +382,31 @@ enum WinogradConvolution<T: GemmScalar> {
         }
     }
 
-    /// One output plane (oh × ow) from the tiles' 2×2 outputs, dropping the last row or column of a tile past an odd edge.
+    /// One output plane (oh × ow) from the tiles' 2×2 outputs, dropping the last row or column of a tile past an odd
+    /// edge, and adding `bias` to each output if one is given.
     @inline(__always)
     static func scatter(_ out: UnsafePointer<T>, stride: Int, tilesWide tw: Int, tilesHigh th: Int, height oh: Int, width ow: Int,
-                        into y: UnsafeMutablePointer<T>) {
+                        adding bias: T?, into y: UnsafeMutablePointer<T>) {
+        if let bias {
+            scatter(out, stride: stride, tilesWide: tw, tilesHigh: th, height: oh, width: ow, into: y) { $0 + bias }
+        } else {
+            scatter(out, stride: stride, tilesWide: tw, tilesHigh: th, height: oh, width: ow, into: y) { $0 }
+        }
+    }
+
+    @inline(__always)
+    static func scatter(_ out: UnsafePointer<T>, stride: Int, tilesWide tw: Int, tilesHigh th: Int, height oh: Int, width ow: Int,
+                        into y: UnsafeMutablePointer<T>, _ value: (T) -> T) {
         let pairs = ow / 2   // tiles whose two columns are both inside
         for ty in 0..<th {
             for i in 0..<2 where 2 * ty + i < oh {
                 let (row, src) = (y + (2 * ty + i) * ow, out + (2 * i) * stride + ty * tw)
                 let (left, right) = (src, src + stride)
                 for tx in 0..<pairs {
-                    row[2 * tx] = left[tx]
-                    row[2 * tx + 1] = right[tx]
+                    row[2 * tx] = value(left[tx])
+                    row[2 * tx + 1] = value(right[tx])
                 }
-                if pairs < tw { row[2 * pairs] = left[pairs] }
+                if pairs < tw { row[2 * pairs] = value(left[pairs]) }
             }
         }
     }

@@ -115,6 +115,10 @@ enum EngineBenchmark {
             if shape.c >= ConvolutionAlgorithm.winogradMinimumChannels {
                 variants.append((name: "winograd", backend: .builtIn, algorithm: .winograd))
             }
+            // Straight from the padded image (forward and weight gradient) where the windows have few taps.
+            if shape.c * 9 <= ConvolutionAlgorithm.directMaximumTaps {
+                variants.append((name: "direct", backend: .builtIn, algorithm: .direct))
+            }
             for variant in variants {
                 let (tf, tb) = ConvolutionAlgorithm.withForced(variant.algorithm) { MatmulConfiguration.withBackend(variant.backend) { () -> (Double, Double) in
                     let tf = Measure.secondsPerCall(samples: samples) {
