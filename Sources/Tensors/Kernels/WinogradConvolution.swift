@@ -297,8 +297,7 @@ enum WinogradConvolution<T: GemmScalar> {
         typealias Pair = SIMD32<T>
         let (h, w, py, px) = (g.height, g.width, g.padY, g.padX)
         for iy in 0..<Swift.min(h, 2 * th + 2 - py) {
-            let (src, dst) = (plane + iy * w, padded + (iy + py) * paddedWidth + px)
-            for ix in 0..<w { dst[ix] = src[ix] }
+            copyRun(plane + iy * w, to: padded + (iy + py) * paddedWidth + px, count: w)
         }
         for r in 0..<(2 * th + 2) {
             let (rho, pi) = (r >> 1, r & 1)
