@@ -29,11 +29,12 @@ enum SeparateMultiplyAdd: GemmMultiplyAdd {
 
 /// A micro-kernel computes one `rows × nr` (or `rows × nr/2`) tile of C from packed operands:
 ///
-///     C[r, j] ← (addToC ? C[r, j] : 0) + Σ_{p < kc} Ap[p·mr + r] · Bp[p·width + j]     (r < rows, j < width)
+///     C[r, j] ← (addToC ? C[r, j] : 0) + Σ_{p < kc} Ap[p·mr + r] · Bp[p·bStride + j]     (r < rows, j < width)
 ///
 /// `Ap` is an `mr`-row sliver of op(A) stored column by column (`kc × mr`, contiguous, zero-padded
-/// past the last valid row), `Bp` a panel of op(B) stored row by row (`kc × width`, contiguous,
-/// 64-byte aligned), `width = nr` for `run` and `nr/2` for `runHalf` (the narrow remainder panel).
+/// past the last valid row), `Bp` a panel of op(B) row by row, `width` wide with rows `bStride` apart: packed
+/// (`bStride = width`, contiguous, 64-byte aligned) or, for a whole panel of a row-major op(B) read where it lies,
+/// op(B)'s own row stride. `width = nr` for `run` and `nr/2` for `runHalf` (the narrow remainder panel).
 /// C is row-major with row stride `ldc`; only its first `rows ≤ mr` rows and `columns ≤ width` columns of the
 /// tile are touched (a narrower edge stores its last vector lane by lane).
 protocol GemmMicroKernel {
@@ -51,10 +52,10 @@ protocol GemmMicroKernel {
     /// Columns of op(B) packed per block (a multiple of `nr`).
     static var nc: Int { get }
     static func run(
-        kc: Int, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>,
+        kc: Int, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>, bStride: Int,
         c: UnsafeMutablePointer<Scalar>, ldc: Int, rows: Int, columns: Int, addToC: Bool)
     static func runHalf(
-        kc: Int, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>,
+        kc: Int, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>, bStride: Int,
         c: UnsafeMutablePointer<Scalar>, ldc: Int, rows: Int, columns: Int, addToC: Bool)
 }
 
@@ -121,7 +122,7 @@ enum Tile6x2<V: SIMD, MA: GemmMultiplyAdd>: GemmMicroKernel where V.Scalar: Bina
 
     @inline(__always)
     static func run(
-        kc: Int, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>,
+        kc: Int, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>, bStride: Int,
         c: UnsafeMutablePointer<Scalar>, ldc: Int, rows: Int, columns: Int, addToC: Bool
     ) {
         let w = V.scalarCount
@@ -145,7 +146,7 @@ enum Tile6x2<V: SIMD, MA: GemmMultiplyAdd>: GemmMicroKernel where V.Scalar: Bina
             x = V(repeating: ap[5])
             c50 = MA.multiplyAdd(c50, x, b0); c51 = MA.multiplyAdd(c51, x, b1)
             ap += 6
-            bp += 2 * w
+            bp += bStride
         }
         var row = c
         storeRow(c00, c01, row, columns: columns, add: addToC)
@@ -168,7 +169,7 @@ enum Tile6x2<V: SIMD, MA: GemmMultiplyAdd>: GemmMicroKernel where V.Scalar: Bina
 
     @inline(__always)
     static func runHalf(
-        kc: Int, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>,
+        kc: Int, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>, bStride: Int,
         c: UnsafeMutablePointer<Scalar>, ldc: Int, rows: Int, columns: Int, addToC: Bool
     ) {
         let w = V.scalarCount
@@ -184,7 +185,7 @@ enum Tile6x2<V: SIMD, MA: GemmMultiplyAdd>: GemmMicroKernel where V.Scalar: Bina
             c4 = MA.multiplyAdd(c4, V(repeating: ap[4]), b0)
             c5 = MA.multiplyAdd(c5, V(repeating: ap[5]), b0)
             ap += 6
-            bp += w
+            bp += bStride
         }
         var row = c
         storeRow(c0, row, columns: columns, add: addToC)

@@ -1,4 +1,7 @@
 import CVectorMath
+#if canImport(Glibc)
+import Glibc
+#endif
 
 // Blocked, packed GEMM driver (Goto/BLIS loop structure) around a register-tile micro-kernel.
 
@@ -23,13 +26,24 @@ struct StridedMatrix<Scalar> {
     }
 }
 
+/// Slivers of A (⌈m/mr⌉) up to which whole panels of a row-major op(B) are read where they lie instead of packed:
+/// each panel then serves at most this many slivers (per block of k), too few to pay for copying it. Measured on the
+/// AVX-512 EPYC (6×16 tile, 1 thread, best of 7 × 2000 calls): unpacked against packed at m = 16 (3 slivers)
+/// 16×2040·70 48 against 61 µs, 16×30·4760 71 against 78 µs; m = 24, 36: 7–12% faster; m = 64 (11 slivers) 64×272·64
+/// 5% faster, 64×196·576 144 against 154 µs; m = 120 (20 slivers) 3% slower; m = 240 35% slower (a panel row straddles
+/// cache lines and the panel, re-read for every block of A, no longer stays in L1). `MSR_GEMM_UNPACKED_B=<slivers>`
+/// overrides it (0: always pack), for A/B measurements.
+let gemmUnpackedBMaximumSlivers: Int = {
+    getenv("MSR_GEMM_UNPACKED_B").flatMap { Int(String(cString: $0)) } ?? 12
+}()
+
 /// `C ← op(A)·op(B) + (accumulate ? C : 0)` with op(A) `m×k`, op(B) `k×n`, C `m×n` (row stride `ldc`).
 ///
 /// Loop nest (sizes from the micro-kernel `K`):
 ///
 ///     for jc in 0..<n step nc:                 // B block: kc × nc, packed into nr-wide panels
 ///       for pc in 0..<k step kc:
-///         pack op(B)[pc..<pc+kc, jc..<jc+nc]
+///         pack op(B)[pc..<pc+kc, jc..<jc+nc]   // (not its whole panels when op(B) is row-major and m is small)
 ///         for ic in 0..<m step mc:             // A block: mc × kc, packed into mr-row slivers (L2)
 ///           pack op(A)[ic..<ic+mc, pc..<pc+kc]
 ///           for jr in 0..<nc step nr:          // one B panel (kc × nr) stays in L1 ...
@@ -64,13 +78,21 @@ enum PackedGemm<K: GemmMicroKernel> {
         let packB = raw.bindMemory(to: Scalar.self, capacity: packBCount)
         let packA = (raw + roundUp(packBCount * size, 64)).bindMemory(to: Scalar.self, capacity: packACount)
 
+        // Few rows of C: whole panels of a row-major op(B) are read where they lie (each is used by ⌈m/mr⌉ slivers,
+        // too few to pay for copying it first), only a last, narrower panel is packed (zeros past its columns). The
+        // same values either way: the micro-kernel multiplies the same elements in the same order.
+        let readsB = b.rowsAreContiguous && (m + mr - 1) / mr <= gemmUnpackedBMaximumSlivers
         var jc = 0
         while jc < n {
             let nb = Swift.min(K.nc, n - jc)
+            let wholePanels = readsB ? nb / nr : 0
             var pc = 0
             while pc < k {
                 let kb = Swift.min(kcMax, k - pc)
-                packPanels(b, rows: pc, kb, columns: jc, nb, into: packB)
+                if wholePanels * nr < nb {
+                    packPanels(b, rows: pc, kb, columns: jc + wholePanels * nr, nb - wholePanels * nr,
+                               into: packB + wholePanels * kb * nr)
+                }
                 let addToC = accumulate || pc > 0
                 var ic = 0
                 while ic < m {
@@ -80,16 +102,18 @@ enum PackedGemm<K: GemmMicroKernel> {
                     while jr < nb {
                         let width = Swift.min(nr, nb - jr)
                         let panelWidth = width <= nr / 2 ? nr / 2 : nr
-                        let panel = UnsafePointer(packB + (jr / nr) * kb * nr)
+                        let unpacked = jr / nr < wholePanels
+                        let panel = unpacked ? b.base + pc * b.rowStride + jc + jr : UnsafePointer(packB + (jr / nr) * kb * nr)
+                        let bStride = unpacked ? b.rowStride : panelWidth
                         var ir = 0
                         while ir < mb {
                             let height = Swift.min(mr, mb - ir)
                             let sliver = UnsafePointer(packA + (ir / mr) * kb * mr)
                             let cTile = c + (ic + ir) * ldc + (jc + jr)
                             if panelWidth == nr {
-                                K.run(kc: kb, a: sliver, b: panel, c: cTile, ldc: ldc, rows: height, columns: width, addToC: addToC)
+                                K.run(kc: kb, a: sliver, b: panel, bStride: bStride, c: cTile, ldc: ldc, rows: height, columns: width, addToC: addToC)
                             } else {
-                                K.runHalf(kc: kb, a: sliver, b: panel, c: cTile, ldc: ldc, rows: height, columns: width, addToC: addToC)
+                                K.runHalf(kc: kb, a: sliver, b: panel, bStride: bStride, c: cTile, ldc: ldc, rows: height, columns: width, addToC: addToC)
                             }
                             ir += mr
                         }
