@@ -101,6 +101,8 @@ enum EngineBenchmark {
         for shape in convolutionShapes {
             let x = Tensor.randomNormal([shape.n, shape.c, shape.size, shape.size], using: &g)
             let w = Tensor.randomNormal([shape.d, shape.c, 3, 3], using: &g)
+            // With a bias, as MSR's convolution layers have (Conv4's and the 2-D families').
+            let bias = Tensor.randomNormal([shape.d], using: &g)
             let out = shape.size + 2 * shape.padding - 2
             // A fixed random output gradient: the loss ⟨y, r⟩ adds one elementwise product to the convolution's work.
             let r = Tensor.randomNormal([shape.n, shape.d, out, out], using: &g)
@@ -122,12 +124,12 @@ enum EngineBenchmark {
             for variant in variants {
                 let (tf, tb) = ConvolutionAlgorithm.withForced(variant.algorithm) { MatmulConfiguration.withBackend(variant.backend) { () -> (Double, Double) in
                     let tf = Measure.secondsPerCall(samples: samples) {
-                        _ = Tensor.conv2d(x, weight: w, padding: (shape.padding, shape.padding))
+                        _ = Tensor.conv2d(x, weight: w, bias: bias, padding: (shape.padding, shape.padding))
                     }
                     let tb = Measure.secondsPerCall(samples: samples) {
-                        let (xl, wl) = (shape.inputGradient ? x.requiringGradient() : x, w.requiringGradient())
-                        let y = Tensor.conv2d(xl, weight: wl, padding: (shape.padding, shape.padding))
-                        _ = gradients(of: (y * r).sum(), wrt: shape.inputGradient ? [xl, wl] : [wl])
+                        let (xl, wl, bl) = (shape.inputGradient ? x.requiringGradient() : x, w.requiringGradient(), bias.requiringGradient())
+                        let y = Tensor.conv2d(xl, weight: wl, bias: bl, padding: (shape.padding, shape.padding))
+                        _ = gradients(of: (y * r).sum(), wrt: shape.inputGradient ? [xl, wl, bl] : [wl, bl])
                     }
                     // The loss and its gradient alone, on a leaf of the output's shape: subtracted, it leaves the
                     // convolution's own backward.
@@ -142,7 +144,7 @@ enum EngineBenchmark {
             }
         }
         print("\n" + table.rendered)
-        print("(bwd: the gradients of the weight and, where the input is not data, of the input, for the loss ⟨y, r⟩ with a fixed "
+        print("(fwd: with the layer's bias; bwd: the gradients of the weight, the bias and, where the input is not data, of the input, for the loss ⟨y, r⟩ with a fixed "
               + "random r: forward and backward, less the forward and less the loss's own forward and backward; GFLOP/s count the products only; "
               + "the default for each shape: "
               + convolutionShapes.map { shape in
