@@ -35,28 +35,7 @@ final class DirectConvolutionTests: XCTestCase {
             ([80, 1, 28, 28], [8, 1, 3, 3], (1, 1)), ([20, 1, 32, 32], [6, 1, 3, 3], (0, 0)), ([3, 3, 7, 13], [7, 3, 3, 3], (1, 2)),
             ([2, 2, 5, 9], [4, 2, 2, 5], (0, 2)),
         ]
-        var worst = (direct: 0.0, im2col: 0.0)
-        for (index, geometry) in geometries.enumerated() {
-            let x = randn(geometry.x, seed: UInt64(70 + index)), w = randn(geometry.w, seed: UInt64(80 + index))
-            let oh = geometry.x[2] + 2 * geometry.padding.0 - geometry.w[2] + 1
-            let ow = geometry.x[3] + 2 * geometry.padding.1 - geometry.w[3] + 1
-            let r = randn([geometry.x[0], geometry.w[0], oh, ow], seed: UInt64(90 + index))
-            func weightGradient(_ algorithm: ConvolutionAlgorithm, _ dtype: DType) -> Tensor {
-                ConvolutionAlgorithm.withForced(algorithm) {
-                    let wl = w.to(dtype).requiringGradient()
-                    let y = Tensor.conv2d(x.to(dtype), weight: wl, padding: geometry.padding)
-                    return gradients(of: (y * r.to(dtype)).sum(), wrt: [wl])[0].to(.float64)
-                }
-            }
-            let exact = weightGradient(.im2col, .float64)
-            func error(_ a: Tensor) -> Double { (a - exact).abs().max().item / exact.abs().max().item }
-            XCTAssertLessThan(error(weightGradient(.direct, .float64)), 1e-12, "geometry \(index), Float64")
-            let e32 = (direct: error(weightGradient(.direct, .float32)), im2col: error(weightGradient(.im2col, .float32)))
-            XCTAssertLessThan(e32.direct, 2e-6, "geometry \(index), Float32")
-            worst = (max(worst.direct, e32.direct), max(worst.im2col, e32.im2col))
-        }
-        print("Float32 weight gradient, worst error of the largest magnitude against im2col in Float64: "
-              + "direct \(worst.direct), im2col \(worst.im2col)")
+        assertWeightGradientMatchesIm2col(.direct, geometries)
     }
 
     func testResultsDoNotDependOnTheThreadCount() {

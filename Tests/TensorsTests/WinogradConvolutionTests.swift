@@ -65,27 +65,7 @@ final class WinogradConvolutionTests: XCTestCase {
             ([1, 64, 14, 14], [64, 64, 3, 3], (1, 1)), ([1, 64, 7, 7], [64, 64, 3, 3], (1, 1)), ([1, 64, 3, 3], [64, 64, 3, 3], (1, 1)),
             ([12, 16, 13, 21], [18, 16, 3, 3], (1, 1)), ([3, 5, 6, 9], [4, 5, 3, 3], (2, 2)), ([1, 3, 5, 8], [2, 3, 3, 3], (0, 1)),
         ]
-        var worst = (winograd: 0.0, im2col: 0.0)
-        for (index, geometry) in geometries.enumerated() {
-            let x = randn(geometry.x, seed: UInt64(70 + index)), w = randn(geometry.w, seed: UInt64(80 + index))
-            let (h, wd) = (geometry.x[2] + 2 * geometry.padding.0 - 2, geometry.x[3] + 2 * geometry.padding.1 - 2)
-            let r = randn([geometry.x[0], geometry.w[0], h, wd], seed: UInt64(90 + index))
-            func weightGradient(_ algorithm: ConvolutionAlgorithm, _ dtype: DType) -> Tensor {
-                ConvolutionAlgorithm.withForced(algorithm) {
-                    let wl = w.to(dtype).requiringGradient()
-                    let y = Tensor.conv2d(x.to(dtype), weight: wl, padding: geometry.padding)
-                    return gradients(of: (y * r.to(dtype)).sum(), wrt: [wl])[0].to(.float64)
-                }
-            }
-            let exact = weightGradient(.im2col, .float64)
-            func error(_ a: Tensor) -> Double { (a - exact).abs().max().item / exact.abs().max().item }
-            XCTAssertLessThan(error(weightGradient(.winograd, .float64)), 1e-12, "geometry \(index), Float64")
-            let e32 = (winograd: error(weightGradient(.winograd, .float32)), im2col: error(weightGradient(.im2col, .float32)))
-            XCTAssertLessThan(e32.winograd, 2e-6, "geometry \(index), Float32")
-            worst = (max(worst.winograd, e32.winograd), max(worst.im2col, e32.im2col))
-        }
-        print("Float32 weight gradient, worst error of the largest magnitude against im2col in Float64: "
-              + "Winograd \(worst.winograd), im2col \(worst.im2col)")
+        assertWeightGradientMatchesIm2col(.winograd, geometries)
     }
 
     func testResultsDoNotDependOnTheThreadCount() {
