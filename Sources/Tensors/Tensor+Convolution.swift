@@ -163,6 +163,10 @@ extension Tensor {
     /// Its gradients are the other two products and, for the bias, ∂y's channel sums; the three products are closed
     /// under differentiation, so gradients of every order stay on these kernels.
     static func convolutionForward(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, _ g: WindowGeometry) -> Tensor {
+        // An empty operand (no input channels or no input pixels) runs no kernel: its outputs are the bias alone.
+        if let bias, x.count == 0 || weight.count == 0 {
+            return convolutionForward(x, weight: weight, g).addingChannelBias(bias)
+        }
         let (n, c, d) = (x.shape[0], x.shape[1], weight.shape[0])
         let storage = convolutionProduct(.forward, x, weight, bias: bias, count: n * d * g.outHeight * g.outWidth,
                                          images: n, channels: c, outputs: d, g)

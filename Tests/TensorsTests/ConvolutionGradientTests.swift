@@ -37,6 +37,22 @@ final class ConvolutionGradientTests: XCTestCase {
         }
     }
 
+    /// With no input channels, or no input pixels inside the padding, no kernel runs and every output is its channel's
+    /// bias, on every algorithm that adds the bias in its kernel.
+    func testEmptyOperandsStillGiveTheBias() {
+        let b = randn([3], seed: 14)
+        for algorithm in [ConvolutionAlgorithm.imageByImage, .direct, .winograd] {
+            ConvolutionAlgorithm.withForced(algorithm) {
+                for (xShape, wShape) in [([2, 0, 4, 10], [3, 0, 3, 3]), ([2, 1, 0, 10], [3, 1, 1, 1])] {
+                    let x = Tensor.zeros(xShape, dtype: .float64), w = Tensor.zeros(wShape, dtype: .float64)
+                    let y = Tensor.conv2d(x, weight: w, bias: b, padding: (1, 1))
+                    assertClose(y, referenceConv2d(x, w, b, stride: (1, 1), padding: (1, 1)), tolerance: 0, "\(algorithm), x \(xShape)")
+                    XCTAssertGreaterThan(y.count, 0)
+                }
+            }
+        }
+    }
+
     func testConv1d() {
         let x = randn([2, 2, 9], seed: 4), w = randn([3, 2, 3], seed: 5)
         checkGradients([x, w]) { Tensor.conv1d($0[0], weight: $0[1], padding: 1).sigmoid() }

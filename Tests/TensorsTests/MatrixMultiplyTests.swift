@@ -101,8 +101,9 @@ final class MatrixMultiplyTests: XCTestCase {
         // n = 16 and 48: a last panel of exactly half a tile (nr/2 columns) for the 6×32 tiles; (16, 30, 70): the
         // task-batched MSR-FC's shapes, a last panel of 14 columns packed by whole vectors; (19, 68, 70): its query
         // product, whose transposed op(B) ends in a 4-column half panel on the 6×8 tile (too narrow for 8×8 transposes).
-        // m ≤ 18 reads whole panels of a row-major op(B) unpacked (packing only a narrower last one), also across
-        // blocks of k (300) and of n (2100 > the Float kernels' 2048-column block).
+        // Every m here is at most 72 (12 slivers): whole panels of a row-major op(B) are read unpacked (only a narrower
+        // last one packed), also across blocks of k (300) and of n (2100 > the Float kernels' 2048-column block); the
+        // awkward shapes' m = 100 and 257 take the packed panels.
         let shapes = [(1, 1, 1), (6, 16, 4), (7, 33, 19), (13, 17, 300), (61, 70, 9), (5, 48, 9), (16, 30, 70), (19, 68, 70),
                       (4, 2100, 5)]
         let floatKernels = _GemmTesting.floatPaths.filter { !["auto", "built-in", "blas"].contains($0) && !TiledDotsTests.paths.contains($0) }
