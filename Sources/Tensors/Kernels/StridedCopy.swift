@@ -23,19 +23,29 @@ func stridedGather<T: SIMDScalar>(_ src: UnsafeBufferPointer<T>, offset: Int, st
     let (sh, st) = coalesce(shape: shape, strides: strides)
     let r = sh.count
     let inner = sh[r - 1], s = st[r - 1]
-    var index = [Int](repeating: 0, count: r)
+    // The last two axes as plain loops (runs of `inner` along the last, `outer` of them along the one before), the
+    // others through an odometer: with short runs (permuting U (O, I, K) → (I, O, K) is O·I runs of K = 3 for rank1)
+    // the odometer's bookkeeping per run had cost more than the run.
+    let (outer, outerStride) = r >= 2 ? (sh[r - 2], st[r - 2]) : (1, 0)
+    let odometer = Swift.max(r - 2, 0)
+    var index = [Int](repeating: 0, count: odometer)
+    let (source, destination) = (src.baseAddress!, out.baseAddress!)
     var base = offset, o = 0
     while o < n {
-        if s == 1 {
-            copyRun(src.baseAddress! + base, to: out.baseAddress! + o, count: inner)
-        } else if s == 0 {
-            let v = src[base]
-            for j in 0..<inner { out[o + j] = v }
-        } else {
-            for j in 0..<inner { out[o + j] = src[base + j * s] }
+        var b = base
+        for _ in 0..<outer {
+            if s == 1 {
+                copyRun(source + b, to: destination + o, count: inner)
+            } else if s == 0 {
+                let v = source[b]
+                for j in 0..<inner { destination[o + j] = v }
+            } else {
+                for j in 0..<inner { destination[o + j] = source[b + j * s] }
+            }
+            o += inner
+            b += outerStride
         }
-        o += inner
-        var d = r - 2
+        var d = odometer - 1
         while d >= 0 {
             index[d] += 1
             base += st[d]
