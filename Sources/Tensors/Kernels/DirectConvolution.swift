@@ -61,11 +61,8 @@ enum DirectConvolution<T: GemmScalar> {
         /// Image x_i (C × H × W) into `padded` (C × Hp × Wp), whose border must already be zero (it is never written).
         func pad(_ image: UnsafePointer<T>, channels c: Int, _ g: WindowGeometry, into padded: UnsafeMutablePointer<T>) {
             for ci in 0..<c {
-                for iy in 0..<g.height {
-                    let src = image + (ci * g.height + iy) * g.width
-                    let dst = padded + ci * plane + (iy + g.padY) * paddedWidth + g.padX
-                    dst.update(from: src, count: g.width)
-                }
+                copyRows(image + ci * g.height * g.width, height: g.height, width: g.width,
+                         into: padded + ci * plane + g.padY * paddedWidth + g.padX, rowStride: paddedWidth)
             }
         }
     }

@@ -81,6 +81,14 @@ func copyRun<T: SIMDScalar>(_ source: UnsafePointer<T>, to destination: UnsafeMu
     if count - j == 1 { destination[j] = source[j] }
 }
 
+/// `height` rows of `width` contiguous elements from `plane` into rows `rowStride` apart at `destination` (an image
+/// plane into a zero-bordered buffer), each row by `copyRun`.
+@inline(__always)
+func copyRows<T: SIMDScalar>(_ plane: UnsafePointer<T>, height: Int, width: Int, into destination: UnsafeMutablePointer<T>,
+                             rowStride: Int) {
+    for row in 0..<height { copyRun(plane + row * width, to: destination + row * rowStride, count: width) }
+}
+
 /// Scatters into a strided view: `dst[offset + Σ iₖ·strides[k]] (+)= src[i₀…iₙ]`. Zero strides with
 /// `accumulate` sum the repeated elements.
 func stridedScatter<T: FloatingPoint>(_ src: UnsafeBufferPointer<T>, into dst: UnsafeMutableBufferPointer<T>,

@@ -296,9 +296,7 @@ enum WinogradConvolution<T: GemmScalar> {
                        into rows: UnsafeMutablePointer<T>, stride: Int, padded: UnsafeMutablePointer<T>, paddedWidth: Int) {
         typealias Pair = SIMD32<T>
         let (h, w, py, px) = (g.height, g.width, g.padY, g.padX)
-        for iy in 0..<Swift.min(h, 2 * th + 2 - py) {
-            copyRun(plane + iy * w, to: padded + (iy + py) * paddedWidth + px, count: w)
-        }
+        copyRows(plane, height: Swift.min(h, 2 * th + 2 - py), width: w, into: padded + py * paddedWidth + px, rowStride: paddedWidth)
         for r in 0..<(2 * th + 2) {
             let (rho, pi) = (r >> 1, r & 1)
             let (line, dst) = (padded + r * paddedWidth, rows + pi * 4 * stride + rho * tw)
