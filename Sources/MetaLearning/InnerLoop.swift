@@ -75,19 +75,26 @@ public struct InnerLoop: Sendable {
     /// repeated along a new task axis, (B, …), and takes `steps` SGD steps on Σ_b L_b(support_b), whose
     /// gradient with respect to the (B, …) parameters is each task's own (tasks never mix).
     ///
-    /// Shapes: support inputs (B, n, …) and targets (B, n, …); the result holds the (B, …) fast parameters and
-    /// the shared ones (U, the learned rates) unchanged.
-    public func adaptTasks(_ model: some TaskBatchedLayer, _ metaParameters: Parameters, inputs: Tensor, targets: Tensor,
+    /// The tasks come in `segments`, each with its own copy of the meta-parameters (`TaskSegments`): the starting
+    /// parameters and learned rates of a segment's tasks are its own copy's, repeated, and the layer applies each
+    /// segment's copy of the shared ones (U), so every segment's meta-gradient comes out apart and equal to the
+    /// segment's alone. The rate αᵢ enters as one value per task, (B, 1, …).
+    ///
+    /// Shapes: support inputs (B, n, …) and targets (B, n, …); the result holds the (B, …) fast parameters and,
+    /// for the shared keys, the first segment's (the layer reads every segment's from `segments`).
+    public func adaptTasks(_ model: some TaskBatchedLayer, _ segments: TaskSegments, inputs: Tensor, targets: Tensor,
                            createGraph: Bool) -> Parameters {
-        let tasks = inputs.shape[0]
+        let tasks = segments.taskCount
+        precondition(inputs.shape[0] == tasks, "adaptTasks: inputs \(inputs.shape) for \(tasks) tasks")
         let keys = model.innerParameterKeys.sorted()
-        var start = metaParameters
+        var start = segments.parameters[0]
         for key in keys {
-            let p = metaParameters[key]
-            start[key] = p.unsqueezed(0).expanded(to: [tasks] + p.shape)
+            start[key] = segments.repeatedPerTask(key)
+            let rate = Self.learningRateKey(key)
+            start[rate] = segments.repeatedPerTask(rate).reshaped([tasks] + Array(repeating: 1, count: start[key].rank - 1))
         }
         return Self.adapt(start, keys: keys, steps: steps, createGraph: createGraph) {
-            loss.perTask(model.applyToTasks($0, inputs), targets).sum()
+            loss.perTask(model.applyToTasks($0, inputs, segments: segments), targets).sum()
         }
     }
 

@@ -53,6 +53,16 @@ public protocol MetaLearningProblem: Sendable {
     /// `metaParameters`) and, per metric (`[loss] + trainingMetricNames`), the sum of the episodes' values.
     /// Default: `queryObjectives`' losses added in episode order.
     func groupObjective(_ metaParameters: Parameters, _ episodes: [Episode]) -> GroupObjective
+    /// Whether `groupsObjective` gains from running several groups as one computation (MSR-FC's task-batched
+    /// path: one product with U for all their tasks, fewer operations); the trainer then gives each thread its
+    /// share of a meta-batch's groups at once. Default: false.
+    var computesGroupsTogether: Bool { get }
+    /// The objective of consecutive groups as one computation: group g's episodes on its own leaves
+    /// `metaParameters[g]` (copies of the same meta-parameters), so that one backward pass of the summed loss gives
+    /// every group's gradient apart, each equal to its `groupObjective`'s alone — the results do not depend on
+    /// how the trainer puts groups together. Returns Σ of the groups' losses and each group's metric sums.
+    /// Default: each group's `groupObjective`, losses added.
+    func groupsObjective(_ metaParameters: [Parameters], _ groups: [[Episode]]) -> (loss: Tensor, metricSums: [[Double]])
     /// The held-out metric of each episode after adapting on its support set, the meta-parameters frozen
     /// (`metaParameters` are detached; no meta-gradient graph is kept).
     func evaluationMetrics(_ metaParameters: Parameters, _ episodes: [Episode]) -> [Double]
@@ -66,6 +76,24 @@ extension MetaLearningProblem {
     public var hasValidationTasks: Bool { false }
 
     public var episodesPerComputation: Int { 1 }
+
+    public var computesGroupsTogether: Bool { false }
+
+    public func groupsObjective(_ metaParameters: [Parameters], _ groups: [[Episode]]) -> (loss: Tensor, metricSums: [[Double]]) {
+        separateGroupsObjective(metaParameters, groups, each: groupObjective)
+    }
+
+    /// Each group's objective by `each` (the default of `groupsObjective`: `groupObjective`) on its own leaves, the
+    /// losses added in group order.
+    public func separateGroupsObjective(_ metaParameters: [Parameters], _ groups: [[Episode]],
+                                        each: (Parameters, [Episode]) -> GroupObjective) -> (loss: Tensor, metricSums: [[Double]]) {
+        precondition(!groups.isEmpty && metaParameters.count == groups.count,
+                     "groupsObjective: \(metaParameters.count) parameter copies for \(groups.count) groups")
+        let objectives = zip(metaParameters, groups).map { each($0, $1) }
+        var loss = objectives[0].loss
+        for o in objectives.dropFirst() { loss = loss + o.loss }
+        return (loss, objectives.map(\.metricSums))
+    }
 
     public func groupObjective(_ metaParameters: Parameters, _ episodes: [Episode]) -> GroupObjective {
         summedQueryObjectives(metaParameters, episodes)

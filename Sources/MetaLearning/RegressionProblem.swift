@@ -71,29 +71,56 @@ public struct RegressionProblem: MetaLearningProblem {
     /// A group's objective: with a `TaskBatchedLayer`, the episodes' support and query sets stacked along a task
     /// axis and adapted as one computation (`InnerLoop.adaptTasks`); otherwise one episode at a time.
     public func groupObjective(_ metaParameters: Parameters, _ episodes: [Episode]) -> GroupObjective {
-        guard episodes.count > 1, let batched = model as? any TaskBatchedLayer else { return summedQueryObjectives(metaParameters, episodes) }
-        let losses = taskBatchedQueryLosses(batched, metaParameters, episodes)
-        return GroupObjective(loss: losses.sum(), metricSums: [losses.scalars.reduce(0, +)])
+        let r = groupsObjective([metaParameters], [episodes])
+        return GroupObjective(loss: r.loss, metricSums: r.metricSums[0])
+    }
+
+    /// A task-batched model runs several groups as one computation (`TaskSegments`).
+    public var computesGroupsTogether: Bool { model is any TaskBatchedLayer }
+
+    /// Groups of more than one episode with a `TaskBatchedLayer`: all their episodes as one task-batched computation,
+    /// each group a segment with its own copy of the meta-parameters; otherwise each group alone, one episode at a
+    /// time (a group of one episode runs the per-episode path alone or beside others).
+    public func groupsObjective(_ metaParameters: [Parameters], _ groups: [[Episode]]) -> (loss: Tensor, metricSums: [[Double]]) {
+        guard let batched = model as? any TaskBatchedLayer, groups.allSatisfy({ $0.count > 1 }) else {
+            return separateGroupsObjective(metaParameters, groups, each: summedQueryObjectives)
+        }
+        let segments = TaskSegments(parameters: metaParameters, taskCounts: groups.map(\.count))
+        let losses = taskBatchedQueryLosses(batched, segments, groups.flatMap { $0 })
+        let values = losses.scalars
+        var start = 0
+        let sums = groups.map { group -> [Double] in
+            defer { start += group.count }
+            return [values[start..<(start + group.count)].reduce(0, +)]
+        }
+        return (losses.sum(), sums)
     }
 
     /// Each episode's query loss after adapting on its support set, (B), for all of them at once: on the graph of
-    /// `metaParameters` for meta-training (second order unless first-order), or, `frozen`, with the meta-parameters
-    /// held fixed and no graph kept beyond the inner gradients (held-out evaluation).
-    func taskBatchedQueryLosses(_ model: some TaskBatchedLayer, _ metaParameters: Parameters, _ episodes: [Episode],
+    /// the segments' meta-parameters for meta-training (second order unless first-order), or, `frozen`, with the
+    /// meta-parameters held fixed and no graph kept beyond the inner gradients (held-out evaluation, one segment).
+    func taskBatchedQueryLosses(_ model: some TaskBatchedLayer, _ segments: TaskSegments, _ episodes: [Episode],
                                 frozen: Bool = false) -> Tensor {
         let inner = innerLoop
         func stacked(_ part: KeyPath<Episode, Tensor>) -> Tensor { Tensor.stack(episodes.map { $0[keyPath: part] }) }
-        var fast = inner.adaptTasks(model, frozen ? metaParameters.requiringGradient() : metaParameters, inputs: stacked(\.support.inputs),
-                                    targets: stacked(\.support.targets), createGraph: !frozen && !configuration.firstOrder)
-        if frozen { fast = fast.detached() }
-        func query() -> Tensor { inner.loss.perTask(model.applyToTasks(fast, stacked(\.query.inputs)), stacked(\.query.targets)) }
+        var segments = segments
+        if frozen { segments.parameters = segments.parameters.map { $0.requiringGradient() } }
+        var fast = inner.adaptTasks(model, segments, inputs: stacked(\.support.inputs), targets: stacked(\.support.targets),
+                                    createGraph: !frozen && !configuration.firstOrder)
+        if frozen {
+            fast = fast.detached()
+            segments.parameters = segments.parameters.map { $0.detached() }
+        }
+        func query() -> Tensor {
+            inner.loss.perTask(model.applyToTasks(fast, stacked(\.query.inputs), segments: segments), stacked(\.query.targets))
+        }
         return frozen ? withoutGradients(query) : query()
     }
 
     public func evaluationMetrics(_ metaParameters: Parameters, _ episodes: [Episode]) -> [Double] {
         let inner = innerLoop
         if episodes.count > 1, let batched = model as? any TaskBatchedLayer {
-            return taskBatchedQueryLosses(batched, metaParameters, episodes, frozen: true).scalars
+            return taskBatchedQueryLosses(batched, TaskSegments(metaParameters, taskCount: episodes.count), episodes, frozen: true).scalars
         }
         return episodes.map { episode in
             // The inner loop needs gradients of the support loss; the outer graph is not kept.

@@ -6,7 +6,8 @@ import Tensors
 /// matrices (which the inner loop leaves alone), few-shot MAML, ANIL, ProtoNets and MSR — one trainer for all.
 ///
 /// The tasks of a meta-batch run in parallel (`parallelMap`) in fixed groups of `problem.episodesPerComputation`
-/// (one graph per group: a task-batched problem runs a group as one computation, others one task at a time),
+/// (a task-batched problem runs a group's tasks as one computation, and a thread's share of the groups together —
+/// each group on leaves of its own; others one task at a time),
 /// the groups' gradients are summed in order, and one Adam step follows. Randomness is a function of (seed, purpose, step) only, so a run
 /// resumed from a checkpoint continues exactly as the uninterrupted run, and results do not depend on the
 /// thread count or, while the exchange is exact, on the number of MPI ranks.
@@ -67,6 +68,15 @@ public struct Trainer<Problem: MetaLearningProblem>: Sendable {
         return stride(from: 0, to: count, by: size).map { $0..<min($0 + size, count) }
     }
 
+    /// The computations that differentiate `count` groups, as runs of consecutive groups: where the problem computes
+    /// groups together, one run per thread (all of them on one thread); otherwise one group each. Every group is
+    /// differentiated on leaves of its own, so its gradient is the same whichever run it is in.
+    public func computations(ofGroups count: Int) -> [Range<Int>] {
+        guard problem.computesGroupsTogether, count > 1 else { return (0..<count).map { $0..<($0 + 1) } }
+        let parts = max(1, min(threads, count))
+        return (0..<parts).map { (count * $0 / parts)..<(count * ($0 + 1) / parts) }
+    }
+
     /// The meta-gradient of one meta-batch. The batch is cut into groups of `problem.episodesPerComputation`
     /// consecutive episodes (the same cut on any thread or rank count); each group's summed query loss is
     /// differentiated once, and the groups' gradients are summed in group order. With several ranks, this rank
@@ -78,16 +88,22 @@ public struct Trainer<Problem: MetaLearningProblem>: Sendable {
         let keys = metaParameters.keys
         let groups = episodeGroups(draws.count)
         let owned = communicator.ownedTasks(of: groups.count)
-        let perGroup = parallelMap(owned.count, threads: threads) { o -> Result<([Tensor], [Double]), Error> in
+        let computations = computations(ofGroups: owned.count)
+        let perComputation = parallelMap(computations.count, threads: threads) { c -> Result<[([Tensor], [Double])], Error> in
             Result {
-                let episodes = try groups[owned[o]].map { try problem.trainingEpisode(draws[$0]) }
-                let leaves = metaParameters.requiringGradient()
-                let objective = problem.groupObjective(leaves, episodes)
-                return (gradients(of: objective.loss, wrt: keys.map { leaves[$0] }), objective.metricSums)
+                // Each group on leaves of its own, so one backward pass gives every group's gradient apart.
+                let members = computations[c]
+                let episodes = try members.map { o in try groups[owned[o]].map { try problem.trainingEpisode(draws[$0]) } }
+                let leaves = members.map { _ in metaParameters.requiringGradient() }
+                let objective = members.count == 1
+                    ? { let o = problem.groupObjective(leaves[0], episodes[0]); return (o.loss, [o.metricSums]) }()
+                    : problem.groupsObjective(leaves, episodes)
+                let all = gradients(of: objective.loss, wrt: leaves.flatMap { l in keys.map { l[$0] } })
+                return (0..<members.count).map { i in (Array(all[(i * keys.count)..<((i + 1) * keys.count)]), objective.metricSums[i]) }
             }
         }
         // A rank whose episode failed (e.g. an unreadable image) ends the job: the others wait in the all-reduce.
-        let results = try perGroup.map { try $0.get() }
+        let results = try perComputation.flatMap { try $0.get() }
         let total: [Tensor], sums: [[Double]], stop: Bool
         if communicator.size == 1 {
             // Sum in group order (independent of the thread count), as the reference sums per-task backward passes.

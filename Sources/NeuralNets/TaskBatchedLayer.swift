@@ -8,13 +8,25 @@ import Tensors
 /// Shapes: input (B, n, …) — task b's n examples — → output (B, n, …), each task's slice equal to
 /// `apply` with that task's parameters (to rounding). Tasks never mix, so the gradient of Σ_b L_b with respect
 /// to the (B, …) inner parameters is every task's own gradient.
+///
+/// The shared parameters come from `segments`: the tasks fall into consecutive segments, each with its own copy
+/// (`TaskSegments`), so that several groups of tasks can run as one computation and still get their gradients
+/// apart; with one segment they are `parameters`' own.
 public protocol TaskBatchedLayer: Layer {
-    func applyToTasks(_ parameters: Parameters, _ input: Tensor) -> Tensor
+    func applyToTasks(_ parameters: Parameters, _ input: Tensor, segments: TaskSegments) -> Tensor
+}
+
+extension TaskBatchedLayer {
+    /// All tasks as one segment: the shared parameters are `parameters`' own.
+    public func applyToTasks(_ parameters: Parameters, _ input: Tensor) -> Tensor {
+        applyToTasks(parameters, input, segments: TaskSegments(parameters, taskCount: input.shape[0]))
+    }
 }
 
 extension Linear: TaskBatchedLayer {
-    /// y_b = x_b · W_bᵀ + b_b for each task: x (B, n, …, I), W (B, O, I), b (B, O) → (B, n, …, O).
-    public func applyToTasks(_ parameters: Parameters, _ input: Tensor) -> Tensor {
+    /// y_b = x_b · W_bᵀ + b_b for each task: x (B, n, …, I), W (B, O, I), b (B, O) → (B, n, …, O). No parameter is
+    /// shared between tasks, so the segments do not matter.
+    public func applyToTasks(_ parameters: Parameters, _ input: Tensor, segments: TaskSegments) -> Tensor {
         taskProduct(input, parameters["weight"], bias: hasBias ? parameters["bias"] : nil)
     }
 }
@@ -28,13 +40,16 @@ extension SymmetricLinear: TaskBatchedLayer {
     /// - one example per task (`examplesFirst`): x contracted with U first, B·O·I·K multiply-adds, and no
     ///   (B, O, I) tensor is formed — the support set of the paper's 1-shot synthetic tasks, where the inner
     ///   gradient would otherwise form each W_b and its gradient several times per step.
-    public func applyToTasks(_ parameters: Parameters, _ input: Tensor) -> Tensor {
+    ///
+    /// Either way U enters once for all tasks, each segment's rows with its own copy of U.
+    public func applyToTasks(_ parameters: Parameters, _ input: Tensor, segments: TaskSegments) -> Tensor {
         let v = parameters[Self.filterParametersKey]
         let bias = hasBias ? parameters["bias"] : nil
+        let us = segments.copies(Self.symmetryMatrixKey)
         if input.shape.dropFirst().dropLast().reduce(1, *) == 1 {
-            return examplesFirst(parameters[Self.symmetryMatrixKey], v, input, bias: bias)
+            return examplesFirst(us, v, input, bias: bias, rowsPerSegment: segments.taskCounts)
         }
-        let w = Tensor.matmul(v, parameters[Self.symmetryMatrixKey], transposeB: true)
+        let w = Tensor.matmul(v, segmentsOf: us, rowsPerSegment: segments.taskCounts, transposeB: true)
             .reshaped([v.shape[0], outputFeatures, inputFeatures])
         return taskProduct(input, w, bias: bias)
     }
@@ -43,13 +58,14 @@ extension SymmetricLinear: TaskBatchedLayer {
     /// as Ũ (I, O·K) (U viewed (O, I, K) with its first two axes swapped: one copy of U, and of its gradient back) →
     /// (B, O·K); then y_b = P_b · v_b, (B, O, K) · (B, K, 1) → (B, O), and the bias. One product with O·K columns
     /// where O products of (B × I)·(I × K) re-packed X each time and ran K-wide tiles (rank5: 1.9× faster with the
-    /// copies, and its gradient 1.5×). Every P element is the same sum in the same order either way. Shapes: u (O·I, K),
-    /// v (B, K), input (B, 1, …, I) → (B, 1, …, O).
-    func examplesFirst(_ u: Tensor, _ v: Tensor, _ input: Tensor, bias: Tensor?) -> Tensor {
+    /// copies, and its gradient 1.5×). Every P element is the same sum in the same order either way. Shapes: each
+    /// segment's copy of u (O·I, K), v (B, K), input (B, 1, …, I) → (B, 1, …, O).
+    func examplesFirst(_ us: [Tensor], _ v: Tensor, _ input: Tensor, bias: Tensor?, rowsPerSegment: [Int]) -> Tensor {
         let tasks = input.shape[0]
-        let uByInput = u.reshaped([outputFeatures, inputFeatures, latentSize]).permuted([1, 0, 2])
-            .reshaped([inputFeatures, outputFeatures * latentSize])
-        let p = Tensor.matmul(input.reshaped([tasks, inputFeatures]), uByInput).reshaped([tasks, outputFeatures, latentSize])
+        let usByInput = Tensor.permuted(copies: us.map { $0.reshaped([outputFeatures, inputFeatures, latentSize]) }, [1, 0, 2])
+            .map { $0.reshaped([inputFeatures, outputFeatures * latentSize]) }
+        let p = Tensor.matmul(input.reshaped([tasks, inputFeatures]), segmentsOf: usByInput, rowsPerSegment: rowsPerSegment)
+            .reshaped([tasks, outputFeatures, latentSize])
         let y = Tensor.matmul(p, v.unsqueezed(2)).reshaped(Array(input.shape.dropLast()) + [outputFeatures])
         return addingTaskBias(y, bias)
     }

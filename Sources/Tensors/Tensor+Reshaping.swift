@@ -44,6 +44,22 @@ extension Tensor {
         }
     }
 
+    /// `permuted(permutation)` of each of `copies` — tensors holding equal values, such as the copies of a shared
+    /// parameter that segments of a task-batched computation hold (`TaskSegments`) — computed once: every result
+    /// shares the first's values while its gradient flows back to its own copy.
+    public static func permuted(copies: [Tensor], _ permutation: [Int]) -> [Tensor] {
+        guard let first = copies.first?.permuted(permutation) else { return [] }
+        for c in copies.dropFirst() where c.shape != copies[0].shape || c.dtype != copies[0].dtype {
+            preconditionFailure("\(TensorError.shapeMismatch(op: "permuted(copies:)", lhs: copies[0].shape, rhs: c.shape, detail: "every copy must have the same shape and type"))")
+        }
+        if permutation == Array(0..<first.rank) { return copies }
+        var inverse = [Int](repeating: 0, count: permutation.count)
+        for (i, p) in permutation.enumerated() { inverse[p] = i }
+        return [first] + copies.dropFirst().map { c in
+            record("permute", shape: first.shape, storage: first.storage, inputs: [c]) { g, _ in [g.permuted(inverse)] }
+        }
+    }
+
     /// Swaps two axes (the last two by default: the matrix transpose).
     public func transposed(_ a: Int = -2, _ b: Int = -1) -> Tensor {
         let i = mustSucceed { try ShapeCheck.axis(a, rank: rank, op: "transposed") }

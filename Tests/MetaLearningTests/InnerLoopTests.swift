@@ -43,7 +43,7 @@ final class InnerLoopTests: XCTestCase {
             let grads = gradients(of: loss, wrt: keys.map { leaves[$0] })
             separate = i == 0 ? grads : zip(separate, grads).map { $0 + $1 }
         }
-        let fast = inner.adaptTasks(layer, leaves, inputs: Tensor.stack(episodes.map(\.support.inputs)),
+        let fast = inner.adaptTasks(layer, TaskSegments(leaves, taskCount: 3), inputs: Tensor.stack(episodes.map(\.support.inputs)),
                                     targets: Tensor.stack(episodes.map(\.support.targets)), createGraph: true)
         XCTAssertEqual(fast["filterParameters"].shape, [3, 3])
         let losses = inner.loss.perTask(layer.applyToTasks(fast, Tensor.stack(episodes.map(\.query.inputs))),
@@ -51,6 +51,48 @@ final class InnerLoopTests: XCTestCase {
         for b in 0..<3 { XCTAssertEqual(losses.scalars[b], perTask[b].item, accuracy: 1e-12 * max(1, abs(perTask[b].item))) }
         let batched = gradients(of: losses.sum(), wrt: keys.map { leaves[$0] })
         for (j, key) in keys.enumerated() { assertClose(batched[j], separate[j], tolerance: 1e-12, key) }
+    }
+
+    /// Tasks in segments, each with its own copy of the meta-parameters: every segment's second-order meta-gradient
+    /// and query losses are bitwise those of the segment computed alone (Float32; segments of 3, 1 and 2 tasks;
+    /// MSR-FC with one support example — U contracted with the examples first — and with two, and FC). This is
+    /// what lets the trainer run a thread's groups as one computation without results depending on the threads.
+    func testSegmentsEqualEachSegmentAloneBitwise() {
+        let counts = [3, 1, 2]
+        let models: [(any TaskBatchedLayer, Int)] = [(SymmetricLinear(6, 4, latentSize: 3, bias: true), 1),
+                                                     (SymmetricLinear(6, 4, latentSize: 3, bias: false), 2),
+                                                     (Linear(6, 4, bias: true), 2)]
+        for (layer, supportCount) in models {
+            var g = SplitMix64(seed: 5)
+            let p = InnerLoop.metaParameters(for: layer, initial: layer.initialParameters(dtype: .float32, using: &g), initialLearningRate: 0.2)
+            let inner = InnerLoop(steps: 2)
+            let episodes = (0..<6).map { t in
+                Episode(support: TaskExamples(inputs: randn([supportCount, 1, 6], seed: 10 + UInt64(t), dtype: .float32),
+                                              targets: randn([supportCount, 1, 4], seed: 20 + UInt64(t), dtype: .float32)),
+                        query: TaskExamples(inputs: randn([5, 1, 6], seed: 30 + UInt64(t), dtype: .float32),
+                                            targets: randn([5, 1, 4], seed: 40 + UInt64(t), dtype: .float32)))
+            }
+            let keys = p.keys
+            func run(_ segments: TaskSegments, _ episodes: [Episode]) -> (losses: [Double], gradients: [[Tensor]]) {
+                func stacked(_ part: KeyPath<Episode, Tensor>) -> Tensor { Tensor.stack(episodes.map { $0[keyPath: part] }) }
+                let fast = inner.adaptTasks(layer, segments, inputs: stacked(\.support.inputs), targets: stacked(\.support.targets),
+                                            createGraph: true)
+                let losses = inner.loss.perTask(layer.applyToTasks(fast, stacked(\.query.inputs), segments: segments),
+                                                stacked(\.query.targets))
+                let all = gradients(of: losses.sum(), wrt: segments.parameters.flatMap { q in keys.map { q[$0] } })
+                return (losses.scalars, segments.parameters.indices.map { Array(all[($0 * keys.count)..<(($0 + 1) * keys.count)]) })
+            }
+            let together = run(TaskSegments(parameters: counts.map { _ in p.requiringGradient() }, taskCounts: counts), episodes)
+            var first = 0
+            for (s, n) in counts.enumerated() {
+                let alone = run(TaskSegments(p.requiringGradient(), taskCount: n), Array(episodes[first..<(first + n)]))
+                XCTAssertEqual(Array(together.losses[first..<(first + n)]), alone.losses, "\(type(of: layer)), segment \(s)")
+                for (j, key) in keys.enumerated() {
+                    XCTAssertEqual(together.gradients[s][j].scalars, alone.gradients[0][j].scalars, "\(type(of: layer)), segment \(s), \(key)")
+                }
+                first += n
+            }
+        }
     }
 
     /// Quantiles of Student's t against tabulated values (scipy.stats.t.ppf).

@@ -18,17 +18,28 @@ final class MetaTrainerTests: XCTestCase {
         return RegressionExperiment(problem: .rank1, model: model, taskCount: 300, training: c)
     }
 
-    /// The meta-gradient is summed over tasks in task order, so it is the same on any number of threads.
+    /// The meta-gradient is summed over groups of tasks in group order, so it is the same on any number of threads:
+    /// a meta-batch of 40 is groups of 16, 16 and 8, computed all together on 1 thread, as 1 + 2 on 2 threads
+    /// (each group on leaves of its own) and one by one on 3; MSR-FC and FC.
     func testMetaGradientDoesNotDependOnThreads() throws {
-        let e = experiment(.msrFC, steps: 1)
-        let one = try e.trainer(threads: 1), two = try e.trainer(threads: 2)
-        let state = one.initialState()
-        let (g1, l1) = try one.metaGradient(state.metaParameters, step: 3)
-        let (g2, l2) = try two.metaGradient(state.metaParameters, step: 3)
-        XCTAssertEqual(l1, l2)
-        XCTAssertEqual(g1.keys, g2.keys)
-        for key in g1.keys { XCTAssertEqual(g1[key].scalars, g2[key].scalars, key) }
-        XCTAssertEqual(g1.keys, ["filterParameters", "innerLearningRate.filterParameters", "symmetryMatrix"])
+        for model in [RegressionModel.msrFC, .fc] {
+            let e = experiment(model, steps: 1, metaBatch: 40)
+            let one = try e.trainer(threads: 1)
+            XCTAssertEqual(one.computations(ofGroups: 3), [0..<3])
+            let state = one.initialState()
+            let (g1, l1) = try one.metaGradient(state.metaParameters, step: 3)
+            for threads in [2, 3] {
+                let other = try e.trainer(threads: threads)
+                XCTAssertEqual(other.computations(ofGroups: 3), threads == 2 ? [0..<1, 1..<3] : [0..<1, 1..<2, 2..<3])
+                let (g2, l2) = try other.metaGradient(state.metaParameters, step: 3)
+                XCTAssertEqual(l1, l2, "\(model), \(threads) threads")
+                XCTAssertEqual(g1.keys, g2.keys)
+                for key in g1.keys { XCTAssertEqual(g1[key].scalars, g2[key].scalars, "\(model), \(threads) threads, \(key)") }
+            }
+            if model == .msrFC {
+                XCTAssertEqual(g1.keys, ["filterParameters", "innerLearningRate.filterParameters", "symmetryMatrix"])
+            }
+        }
     }
 
     /// Saving after 3 steps, reading back and training 3 more gives exactly the uninterrupted run.

@@ -23,6 +23,21 @@ final class ReshapingGradientTests: XCTestCase {
         XCTAssertEqual(Tensor(shape: [2, 1], values: [1, 2], dtype: .float64).expanded(to: [2, 3]).scalars, [1, 1, 1, 2, 2, 2])
     }
 
+    /// Copies permuted together: each result equals its copy's own permutation, and each copy's gradient is its
+    /// own result's (first and second derivatives by finite differences with one tensor as every copy).
+    func testPermutedCopies() {
+        let copies = [x.requiringGradient(), x.requiringGradient(), x.requiringGradient()]
+        let out = Tensor.permuted(copies: copies, [2, 0, 1])
+        let r = (0..<3).map { randn([4, 2, 3], seed: 20 + UInt64($0)) }
+        for o in out { XCTAssertEqual(o.detached().scalars, x.permuted([2, 0, 1]).scalars) }
+        let g = gradients(of: zip(out, r).map { ($0 * $1).sum() }.reduce(Tensor(0, dtype: .float64), +), wrt: copies)
+        for s in 0..<3 { XCTAssertEqual(g[s].scalars, r[s].permuted([1, 2, 0]).scalars, "copy \(s)") }
+        checkGradients([x]) { t in
+            let p = Tensor.permuted(copies: [t[0], t[0]], [2, 0, 1])
+            return p[0] * p[1].exp()
+        }
+    }
+
     func testSlicePadConcatStack() {
         checkGradients([x]) { $0[0].sliced(axis: 1, 1..<3).squared() }
         checkGradients([x]) { $0[0].padded(axis: 2, before: 1, after: 2).exp() }
