@@ -28,14 +28,20 @@ public struct Adam: Sendable {
         self.epsilon = epsilon
     }
 
-    /// One step for one parameter: returns the new parameter and its moments.
+    /// One step for one parameter: returns the new parameter and its moments, and whether the gradient and the new
+    /// parameter hold only finite values (the trainer's divergence guard).
     ///
     /// One pass over the elements (the optimiser runs on every meta-parameter after every outer step, and
-    /// composed tensor ops made it eight passes and seven temporaries over U), computing each element with
-    /// the formula's operations in its order and rounding — the same values as `m·β₁ + g·(1 − β₁)`, … as
-    /// tensor ops, with every constant rounded to the element type first.
+    /// composed tensor ops made it eight passes and seven temporaries over U), in the form PyTorch computes the
+    /// update, with one division and one square root per element:
+    ///
+    ///     θ ← θ − s · m / (√v · r + ε),   s = η / (1 − β₁ᵗ),  r = 1 / √(1 − β₂ᵗ)
+    ///
+    /// (the same as the formula above up to rounding), every constant rounded to the element type first; the same
+    /// values as those operations composed of tensor ops.
     public func applySingle(gradient g: Tensor, parameter θ: Tensor, firstMoment m: Tensor?, secondMoment v: Tensor?,
-                            step t: Int) -> (parameter: Tensor, firstMoment: Tensor, secondMoment: Tensor) {
+                            step t: Int) -> (parameter: Tensor, firstMoment: Tensor, secondMoment: Tensor,
+                                             gradientIsFinite: Bool, parameterIsFinite: Bool) {
         precondition(θ.shape == g.shape && θ.dtype == g.dtype, "Adam: gradient \(g.shape) \(g.dtype) for parameter \(θ.shape) \(θ.dtype)")
         switch g.dtype {
         case .float32: return step(Float.self, g, θ, m, v, t)
@@ -43,17 +49,22 @@ public struct Adam: Sendable {
         }
     }
 
+    /// The constants of step t: (β₁, β₂, 1 − β₁, 1 − β₂, s = η / (1 − β₁ᵗ), r = 1 / √(1 − β₂ᵗ), ε), each in Double.
+    func constants(step t: Int) -> [Double] {
+        let c1 = 1 - Foundation.pow(beta1, Double(t)), c2 = 1 - Foundation.pow(beta2, Double(t))
+        return [beta1, beta2, 1 - beta1, 1 - beta2, learningRate / c1, 1 / c2.squareRoot(), epsilon]
+    }
+
     private func step<T: TensorScalar>(_: T.Type, _ g: Tensor, _ θ: Tensor, _ m: Tensor?, _ v: Tensor?, _ t: Int)
-        -> (parameter: Tensor, firstMoment: Tensor, secondMoment: Tensor) {
+        -> (parameter: Tensor, firstMoment: Tensor, secondMoment: Tensor, gradientIsFinite: Bool, parameterIsFinite: Bool) {
         let n = g.count
         let gs = T.scalars(g.storage), θs = T.scalars(θ.storage)
         // No moments yet (t = 1): they start at zero, as `m·β₁` of a zero tensor would.
         let ms = m.map { T.scalars($0.storage) } ?? [T](repeating: 0, count: n)
         let vs = v.map { T.scalars($0.storage) } ?? [T](repeating: 0, count: n)
         precondition(ms.count == n && vs.count == n, "Adam: moments of \(ms.count), \(vs.count) elements for a parameter of \(n)")
-        let b1 = T(beta1), b2 = T(beta2), a1 = T(1 - beta1), a2 = T(1 - beta2)
-        let c1 = T(1 - Foundation.pow(beta1, Double(t))), c2 = T(1 - Foundation.pow(beta2, Double(t)))
-        let eps = T(epsilon), lr = T(learningRate)
+        let k = constants(step: t).map { T($0) }
+        let (b1, b2, a1, a2, stepSize, r, eps) = (k[0], k[1], k[2], k[3], k[4], k[5], k[6])
         // The three results are written once each, never zero-filled first (three U-sized fills per step otherwise).
         var newM: [T] = [], newV: [T] = [], newθ: [T] = []
         gs.withUnsafeBufferPointer { g in θs.withUnsafeBufferPointer { θ in
@@ -67,7 +78,8 @@ public struct Adam: Sendable {
                 let vi = v[i] * b2 + gi * gi * a2
                 mOut[i] = mi
                 vOut[i] = vi
-                θOut[i] = θ[i] - (mi / c1) / ((vi / c2).vectorizableSquareRoot() + eps) * lr
+                let θi = θ[i] - stepSize * (mi / (vi.vectorizableSquareRoot() * r + eps))
+                θOut[i] = θi
             }
             θCount = n
         }
@@ -75,21 +87,40 @@ public struct Adam: Sendable {
         }
             mCount = n
         } } } } }
-        return (Tensor(shape: θ.shape, scalars: newθ), Tensor(shape: g.shape, scalars: newM), Tensor(shape: g.shape, scalars: newV))
+        // The finiteness checks as separate passes: a running check inside the loop above kept it from vectorising.
+        let parameter = Tensor(shape: θ.shape, scalars: newθ)
+        return (parameter, Tensor(shape: g.shape, scalars: newM), Tensor(shape: g.shape, scalars: newV), g.isFinite, parameter.isFinite)
     }
 
-    /// One step for every parameter that has a gradient.
-    public func update(_ parameters: inout Parameters, gradients: Parameters, state: inout State) {
+    /// Keys whose gradient or whose updated parameter holds a non-finite value, in sorted order.
+    public struct NonFiniteValues: Sendable, Equatable {
+        public var gradients: [String]
+        public var parameters: [String]
+
+        public init(gradients: [String] = [], parameters: [String] = []) {
+            self.gradients = gradients
+            self.parameters = parameters
+        }
+    }
+
+    /// One step for every parameter that has a gradient. Returns the keys whose gradient or new value is not finite
+    /// (all parameters are updated regardless; the trainer discards such a step).
+    @discardableResult
+    public func update(_ parameters: inout Parameters, gradients: Parameters, state: inout State) -> NonFiniteValues {
         state.step += 1
-        for (key, g) in gradients {
-            let r = applySingle(gradient: g, parameter: parameters[key].detached(),
+        var found = NonFiniteValues()
+        for key in gradients.keys {
+            let r = applySingle(gradient: gradients[key], parameter: parameters[key].detached(),
                                 firstMoment: state.firstMoment.contains(key) ? state.firstMoment[key] : nil,
                                 secondMoment: state.secondMoment.contains(key) ? state.secondMoment[key] : nil,
                                 step: state.step)
             parameters[key] = r.parameter
             state.firstMoment[key] = r.firstMoment
             state.secondMoment[key] = r.secondMoment
+            if !r.gradientIsFinite { found.gradients.append(key) }
+            if !r.parameterIsFinite { found.parameters.append(key) }
         }
+        return found
     }
 }
 

@@ -136,12 +136,13 @@ public struct Trainer<Problem: MetaLearningProblem>: Sendable {
         let (gradient, metrics, stop) = try metaGradient(state.metaParameters, step: state.step, stopRequested: stopRequested)
         let step = state.step + 1
         guard metrics[0].isFinite else { throw TrainingError.diverged(step: step, what: "the meta-batch's query loss is \(metrics[0])") }
-        for (key, g) in gradient where !g.isFinite {
+        // Adam finds non-finite gradients and updated values in its own pass over them; `next` is discarded then.
+        var next = state
+        let nonFinite = optimizer.update(&next.metaParameters, gradients: gradient, state: &next.optimizer)
+        if let key = nonFinite.gradients.first {
             throw TrainingError.diverged(step: step, what: "the meta-gradient of \(key) holds non-finite values")
         }
-        var next = state
-        optimizer.update(&next.metaParameters, gradients: gradient, state: &next.optimizer)
-        for (key, p) in next.metaParameters where !p.isFinite {
+        if let key = nonFinite.parameters.first {
             throw TrainingError.diverged(step: step, what: "Adam's update made \(key) non-finite")
         }
         next.step = step

@@ -27,13 +27,13 @@ final class AdamTests: XCTestCase {
         XCTAssertEqual(state.step, 2)
     }
 
-    /// The formula as tensor ops, every constant rounded to the element type (what `applySingle` composed before
-    /// it became one pass over the elements).
+    /// The update in PyTorch's form, θ − s·m/(√v·r + ε) with s = η/(1 − β₁ᵗ) and r = 1/√(1 − β₂ᵗ), as tensor ops with
+    /// every constant rounded to the element type (what `applySingle` computes in one pass over the elements).
     func composedStep(_ adam: Adam, g: Tensor, θ: Tensor, m: Tensor?, v: Tensor?, t: Int) -> (Tensor, Tensor, Tensor) {
         let m = (m.map { $0 * adam.beta1 } ?? Tensor.zeros(g.shape, dtype: g.dtype)) + g * (1 - adam.beta1)
         let v = (v.map { $0 * adam.beta2 } ?? Tensor.zeros(g.shape, dtype: g.dtype)) + g.squared() * (1 - adam.beta2)
         let c1 = 1 - Foundation.pow(adam.beta1, Double(t)), c2 = 1 - Foundation.pow(adam.beta2, Double(t))
-        return (θ - (m / c1) / ((v / c2).sqrt() + adam.epsilon) * adam.learningRate, m, v)
+        return (θ - (m / (v.sqrt() * (1 / c2.squareRoot()) + adam.epsilon)) * (adam.learningRate / c1), m, v)
     }
 
     /// Five steps with gradients spanning ten orders of magnitude (and zeros): the one-pass step gives the composed
@@ -54,8 +54,31 @@ final class AdamTests: XCTestCase {
                 XCTAssertEqual(θ.scalars, expected.scalars, "\(dtype) step \(t): parameter")
                 XCTAssertEqual(m?.scalars, em?.scalars, "\(dtype) step \(t): first moment")
                 XCTAssertEqual(v?.scalars, ev?.scalars, "\(dtype) step \(t): second moment")
+                XCTAssertTrue(r.gradientIsFinite && r.parameterIsFinite)
             }
         }
+    }
+
+    /// The step reports a non-finite gradient (∞ or NaN anywhere, even where the update stays finite) and a
+    /// non-finite new parameter, per key; `update` lists them.
+    func testNonFiniteValuesAreFound() {
+        let adam = Adam(learningRate: 0.1)
+        let θ = Tensor(shape: [3], values: [1, 2, 3], dtype: .float32)
+        for bad in [Double.infinity, -.infinity, .nan] {
+            let r = adam.applySingle(gradient: Tensor(shape: [3], values: [0.5, bad, 1], dtype: .float32), parameter: θ,
+                                     firstMoment: nil, secondMoment: nil, step: 1)
+            XCTAssertFalse(r.gradientIsFinite, "\(bad)")
+        }
+        let huge = adam.applySingle(gradient: Tensor(shape: [3], values: [1, 1, 1], dtype: .float32),
+                                    parameter: Tensor(shape: [3], values: [1, .infinity, 3], dtype: .float32),
+                                    firstMoment: nil, secondMoment: nil, step: 1)
+        XCTAssertTrue(huge.gradientIsFinite)
+        XCTAssertFalse(huge.parameterIsFinite)
+        var p = Parameters(["a": θ, "b": θ])
+        var state = Adam.State()
+        let found = adam.update(&p, gradients: Parameters(["a": Tensor(shape: [3], values: [1, .nan, 1], dtype: .float32),
+                                                           "b": Tensor(shape: [3], values: [1, 1, 1], dtype: .float32)]), state: &state)
+        XCTAssertEqual(found, Adam.NonFiniteValues(gradients: ["a"], parameters: ["a"]))
     }
 }
 
