@@ -103,14 +103,12 @@ public struct RegressionProblem: MetaLearningProblem {
                                 frozen: Bool = false) -> Tensor {
         let inner = innerLoop
         func stacked(_ part: KeyPath<Episode, Tensor>) -> Tensor { Tensor.stack(episodes.map { $0[keyPath: part] }) }
-        var segments = segments
-        if frozen { segments.parameters = segments.parameters.map { $0.requiringGradient() } }
+        // Frozen: leaves for the inner gradients only; the query runs without recording.
+        let segments = frozen ? TaskSegments(parameters: segments.parameters.map { $0.requiringGradient() }, taskCounts: segments.taskCounts)
+                              : segments
         var fast = inner.adaptTasks(model, segments, inputs: stacked(\.support.inputs), targets: stacked(\.support.targets),
                                     createGraph: !frozen && !configuration.firstOrder)
-        if frozen {
-            fast = fast.detached()
-            segments.parameters = segments.parameters.map { $0.detached() }
-        }
+        if frozen { fast = fast.detached() }
         func query() -> Tensor {
             inner.loss.perTask(model.applyToTasks(fast, stacked(\.query.inputs), segments: segments), stacked(\.query.targets))
         }

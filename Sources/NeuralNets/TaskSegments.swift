@@ -10,9 +10,11 @@ import Tensors
 /// (MSR's U) through operations that take every segment's copy (`Tensor.matmul(_:segmentsOf:rowsPerSegment:)`).
 public struct TaskSegments {
     /// Segment s's copy of the parameters.
-    public var parameters: [Parameters]
+    public let parameters: [Parameters]
     /// How many consecutive tasks each segment holds.
-    public var taskCounts: [Int]
+    public let taskCounts: [Int]
+    /// Tensors a layer derives from the copies once per computation (`derived`), shared by copies of this value.
+    private let derivedTensors = DerivedTensors()
 
     public init(parameters: [Parameters], taskCounts: [Int]) {
         precondition(!parameters.isEmpty && parameters.count == taskCounts.count && taskCounts.allSatisfy { $0 > 0 },
@@ -32,6 +34,19 @@ public struct TaskSegments {
     /// Every segment's copy of parameter `key`, in segment order.
     public func copies(_ key: String) -> [Tensor] { parameters.map { $0[key] } }
 
+    /// The tensors `make` derives from the segments' copies (e.g. each copy of U permuted), made on the first call with
+    /// `name` and returned by every later one on this value or a copy of it — within one computation, the support and
+    /// query passes and every inner step share them, and their gradients add up before flowing back once.
+    public func derived(_ name: String, _ make: () -> [Tensor]) -> [Tensor] {
+        if let known = derivedTensors.values[name] { return known }
+        let made = make()
+        derivedTensors.values[name] = made
+        return made
+    }
+
+    /// What `derived` made for `name` so far, if anything.
+    public func derivedIfMade(_ name: String) -> [Tensor]? { derivedTensors.values[name] }
+
     /// Parameter `key` for every task, (B, …shape): segment s's copy repeated for each of its tasks. Its gradient
     /// is, for each segment's copy, the sum over that segment's tasks.
     public func repeatedPerTask(_ key: String) -> Tensor {
@@ -40,4 +55,9 @@ public struct TaskSegments {
             return t.unsqueezed(0).expanded(to: [n] + t.shape)
         }, axis: 0)
     }
+}
+
+/// The store behind `TaskSegments.derived` (one computation runs on one thread).
+private final class DerivedTensors {
+    var values: [String: [Tensor]] = [:]
 }

@@ -42,6 +42,32 @@ final class TaskBatchedLayerTests: XCTestCase {
         assertMatchesApply(Linear(6, 2, bias: false), exampleShape: [1, 6])
     }
 
+    /// Where a computation already holds Ũ (a one-example pass made it), W's path forms each Wᵀ_b from Ũ: every task
+    /// still equals `apply`, and first and second derivatives through both passes (U's gradient from both joining
+    /// before the permutation back) match finite differences.
+    func testWeightsFormedFromUByInput() {
+        var g = SplitMix64(seed: 12)
+        let layer = SymmetricLinear(7, 4, latentSize: 3, bias: true)
+        let p = layer.initialParameters(dtype: .float64, using: &g)
+        let (batched, each) = perTask(layer, p, tasks: 3, using: &g)
+        let one = Tensor.randomNormal([3, 1, 7], dtype: .float64, using: &g), x = Tensor.randomNormal([3, 5, 7], dtype: .float64, using: &g)
+        let segments = TaskSegments(batched, taskCount: 3)
+        _ = layer.applyToTasks(batched, one, segments: segments)
+        XCTAssertNotNil(segments.derivedIfMade("symmetryMatrix.byInput"))
+        let y = layer.applyToTasks(batched, x, segments: segments)
+        for b in 0..<3 {
+            let expected = layer.apply(each[b], x.sliced(axis: 0, b..<(b + 1)).reshaped([5, 7]))
+            assertClose(y.sliced(axis: 0, b..<(b + 1)).reshaped(expected.shape), expected, tolerance: 1e-12, "task \(b)")
+        }
+        let u = batched["symmetryMatrix"], v = batched["filterParameters"], bias = batched["bias"]
+        checkGradients([u, v, bias, one, x]) { t in
+            let q = Parameters(["symmetryMatrix": t[0], "filterParameters": t[1], "bias": t[2]])
+            let segments = TaskSegments(q, taskCount: 3)
+            let y1 = layer.applyToTasks(q, t[3], segments: segments), y = layer.applyToTasks(q, t[4], segments: segments)
+            return (y1 * y1).sum() + (y * y.tanh()).sum()
+        }
+    }
+
     /// Finite differences, first and second order, through the inputs, the per-task v and b and the shared U.
     func testGradients() {
         var g = SplitMix64(seed: 5)
