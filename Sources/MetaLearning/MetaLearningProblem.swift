@@ -46,8 +46,8 @@ public protocol MetaLearningProblem: Sendable {
     func queryObjectives(_ metaParameters: Parameters, _ episodes: [Episode]) -> [QueryObjective]
     /// How many consecutive episodes `groupObjective` and `evaluationMetrics` run as one computation (default 1).
     /// The trainer cuts every meta-batch and every evaluation into groups of this size — the same cut on any
-    /// number of threads or ranks — differentiates each group's summed loss once, and sums the groups' gradients
-    /// in order.
+    /// number of threads or ranks — gets each group's gradient of its summed loss (several groups may share one
+    /// computation, `groupsObjective`, each on its own leaves), and sums the groups' gradients in order.
     var episodesPerComputation: Int { get }
     /// The meta-training objective of a group of episodes: Σ of their query losses (one scalar on the graph of
     /// `metaParameters`) and, per metric (`[loss] + trainingMetricNames`), the sum of the episodes' values.

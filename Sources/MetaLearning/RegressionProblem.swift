@@ -65,7 +65,8 @@ public struct RegressionProblem: MetaLearningProblem {
     public var episodesPerComputation: Int { model is any TaskBatchedLayer ? Self.tasksPerComputation : 1 }
 
     /// The group size of the task-batched path: large enough to amortise the per-op cost, small enough that a
-    /// meta-batch of 32 still gives two threads a group each.
+    /// meta-batch of 32 still gives two threads a group each (one thread runs both as one computation:
+    /// `computesGroupsTogether`).
     public static let tasksPerComputation = 16
 
     /// A group's objective: with a `TaskBatchedLayer`, the episodes' support and query sets stacked along a task
