@@ -32,8 +32,9 @@ public struct Adam: Sendable {
     /// parameter hold only finite values (the trainer's divergence guard).
     ///
     /// One pass over the elements (the optimiser runs on every meta-parameter after every outer step, and
-    /// composed tensor ops made it eight passes and seven temporaries over U), in the form PyTorch computes the
-    /// update, with one division and one square root per element:
+    /// composed tensor ops made it eight passes and seven temporaries over U), arranged as PyTorch arranges the
+    /// update but with its division by √(1 − β₂ᵗ) as a multiplication by the reciprocal — one division and one square
+    /// root per element:
     ///
     ///     θ ← θ − s · m / (√v · r + ε),   s = η / (1 − β₁ᵗ),  r = 1 / √(1 − β₂ᵗ)
     ///

@@ -80,21 +80,35 @@ public struct RegressionProblem: MetaLearningProblem {
     public var computesGroupsTogether: Bool { model is any TaskBatchedLayer }
 
     /// Groups of more than one episode with a `TaskBatchedLayer`: all their episodes as one task-batched computation,
-    /// each group a segment with its own copy of the meta-parameters; otherwise each group alone, one episode at a
-    /// time (a group of one episode runs the per-episode path alone or beside others).
+    /// each group a segment with its own copy of the meta-parameters; groups of one episode (and every group of a
+    /// model without a task axis) one episode at a time — each group the way `groupObjective` runs it alone.
     public func groupsObjective(_ metaParameters: [Parameters], _ groups: [[Episode]]) -> (loss: Tensor, metricSums: [[Double]]) {
-        guard let batched = model as? any TaskBatchedLayer, groups.allSatisfy({ $0.count > 1 }) else {
+        precondition(!groups.isEmpty && metaParameters.count == groups.count,
+                     "groupsObjective: \(metaParameters.count) parameter copies for \(groups.count) groups")
+        guard let batched = model as? any TaskBatchedLayer else {
             return separateGroupsObjective(metaParameters, groups, each: summedQueryObjectives)
         }
-        let segments = TaskSegments(parameters: metaParameters, taskCounts: groups.map(\.count))
-        let losses = taskBatchedQueryLosses(batched, segments, groups.flatMap { $0 })
-        let values = losses.scalars
-        var start = 0
-        let sums = groups.map { group -> [Double] in
-            defer { start += group.count }
-            return [values[start..<(start + group.count)].reduce(0, +)]
+        let together = groups.indices.filter { groups[$0].count > 1 }
+        var loss: Tensor?
+        var sums = [[Double]](repeating: [], count: groups.count)
+        func add(_ l: Tensor) { loss = loss.map { $0 + l } ?? l }
+        if !together.isEmpty {
+            let segments = TaskSegments(parameters: together.map { metaParameters[$0] }, taskCounts: together.map { groups[$0].count })
+            let losses = taskBatchedQueryLosses(batched, segments, together.flatMap { groups[$0] })
+            let values = losses.scalars
+            var start = 0
+            for g in together {
+                sums[g] = [values[start..<(start + groups[g].count)].reduce(0, +)]
+                start += groups[g].count
+            }
+            add(losses.sum())
         }
-        return (losses.sum(), sums)
+        for g in groups.indices where groups[g].count <= 1 {
+            let o = summedQueryObjectives(metaParameters[g], groups[g])
+            sums[g] = o.metricSums
+            add(o.loss)
+        }
+        return (loss!, sums)
     }
 
     /// Each episode's query loss after adapting on its support set, (B), for all of them at once: on the graph of

@@ -69,17 +69,23 @@ public struct Trainer<Problem: MetaLearningProblem>: Sendable {
     }
 
     /// The computations that differentiate `count` groups, as runs of consecutive groups: where the problem computes
-    /// groups together, one run per thread (all of them on one thread); otherwise one group each. Every group is
-    /// differentiated on leaves of its own, so its gradient is the same whichever run it is in.
+    /// groups together, one run per thread (all of them on one thread), at most `groupsPerComputation` long so that a
+    /// large meta-batch on few threads does not hold many groups' graphs at once; otherwise one group each. Every group
+    /// is differentiated on leaves of its own, so its gradient is the same whichever run it is in.
     public func computations(ofGroups count: Int) -> [Range<Int>] {
         guard problem.computesGroupsTogether, count > 1 else { return (0..<count).map { $0..<($0 + 1) } }
-        let parts = max(1, min(threads, count))
+        let parts = max(1, min(threads, count), (count + Self.groupsPerComputation - 1) / Self.groupsPerComputation)
         return (0..<parts).map { (count * $0 / parts)..<(count * ($0 + 1) / parts) }
     }
 
+    /// The most groups one computation runs: a meta-batch of 32 in groups of 16 is one computation on one thread, and a
+    /// computation's graph holds no more than two threads' single groups would.
+    public static var groupsPerComputation: Int { 2 }
+
     /// The meta-gradient of one meta-batch. The batch is cut into groups of `problem.episodesPerComputation`
-    /// consecutive episodes (the same cut on any thread or rank count); each group's summed query loss is
-    /// differentiated once, and the groups' gradients are summed in group order. With several ranks, this rank
+    /// consecutive episodes (the same cut on any thread or rank count); each computation (`computations(ofGroups:)`)
+    /// is differentiated once, giving each of its groups' gradients of their summed query losses apart, and the
+    /// groups' gradients are summed in group order. With several ranks, this rank
     /// computes the groups it owns and one all-reduce (`MetaBatchExchange`, a slot per group) gives every rank
     /// the whole batch's sum in group order; `stop` is true when any rank passed `stopRequested`.
     func metaGradient(_ metaParameters: Parameters, step: Int, stopRequested: Bool) throws

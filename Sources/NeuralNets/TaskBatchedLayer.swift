@@ -62,7 +62,8 @@ extension SymmetricLinear: TaskBatchedLayer {
         return taskProduct(input, w, bias: bias)
     }
 
-    /// The name under which a computation's segments hold Ũ.
+    /// The name under which a computation's segments hold Ũ (one task-batched layer per computation: a model of
+    /// several would need the layer's parameter prefix in it).
     static let byInputKey = "symmetryMatrix.byInput"
 
     /// Each segment's copy of U viewed (O, I, K) with its first two axes swapped, Ũ (I, O, K): one permutation per

@@ -3,7 +3,7 @@ import Tensors
 /// The B tasks of one task-batched computation as consecutive segments (the trainer's groups of episodes), each
 /// with its own copy of the meta-parameters — leaves of its own — so that one backward pass gives every segment's
 /// gradient apart, each the same values as that segment computed alone. Several groups then run as one
-/// computation (one product with U for all their tasks, half the operations) with results that do not depend on
+/// computation (one product with U for all their tasks, fewer operations) with results that do not depend on
 /// how groups are put together, hence not on the thread count.
 ///
 /// Inner parameters enter with a task axis (`repeatedPerTask`: segment s's copy for each of its tasks); shared ones

@@ -8,8 +8,10 @@ import XCTest
 
 final class MetaTrainerTests: XCTestCase {
     /// A small rank-1 experiment that runs quickly in a debug build.
-    func experiment(_ model: RegressionModel, steps: Int, metaBatch: Int = 8, outerLR: Double = 0.01) -> RegressionExperiment {
+    func experiment(_ model: RegressionModel, steps: Int, metaBatch: Int = 8, outerLR: Double = 0.01,
+                    firstOrder: Bool = false) -> RegressionExperiment {
         var c = MetaTrainingConfiguration()
+        c.firstOrder = firstOrder
         c.steps = steps
         c.metaBatchSize = metaBatch
         c.outerLearningRate = outerLR
@@ -18,28 +20,38 @@ final class MetaTrainerTests: XCTestCase {
         return RegressionExperiment(problem: .rank1, model: model, taskCount: 300, training: c)
     }
 
-    /// The meta-gradient is summed over groups of tasks in group order, so it is the same on any number of threads:
-    /// a meta-batch of 40 is groups of 16, 16 and 8, computed all together on 1 thread, as 1 + 2 on 2 threads
-    /// (each group on leaves of its own) and one by one on 3; MSR-FC and FC.
+    /// The meta-gradient is summed over groups of tasks in group order, so it is the same on any number of threads,
+    /// however the groups are put together into computations (each group on leaves of its own): meta-batches of 32
+    /// (groups 16, 16: one computation on 1 thread, one each on 2), 33 (16, 16, 1: a group of one episode runs
+    /// the per-episode path beside a task-batched one) and 40 (16, 16, 8), on 1, 2 and 3 threads; MSR-FC and FC,
+    /// second order, and MSR-FC first order.
     func testMetaGradientDoesNotDependOnThreads() throws {
-        for model in [RegressionModel.msrFC, .fc] {
-            let e = experiment(model, steps: 1, metaBatch: 40)
-            let one = try e.trainer(threads: 1)
-            XCTAssertEqual(one.computations(ofGroups: 3), [0..<3])
-            let state = one.initialState()
-            let (g1, l1) = try one.metaGradient(state.metaParameters, step: 3)
-            for threads in [2, 3] {
-                let other = try e.trainer(threads: threads)
-                XCTAssertEqual(other.computations(ofGroups: 3), threads == 2 ? [0..<1, 1..<3] : [0..<1, 1..<2, 2..<3])
-                let (g2, l2) = try other.metaGradient(state.metaParameters, step: 3)
-                XCTAssertEqual(l1, l2, "\(model), \(threads) threads")
-                XCTAssertEqual(g1.keys, g2.keys)
-                for key in g1.keys { XCTAssertEqual(g1[key].scalars, g2[key].scalars, "\(model), \(threads) threads, \(key)") }
-            }
-            if model == .msrFC {
-                XCTAssertEqual(g1.keys, ["filterParameters", "innerLearningRate.filterParameters", "symmetryMatrix"])
+        let cases: [(RegressionModel, Bool)] = [(.msrFC, false), (.fc, false), (.msrFC, true)]
+        for (model, firstOrder) in cases {
+            for (metaBatch, alone) in [(32, [0..<2]), (33, [0..<1, 1..<3]), (40, [0..<1, 1..<3])] {
+                if firstOrder && metaBatch != 32 { continue }
+                let e = experiment(model, steps: 1, metaBatch: metaBatch, firstOrder: firstOrder)
+                let one = try e.trainer(threads: 1)
+                let groups = (metaBatch + 15) / 16
+                XCTAssertEqual(one.computations(ofGroups: groups), alone)
+                let state = one.initialState()
+                let (g1, l1) = try one.metaGradient(state.metaParameters, step: 3)
+                for threads in [2, 3] {
+                    let label = "\(model), first order \(firstOrder), meta-batch \(metaBatch), \(threads) threads"
+                    let other = try e.trainer(threads: threads)
+                    let (g2, l2) = try other.metaGradient(state.metaParameters, step: 3)
+                    XCTAssertEqual(l1, l2, label)
+                    XCTAssertEqual(g1.keys, g2.keys)
+                    for key in g1.keys { XCTAssertEqual(g1[key].scalars, g2[key].scalars, "\(label), \(key)") }
+                }
+                if model == .msrFC {
+                    XCTAssertEqual(g1.keys, ["filterParameters", "innerLearningRate.filterParameters", "symmetryMatrix"])
+                }
             }
         }
+        // A large meta-batch on one thread: runs of at most two groups.
+        let big = try experiment(.msrFC, steps: 1, metaBatch: 80).trainer(threads: 1)
+        XCTAssertEqual(big.computations(ofGroups: 5), [0..<1, 1..<3, 3..<5])
     }
 
     /// Saving after 3 steps, reading back and training 3 more gives exactly the uninterrupted run.
