@@ -117,15 +117,16 @@ public struct RegressionProblem: MetaLearningProblem {
     func taskBatchedQueryLosses(_ model: some TaskBatchedLayer, _ segments: TaskSegments, _ episodes: [Episode],
                                 frozen: Bool = false) -> Tensor {
         let inner = innerLoop
-        func stacked(_ part: KeyPath<Episode, Tensor>) -> Tensor { Tensor.stack(episodes.map { $0[keyPath: part] }) }
+        // A closure rather than a key path: reading through a key path copied each whole episode (four tensors).
+        func stacked(_ part: (Episode) -> Tensor) -> Tensor { Tensor.stack(episodes.map(part)) }
         // Frozen: leaves for the inner gradients only; the query runs without recording.
         let segments = frozen ? TaskSegments(parameters: segments.parameters.map { $0.requiringGradient() }, taskCounts: segments.taskCounts)
                               : segments
-        var fast = inner.adaptTasks(model, segments, inputs: stacked(\.support.inputs), targets: stacked(\.support.targets),
+        var fast = inner.adaptTasks(model, segments, inputs: stacked { $0.support.inputs }, targets: stacked { $0.support.targets },
                                     createGraph: !frozen && !configuration.firstOrder)
         if frozen { fast = fast.detached() }
         func query() -> Tensor {
-            inner.loss.perTask(model.applyToTasks(fast, stacked(\.query.inputs), segments: segments), stacked(\.query.targets))
+            inner.loss.perTask(model.applyToTasks(fast, stacked { $0.query.inputs }, segments: segments), stacked { $0.query.targets })
         }
         return frozen ? withoutGradients(query) : query()
     }
