@@ -50,12 +50,6 @@ public struct Adam: Sendable {
         }
     }
 
-    /// The constants of step t: (β₁, β₂, 1 − β₁, 1 − β₂, s = η / (1 − β₁ᵗ), r = 1 / √(1 − β₂ᵗ), ε), each in Double.
-    func constants(step t: Int) -> [Double] {
-        let c1 = 1 - Foundation.pow(beta1, Double(t)), c2 = 1 - Foundation.pow(beta2, Double(t))
-        return [beta1, beta2, 1 - beta1, 1 - beta2, learningRate / c1, 1 / c2.squareRoot(), epsilon]
-    }
-
     private func step<T: TensorScalar>(_: T.Type, _ g: Tensor, _ θ: Tensor, _ m: Tensor?, _ v: Tensor?, _ t: Int)
         -> (parameter: Tensor, firstMoment: Tensor, secondMoment: Tensor, gradientIsFinite: Bool, parameterIsFinite: Bool) {
         let n = g.count
@@ -64,8 +58,9 @@ public struct Adam: Sendable {
         let ms = m.map { T.scalars($0.storage) } ?? [T](repeating: 0, count: n)
         let vs = v.map { T.scalars($0.storage) } ?? [T](repeating: 0, count: n)
         precondition(ms.count == n && vs.count == n, "Adam: moments of \(ms.count), \(vs.count) elements for a parameter of \(n)")
-        let k = constants(step: t).map { T($0) }
-        let (b1, b2, a1, a2, stepSize, r, eps) = (k[0], k[1], k[2], k[3], k[4], k[5], k[6])
+        let b1 = T(beta1), b2 = T(beta2), a1 = T(1 - beta1), a2 = T(1 - beta2)
+        let c1 = 1 - Foundation.pow(beta1, Double(t)), c2 = 1 - Foundation.pow(beta2, Double(t))
+        let stepSize = T(learningRate / c1), r = T(1 / c2.squareRoot()), eps = T(epsilon)
         // The three results are written once each, never zero-filled first (three U-sized fills per step otherwise).
         var newM: [T] = [], newV: [T] = [], newθ: [T] = []
         gs.withUnsafeBufferPointer { g in θs.withUnsafeBufferPointer { θ in
@@ -79,8 +74,7 @@ public struct Adam: Sendable {
                 let vi = v[i] * b2 + gi * gi * a2
                 mOut[i] = mi
                 vOut[i] = vi
-                let θi = θ[i] - stepSize * (mi / (vi.vectorizableSquareRoot() * r + eps))
-                θOut[i] = θi
+                θOut[i] = θ[i] - stepSize * (mi / (vi.vectorizableSquareRoot() * r + eps))
             }
             θCount = n
         }

@@ -101,9 +101,7 @@ public struct Trainer<Problem: MetaLearningProblem>: Sendable {
                 let members = computations[c]
                 let episodes = try members.map { o in try groups[owned[o]].map { try problem.trainingEpisode(draws[$0]) } }
                 let leaves = members.map { _ in metaParameters.requiringGradient() }
-                let objective = members.count == 1
-                    ? { let o = problem.groupObjective(leaves[0], episodes[0]); return (o.loss, [o.metricSums]) }()
-                    : problem.groupsObjective(leaves, episodes)
+                let objective = problem.groupsObjective(leaves, episodes)
                 let all = gradients(of: objective.loss, wrt: leaves.flatMap { l in keys.map { l[$0] } })
                 return (0..<members.count).map { i in (Array(all[(i * keys.count)..<((i + 1) * keys.count)]), objective.metricSums[i]) }
             }

@@ -34,8 +34,7 @@ extension Tensor {
         let inStrides = contiguousStrides(shape)
         let outShape = permutation.map { shape[$0] }
         let strides = permutation.map { inStrides[$0] }
-        var inverse = [Int](repeating: 0, count: rank)
-        for (i, p) in permutation.enumerated() { inverse[p] = i }
+        let inverse = Self.inverse(of: permutation)
         let storage = self.storage.transform(count: count,
             { stridedGather($0, offset: 0, strides: strides, shape: outShape, into: $1) },
             { stridedGather($0, offset: 0, strides: strides, shape: outShape, into: $1) })
@@ -49,14 +48,25 @@ extension Tensor {
     /// shares the first's values while its gradient flows back to its own copy.
     public static func permuted(copies: [Tensor], _ permutation: [Int]) -> [Tensor] {
         guard let first = copies.first?.permuted(permutation) else { return [] }
-        for c in copies.dropFirst() where c.shape != copies[0].shape || c.dtype != copies[0].dtype {
-            preconditionFailure("\(TensorError.shapeMismatch(op: "permuted(copies:)", lhs: copies[0].shape, rhs: c.shape, detail: "every copy must have the same shape and type"))")
-        }
+        checkCopies(copies, op: "permuted(copies:)")
         if permutation == Array(0..<first.rank) { return copies }
-        var inverse = [Int](repeating: 0, count: permutation.count)
-        for (i, p) in permutation.enumerated() { inverse[p] = i }
+        let inverse = Self.inverse(of: permutation)
         return [first] + copies.dropFirst().map { c in
             record("permute", shape: first.shape, storage: first.storage, inputs: [c]) { g, _ in [g.permuted(inverse)] }
+        }
+    }
+
+    /// The permutation that undoes `permutation` (the backward rule of a permute).
+    static func inverse(of permutation: [Int]) -> [Int] {
+        var inverse = [Int](repeating: 0, count: permutation.count)
+        for (i, p) in permutation.enumerated() { inverse[p] = i }
+        return inverse
+    }
+
+    /// Stops unless every tensor of `copies` has the first's shape and type (copies of one shared tensor).
+    static func checkCopies(_ copies: [Tensor], op: String) {
+        for c in copies where c.shape != copies[0].shape || c.dtype != copies[0].dtype {
+            preconditionFailure("\(TensorError.shapeMismatch(op: op, lhs: copies[0].shape, rhs: c.shape, detail: "every copy must have the same shape and type"))")
         }
     }
 

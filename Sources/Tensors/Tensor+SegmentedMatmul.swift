@@ -17,9 +17,7 @@ extension Tensor {
                      "matmul(segmentsOf:): \(copies.count) copies for \(rowsPerSegment.count) segments \(rowsPerSegment)")
         precondition(a.rank == 2 && a.shape[0] == rowsPerSegment.reduce(0, +),
                      "matmul(segmentsOf:): a \(a.shape) needs rank 2 and \(rowsPerSegment.reduce(0, +)) rows (the segments' sum)")
-        for c in copies where c.shape != copies[0].shape || c.dtype != copies[0].dtype {
-            preconditionFailure("\(TensorError.shapeMismatch(op: "matmul(segmentsOf:)", lhs: copies[0].shape, rhs: c.shape, detail: "every copy must have the same shape and type"))")
-        }
+        checkCopies(copies, op: "matmul(segmentsOf:)")
         if copies.count == 1 { return matmul(a, copies[0], transposeB: transposeB) }
         let (_, m, n, k) = mustSucceed { try matmulShape(a.shape, copies[0].shape, transposeB: transposeB) }
         guard a.dtype == copies[0].dtype else {
