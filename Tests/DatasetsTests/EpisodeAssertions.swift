@@ -2,9 +2,10 @@ import Datasets
 import Tensors
 import XCTest
 
-/// `family`'s episodes, which copy only the drawn examples, against what `TaskFamily`'s default draws from the whole
-/// task (`whole.task(at:)`, then `select`) with the same generator: the same examples in the same order, the same
-/// generator state after, for a 1/19, 5/10, 0/20 and 3/0 split of the fixture's 20 examples (tasks 0..<3).
+/// `family`'s episodes (read from the whole task or only the drawn examples, by the split), against what
+/// `TaskFamily`'s default draws from the whole task (`whole.task(at:)`, then `select`) with the same generator: the
+/// same examples in the same order, the same generator state after, for a 1/19, 5/10, 0/20 and 3/0 split of the
+/// fixture's 20 examples (tasks 0..<3).
 func assertEpisodesAreTheDefaultDraw(_ family: any TaskFamily, whole: ArrayTaskFamily, dtype: DType = .float32,
                                      file: StaticString = #filePath, line: UInt = #line) {
     for (index, (support, query)) in [(1, 19), (5, 10), (0, 20), (3, 0)].enumerated() {
