@@ -1,9 +1,9 @@
 import Tensors
 import XCTest
 
-/// `stridedGather` (what `permuted`, `expanded` and slicing copy with): contiguous runs of every length, short Float
-/// runs going through vector copies of 16, 8, 4, 2 and 1 elements and long ones through `memmove`; the last two axes
-/// as loops and the rest through an odometer.
+/// `stridedGather` (what `permuted`, `expanded` and slicing copy with): contiguous runs of every length, short runs
+/// going through two overlapping vectors of 8, 4 or 2 elements, runs of 16 or more through vectors of 16 (the last
+/// overlapping) and long ones through `memmove`; the last two axes as loops and the rest through an odometer.
 final class StridedCopyTests: XCTestCase {
     /// (O, I, K) → (I, O, K) — runs of K — equals the element-by-element definition, in Float and Double.
     func testPermuteWithRunsOfEveryLength() {
