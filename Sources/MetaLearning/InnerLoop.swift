@@ -16,9 +16,7 @@ public enum TaskLoss: String, Sendable, Codable, CaseIterable {
     /// Each task's loss, (B): prediction and targets (B, n, …), the loss of task b over its own slice.
     public func perTask(_ prediction: Tensor, _ targets: Tensor) -> Tensor {
         switch self {
-        case .meanSquaredError:
-            let d = prediction - targets
-            return (d * d).mean(axes: Array(1..<d.rank))
+        case .meanSquaredError: return Tensor.meanSquaredErrorPerSlice(prediction, targets)
         }
     }
 }

@@ -55,6 +55,39 @@ final class LossGradientTests: XCTestCase {
         }
     }
 
+    /// Every task's loss at once: each slice's mean of (p − t)², gradients of first and second order by finite
+    /// differences (with a random weight per slice, so the per-slice scale of the backward is exercised), and a third
+    /// order through an inner-loop-like step, as the task-batched inner loop uses it.
+    func testMeanSquaredErrorPerSlice() {
+        let p = randn([3, 2, 5], seed: 31), t = randn([3, 2, 5], seed: 32)
+        let composed = (p - t).squared().mean(axes: [1, 2])
+        let fused = Tensor.meanSquaredErrorPerSlice(p, t)
+        XCTAssertEqual(fused.shape, [3])
+        for b in 0..<3 { XCTAssertEqual(fused.scalars[b], composed.scalars[b], accuracy: 1e-14) }
+        for b in 0..<3 {
+            let slice = Tensor.meanSquaredError(p.sliced(axis: 0, b..<(b + 1)), t.sliced(axis: 0, b..<(b + 1)))
+            XCTAssertEqual(fused.scalars[b], slice.item, "slice \(b) summed as meanSquaredError sums it alone")
+        }
+        let pf = p.to(.float32), tf = t.to(.float32)
+        XCTAssertEqual(Tensor.meanSquaredErrorPerSlice(pf, tf).floats, (0..<3).map {
+            Tensor.meanSquaredError(pf.sliced(axis: 0, $0..<($0 + 1)), tf.sliced(axis: 0, $0..<($0 + 1))).floats[0]
+        })
+        checkGradients([p, t]) { Tensor.meanSquaredErrorPerSlice($0[0], $0[1]) }
+        checkGradients([randn([4], seed: 33), randn([4], seed: 34)]) { Tensor.meanSquaredErrorPerSlice($0[0], $0[1]) }
+        let (pl, tl) = (p.requiringGradient(), t.requiringGradient())
+        let both = gradients(of: Tensor.meanSquaredErrorPerSlice(pl, tl).sum(), wrt: [pl, tl])
+        assertClose(both[0], (p - t) * (2.0 / 10), tolerance: 1e-14)
+        assertClose(both[1], (t - p) * (2.0 / 10), tolerance: 1e-14)
+        let w = randn([3, 5], seed: 35), x = randn([3, 2, 3], seed: 36)
+        checkGradients([w, t, Tensor(shape: [], values: [0.3], dtype: .float64)]) { v in
+            let wl = v[0]
+            let inner = Tensor.meanSquaredErrorPerSlice(Tensor.matmul(x, wl).tanh(), v[1])
+            let g = gradients(of: inner.sum(), wrt: [wl], createGraph: true)[0]
+            let fast = wl - v[2] * g
+            return Tensor.meanSquaredErrorPerSlice(Tensor.matmul(x, fast).tanh(), v[1]) * inner
+        }
+    }
+
     func testBatchNorm() {
         let x = randn([3, 2, 2, 3], seed: 4), gamma = randn([2], seed: 5), beta = randn([2], seed: 6)
         checkGradients([x, gamma, beta]) { Tensor.batchNorm($0[0], scale: $0[1], shift: $0[2]) }
