@@ -88,4 +88,28 @@ static inline void msr_deinterleave_32(const float *src, float *even, float *odd
     __builtin_memcpy(even, &e, sizeof(float) * 16);
     __builtin_memcpy(odd, &o, sizeof(float) * 16);
 }
+// Rows of three: 16 consecutive triples (48 floats, a 16 × 3 row-major block) split into their three columns, and three
+// columns of 16 joined into 16 triples. SmallGemm's thin products with three columns (rank1's U, K = 3) read B's columns
+// contiguously and store C's three columns as rows, where element by element the copies were scalar loads and stores.
+static inline void msr_split_triples_16(const float *src, float *x, float *y, float *z) {
+    msr_float48 v;
+    __builtin_memcpy(&v, src, sizeof(float) * 48);
+    msr_float16 a = __builtin_shufflevector(v, v, 0, 3, 6, 9, 12, 15, 18, 21, 24, 27, 30, 33, 36, 39, 42, 45);
+    msr_float16 b = __builtin_shufflevector(v, v, 1, 4, 7, 10, 13, 16, 19, 22, 25, 28, 31, 34, 37, 40, 43, 46);
+    msr_float16 c = __builtin_shufflevector(v, v, 2, 5, 8, 11, 14, 17, 20, 23, 26, 29, 32, 35, 38, 41, 44, 47);
+    __builtin_memcpy(x, &a, sizeof(float) * 16);
+    __builtin_memcpy(y, &b, sizeof(float) * 16);
+    __builtin_memcpy(z, &c, sizeof(float) * 16);
+}
+
+static inline void msr_join_triples_16(msr_float16 x, msr_float16 y, msr_float16 z, float *dst) {
+    msr_float32 xy = __builtin_shufflevector(x, y, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+                                             16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
+    msr_float32 zz = __builtin_shufflevector(z, z, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+                                             0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    msr_float48 o = __builtin_shufflevector(xy, zz, 0, 16, 32, 1, 17, 33, 2, 18, 34, 3, 19, 35, 4, 20, 36, 5, 21, 37,
+                                            6, 22, 38, 7, 23, 39, 8, 24, 40, 9, 25, 41, 10, 26, 42, 11, 27, 43,
+                                            12, 28, 44, 13, 29, 45, 14, 30, 46, 15, 31, 47);
+    __builtin_memcpy(dst, &o, sizeof(float) * 48);
+}
 #endif

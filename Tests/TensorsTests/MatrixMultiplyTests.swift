@@ -134,6 +134,32 @@ final class MatrixMultiplyTests: XCTestCase {
         for pad in [0, 1] { sweep(shapes, paths: ["built-in", "auto"], pad: pad) }
     }
 
+    /// Gᵀ·V with three columns (rank1's task-batched ∂U), summed 16 rows at a time in registers, is bitwise the sum
+    /// of the k outer products accumulated in order — ((A[0, i]·B[0, j] (+ C)) + A[1, i]·B[1, j]) + … — in Float, with
+    /// B read plainly and transposed, and whole blocks of 16 rows and a tail.
+    func testThreeColumnsFromTransposedAInOrder() {
+        for (m, k) in [(203, 16), (32, 1), (48, 5), (7, 3)] {
+            for (transposeB, accumulate) in [(false, false), (false, true), (true, false), (true, true)] {
+                let problem = Problem(transposeA: true, transposeB: transposeB, accumulate: accumulate, m: m, n: 3, k: k,
+                                      seed: UInt64(m * 10 + k))
+                let (a, b, c0) = (problem.a.map(Float.init), problem.b.map(Float.init), problem.c.map(Float.init))
+                var expected = c0
+                for i in 0..<m {
+                    for j in 0..<3 {
+                        let bj = { (p: Int) -> Float in transposeB ? b[j * problem.ldb + p] : b[p * problem.ldb + j] }
+                        var sum = a[i] * bj(0)
+                        if accumulate { sum = c0[i * 3 + j] + sum }
+                        for p in 1..<max(1, k) { sum = sum + a[p * problem.lda + i] * bj(p) }
+                        expected[i * 3 + j] = sum
+                    }
+                }
+                let c = _GemmTesting.gemm(path: "built-in", transposeA: true, transposeB: transposeB, m: m, n: 3, k: k,
+                                          a: a, lda: problem.lda, b: b, ldb: problem.ldb, c: c0, ldc: 3, accumulate: accumulate)!
+                XCTAssertEqual(c, expected, problem.label)
+            }
+        }
+    }
+
     func testThinShapesPropagateInfinities() {
         // Overlapping tail vectors must not turn an infinite product into NaN (no 0·∞ on masked lanes).
         for (m, n, k, ta) in [(3, 1, 30, false), (30, 1, 5, true), (5, 1, 30, true), (5, 30, 1, false)] {
