@@ -7,4 +7,11 @@ struct MSR: ParsableCommand {
         commandName: "msr",
         abstract: "Meta-learning symmetries by reparameterization (Zhou, Knowles & Finn, ICLR 2021).",
         subcommands: [Train.self, Eval.self, Inspect.self, Snap.self, Export.self, Plot.self, Reproduce.self, Generate.self, Bench.self])
+
+    /// The allocator's caches first (`AllocatorLaunch`: a restart with glibc tuned for the step's many small
+    /// blocks), then the command.
+    static func main() {
+        AllocatorLaunch.restartIfUseful()
+        main(nil)
+    }
 }
