@@ -78,6 +78,14 @@ final class LossGradientTests: XCTestCase {
         let both = gradients(of: Tensor.meanSquaredErrorPerSlice(pl, tl).sum(), wrt: [pl, tl])
         assertClose(both[0], (p - t) * (2.0 / 10), tolerance: 1e-14)
         assertClose(both[1], (t - p) * (2.0 / 10), tolerance: 1e-14)
+        // The backward's own backward with respect to the upstream gradient (one scale per slice, here depending on
+        // an input): rank 1 (each slice one element) and rank 3.
+        for shape in [[4], [3, 2, 5]] {
+            let (pp, tt, q) = (randn(shape, seed: 37), randn(shape, seed: 38), randn([shape[0]], seed: 39))
+            checkGradients([pp, tt, q]) { v in
+                gradients(of: (Tensor.meanSquaredErrorPerSlice(v[0], v[1]) * v[2].tanh()).sum(), wrt: [v[0]], createGraph: true)[0]
+            }
+        }
         let w = randn([3, 5], seed: 35), x = randn([3, 2, 3], seed: 36)
         checkGradients([w, t, Tensor(shape: [], values: [0.3], dtype: .float64)]) { v in
             let wl = v[0]

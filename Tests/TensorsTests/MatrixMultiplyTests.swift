@@ -138,11 +138,13 @@ final class MatrixMultiplyTests: XCTestCase {
     /// of the k outer products accumulated in order — ((A[0, i]·B[0, j] (+ C)) + A[1, i]·B[1, j]) + … — in Float, with
     /// B read plainly and transposed, and whole blocks of 16 rows and a tail.
     func testThreeColumnsFromTransposedAInOrder() {
-        for (m, k) in [(203, 16), (32, 1), (48, 5), (7, 3)] {
+        for (m, k, pad) in [(203, 16, 0), (203, 16, 2), (32, 1, 0), (48, 5, 1), (7, 3, 0)] {
             for (transposeB, accumulate) in [(false, false), (false, true), (true, false), (true, true)] {
+                // A and B padded (lda = m + pad, ldb past its row), C contiguous (ldc = 3, what the path needs).
                 let problem = Problem(transposeA: true, transposeB: transposeB, accumulate: accumulate, m: m, n: 3, k: k,
-                                      seed: UInt64(m * 10 + k))
-                let (a, b, c0) = (problem.a.map(Float.init), problem.b.map(Float.init), problem.c.map(Float.init))
+                                      pad: pad, seed: UInt64(m * 10 + k + pad))
+                let (a, b) = (problem.a.map(Float.init), problem.b.map(Float.init))
+                let c0 = Array(problem.c.prefix(m * 3).map(Float.init))
                 var expected = c0
                 for i in 0..<m {
                     for j in 0..<3 {

@@ -1,4 +1,4 @@
-import Tensors
+@testable import Tensors
 import XCTest
 
 /// `stridedGather` (what `permuted`, `expanded` and slicing copy with): contiguous runs of every length, short runs
@@ -17,6 +17,34 @@ final class StridedCopyTests: XCTestCase {
                 XCTAssertEqual(permuted.shape, [i, o, k])
                 XCTAssertEqual(permuted.scalars, expected, "K = \(k), \(dtype)")
             }
+        }
+    }
+
+    /// `copyRun` and `copyRuns` write exactly their runs: sentinels on both sides of every run stay, for run lengths
+    /// 0–40, 255 and 256 (the overlapping vectors of short runs must neither read nor write past a run's ends).
+    func testRunCopiesStayInsideTheirRuns() {
+        let sentinel: Float = -12345
+        for count in Array(0...40) + [255, 256] {
+            let source = (0..<(count + 32)).map { Float($0) + 0.5 }
+            var destination = [Float](repeating: sentinel, count: count + 32)
+            source.withUnsafeBufferPointer { s in destination.withUnsafeMutableBufferPointer { d in
+                copyRun(s.baseAddress! + 16, to: d.baseAddress! + 16, count: count)
+            } }
+            XCTAssertEqual(Array(destination[16..<(16 + count)]), Array(source[16..<(16 + count)]), "count \(count)")
+            XCTAssertTrue(destination[..<16].allSatisfy { $0 == sentinel } && destination[(16 + count)...].allSatisfy { $0 == sentinel },
+                          "count \(count) wrote outside its run")
+            // Three runs `count + 5` apart in the source, one after the other in the destination.
+            let runs = 3, stride = count + 5
+            let from = (0..<(runs * stride + 32)).map { Float($0) }
+            var to = [Float](repeating: sentinel, count: runs * count + 32)
+            from.withUnsafeBufferPointer { s in to.withUnsafeMutableBufferPointer { d in
+                copyRuns(from: s.baseAddress! + 16, stride: stride, count: runs, length: count, to: d.baseAddress! + 16)
+            } }
+            var expected: [Float] = []
+            for r in 0..<runs { expected += from[(16 + r * stride)..<(16 + r * stride + count)] }
+            XCTAssertEqual(Array(to[16..<(16 + runs * count)]), expected, "runs of \(count)")
+            XCTAssertTrue(to[..<16].allSatisfy { $0 == sentinel } && to[(16 + runs * count)...].allSatisfy { $0 == sentinel },
+                          "runs of \(count) wrote outside them")
         }
     }
 

@@ -14,4 +14,23 @@ final class AllocatorLaunchTests: XCTestCase {
         }
         XCTAssertNotNil(AllocatorLaunch.tunables(environment: ["MSR_MALLOC_TUNING": "on"]))
     }
+
+    func testOnlyCommandsThatTrainOnANewEnoughGlibc() {
+        for command in ["train", "eval", "reproduce", "bench", "snap"] {
+            XCTAssertNotNil(AllocatorLaunch.tunables(environment: [:], arguments: ["msr", command]), command)
+        }
+        for arguments in [["msr"], ["msr", "--help"], ["msr", "plot", "run.json"], ["msr", "inspect"]] {
+            XCTAssertNil(AllocatorLaunch.tunables(environment: [:], arguments: arguments), "\(arguments)")
+        }
+        XCTAssertNil(AllocatorLaunch.tunables(environment: [:], glibcVersion: (2, 29)), "one-byte counts before 2.30")
+        XCTAssertNil(AllocatorLaunch.tunables(environment: [:], glibcVersion: nil), "not glibc")
+        XCTAssertNotNil(AllocatorLaunch.tunables(environment: [:], glibcVersion: (3, 0)))
+    }
+
+    func testThisGlibcVersionIsRead() throws {
+        #if os(Linux)
+        let version = try XCTUnwrap(AllocatorLaunch.glibcVersion)
+        XCTAssertGreaterThanOrEqual(version.0, 2)
+        #endif
+    }
 }
