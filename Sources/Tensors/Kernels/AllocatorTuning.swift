@@ -17,11 +17,17 @@ import Glibc
 /// for reuse (resident size grows to the peak of a step and stays there). Skipped when the
 /// environment sets any of glibc's own `MALLOC_MMAP_THRESHOLD_`, `MALLOC_TRIM_THRESHOLD_`,
 /// `MALLOC_TOP_PAD_`, or `MSR_MALLOC_TUNING=off`; a no-op on other C libraries.
-enum AllocatorTuning {
+public enum AllocatorTuning {
+    /// Whether a value of `MSR_MALLOC_TUNING` turns the tuning off (`off`, `0`, `no`, `false`, any case): the one rule
+    /// for this setting and for `msr`'s restart with glibc's caches raised.
+    public static func isTurnedOff(by setting: String?) -> Bool {
+        guard let setting else { return false }
+        return ["off", "0", "no", "false"].contains(setting.lowercased())
+    }
+
     static let applied: Bool = {
         #if canImport(Glibc)
-        if let setting = getenv("MSR_MALLOC_TUNING").map({ String(cString: $0).lowercased() }),
-           ["off", "0", "no", "false"].contains(setting) { return false }
+        if isTurnedOff(by: getenv("MSR_MALLOC_TUNING").map { String(cString: $0) }) { return false }
         for name in ["MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_"] where getenv(name) != nil {
             return false
         }

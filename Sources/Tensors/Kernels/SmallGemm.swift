@@ -421,23 +421,17 @@ enum SmallGemm {
         }
         var i = 0
         while i + 16 <= m {
-            var x = SIMD16<Float>(), y = SIMD16<Float>(), z = SIMD16<Float>()
-            for p in 0..<k {
+            // Term p: A[p, i..<i+16] times each of B[p, 0], B[p, 1], B[p, 2]; the first added to C when accumulating.
+            let a0 = UnsafeRawPointer(a + i).loadUnaligned(as: SIMD16<Float>.self)
+            var x = a0 * b[0], y = a0 * b[incB], z = a0 * b[2 * incB]
+            if accumulate {
+                let (cx, cy, cz) = columns(ofTriples: c + 3 * i)
+                (x, y, z) = (cx + x, cy + y, cz + z)
+            }
+            for p in 1..<k {
                 let ap = UnsafeRawPointer(a + p * lda + i).loadUnaligned(as: SIMD16<Float>.self)
                 let bp = b + p * stepB
-                let (px, py, pz) = (ap * bp[0], ap * bp[incB], ap * bp[2 * incB])
-                if p == 0 && !accumulate {
-                    (x, y, z) = (px, py, pz)
-                } else if p == 0 {
-                    withUnsafeTemporaryAllocation(of: Float.self, capacity: 48) { t in
-                        msr_split_triples_16(c + 3 * i, t.baseAddress!, t.baseAddress! + 16, t.baseAddress! + 32)
-                        x = UnsafeRawPointer(t.baseAddress!).loadUnaligned(as: SIMD16<Float>.self) + px
-                        y = UnsafeRawPointer(t.baseAddress! + 16).loadUnaligned(as: SIMD16<Float>.self) + py
-                        z = UnsafeRawPointer(t.baseAddress! + 32).loadUnaligned(as: SIMD16<Float>.self) + pz
-                    }
-                } else {
-                    x = x + px; y = y + py; z = z + pz
-                }
+                x = x + ap * bp[0]; y = y + ap * bp[incB]; z = z + ap * bp[2 * incB]
             }
             msr_join_triples_16(x, y, z, c + 3 * i)
             i += 16
@@ -450,6 +444,18 @@ enum SmallGemm {
                 c[3 * i + j] = s
             }
             i += 1
+        }
+    }
+
+    /// The three columns of 16 consecutive triples (`msr_split_triples_16`).
+    @inline(__always)
+    static func columns(ofTriples source: UnsafePointer<Float>) -> (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>) {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 48) { t in
+            let column = t.baseAddress!
+            msr_split_triples_16(source, column, column + 16, column + 32)
+            return (UnsafeRawPointer(column).loadUnaligned(as: SIMD16<Float>.self),
+                    UnsafeRawPointer(column + 16).loadUnaligned(as: SIMD16<Float>.self),
+                    UnsafeRawPointer(column + 32).loadUnaligned(as: SIMD16<Float>.self))
         }
     }
 

@@ -73,28 +73,37 @@ func copyRun<T: SIMDScalar>(_ source: UnsafePointer<T>, to destination: UnsafeMu
         destination.update(from: source, count: count)
         return
     }
-    let (from, to) = (UnsafeRawPointer(source), UnsafeMutableRawPointer(destination))
-    let size = MemoryLayout<T>.stride
-    @inline(__always) func move<V: SIMD>(_: V.Type, at j: Int) where V.Scalar == T {
-        to.storeBytes(of: from.loadUnaligned(fromByteOffset: size * j, as: V.self), toByteOffset: size * j, as: V.self)
-    }
-    @inline(__always) func ends<V: SIMD>(_: V.Type) where V.Scalar == T {
-        move(V.self, at: 0)
-        move(V.self, at: count - V.scalarCount)
-    }
     if count >= 16 {
+        let (from, to) = (UnsafeRawPointer(source), UnsafeMutableRawPointer(destination))
+        let size = MemoryLayout<T>.stride
+        @inline(__always) func move(at j: Int) {
+            to.storeBytes(of: from.loadUnaligned(fromByteOffset: size * j, as: SIMD16<T>.self), toByteOffset: size * j,
+                          as: SIMD16<T>.self)
+        }
         var j = 0
-        while j + 16 <= count { move(SIMD16<T>.self, at: j); j += 16 }
-        if j < count { move(SIMD16<T>.self, at: count - 16) }
+        while j + 16 <= count { move(at: j); j += 16 }
+        if j < count { move(at: count - 16) }
     } else if count >= 8 {
-        ends(SIMD8<T>.self)
+        copyEnds(SIMD8<T>.self, source, to: destination, count: count)
     } else if count >= 4 {
-        ends(SIMD4<T>.self)
+        copyEnds(SIMD4<T>.self, source, to: destination, count: count)
     } else if count >= 2 {
-        ends(SIMD2<T>.self)
+        copyEnds(SIMD2<T>.self, source, to: destination, count: count)
     } else if count == 1 {
         destination[0] = source[0]
     }
+}
+
+/// A run of `count` elements, w ≤ count < 2w for the vector width w of `V`, as two vectors, one at each end (both
+/// loaded before either is stored; overlapping where count < 2w).
+@inline(__always)
+func copyEnds<T: SIMDScalar, V: SIMD>(_: V.Type, _ source: UnsafePointer<T>, to destination: UnsafeMutablePointer<T>,
+                                      count: Int) where V.Scalar == T {
+    let last = count - V.scalarCount
+    let head = UnsafeRawPointer(source).loadUnaligned(as: V.self)
+    let tail = UnsafeRawPointer(source + last).loadUnaligned(as: V.self)
+    UnsafeMutableRawPointer(destination).storeBytes(of: head, as: V.self)
+    UnsafeMutableRawPointer(destination + last).storeBytes(of: tail, as: V.self)
 }
 
 /// `count` runs of `length` contiguous elements, run r from `source + r·stride`, one after the other into
@@ -102,18 +111,8 @@ func copyRun<T: SIMDScalar>(_ source: UnsafePointer<T>, to destination: UnsafeMu
 @inline(__always)
 func copyRuns<T: SIMDScalar>(from source: UnsafePointer<T>, stride: Int, count: Int, length: Int,
                              to destination: UnsafeMutablePointer<T>) {
-    let (from, to) = (UnsafeRawPointer(source), UnsafeMutableRawPointer(destination))
-    let size = MemoryLayout<T>.stride
     @inline(__always) func runs<V: SIMD>(_: V.Type) where V.Scalar == T {
-        // Two vectors at the ends of each run (w ≤ length < 2w).
-        let last = length - V.scalarCount
-        for r in 0..<count {
-            let src = size * r * stride, dst = size * r * length
-            let head = from.loadUnaligned(fromByteOffset: src, as: V.self)
-            let tail = from.loadUnaligned(fromByteOffset: src + size * last, as: V.self)
-            to.storeBytes(of: head, toByteOffset: dst, as: V.self)
-            to.storeBytes(of: tail, toByteOffset: dst + size * last, as: V.self)
-        }
+        for r in 0..<count { copyEnds(V.self, source + r * stride, to: destination + r * length, count: length) }
     }
     switch length {
     case 2..<4: runs(SIMD2<T>.self)

@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,7 +28,7 @@ enum AllocatorLaunch {
     /// command line and glibc's version (major, minor).
     static func tunables(environment: [String: String], arguments: [String] = ["msr", "train"],
                          glibcVersion: (Int, Int)? = (2, 36)) -> String? {
-        if let tuning = environment["MSR_MALLOC_TUNING"]?.lowercased(), ["off", "0", "no", "false"].contains(tuning) { return nil }
+        if AllocatorTuning.isTurnedOff(by: environment["MSR_MALLOC_TUNING"]) { return nil }
         if environment[restartedVariable] != nil { return nil }
         guard arguments.count > 1, restartingCommands.contains(arguments[1]) else { return nil }
         guard let (major, minor) = glibcVersion, (major, minor) >= (2, 30) else { return nil }
