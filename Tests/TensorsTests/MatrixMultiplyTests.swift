@@ -131,6 +131,9 @@ final class MatrixMultiplyTests: XCTestCase {
         // The task-batched MSR-FC's products (tasks × K × O·I): V·Uᵀ (rank-k updates with long rows), G·U and
         // Gᵀ·V (at most 4 columns), for K = 2 … 4 and row lengths that are and are not multiples of 8.
         for kk in 2...4 { shapes += [(16, 203, kk), (5, 64, kk), (16, kk, 203), (3, kk, 64), (203, kk, 16), (70, kk, 9)] }
+        // Longer than one block of `SmallGemm.thinBlock` (512): two whole blocks and a part (1100 = 2·512 + 76, whose
+        // 76 = 4·16 + 8 + 4 takes every width of the rank-k update's loop, and leaves 12 past the dot products' 16s).
+        for kk in 2...4 { shapes += [(5, 1100, kk), (3, kk, 1100)] }
         for pad in [0, 1] { sweep(shapes, paths: ["built-in", "auto"], pad: pad) }
     }
 

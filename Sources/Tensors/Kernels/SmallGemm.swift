@@ -11,6 +11,10 @@ import CVectorMath
 ///
 /// Multiply and add are separate operations here (never a library call on any target).
 enum SmallGemm {
+    /// Elements of k (or n) per block of the few-column products: 512 keeps a block's (at most four) rows of B,
+    /// 8 KB in Float, and a row of A or C in L1.
+    static var thinBlock: Int { 512 }
+
     static func gemm<T: BinaryFloatingPoint & SIMDScalar>(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
@@ -68,37 +72,68 @@ enum SmallGemm {
                 }
             }
         } else if n <= 4 && !transposeA && !transposeB && ldb == n && k >= 8 {
-            // Few columns, long rows (the task-batched ∂V = G·U: k = O·I, n = K): B's n columns copied once into
-            // contiguous rows, then each row of C is n dot products sharing one pass over A[i, :].
-            withUnsafeTemporaryAllocation(of: T.self, capacity: n * k) { buffer in
-                let bt = buffer.baseAddress!
-                transposedCopy(b, rows: k, columns: n, ld: n, into: bt)
-                for i in 0..<m {
-                    switch n {
-                    case 2: rowDots(Count2.self, k: k, a: a + i * lda, rows: UnsafePointer(bt), y: c + i * ldc, accumulate: accumulate)
-                    case 3: rowDots(Count3.self, k: k, a: a + i * lda, rows: UnsafePointer(bt), y: c + i * ldc, accumulate: accumulate)
-                    default: rowDots(Count4.self, k: k, a: a + i * lda, rows: UnsafePointer(bt), y: c + i * ldc, accumulate: accumulate)
+            // Few columns, long rows (the task-batched ∂V = G·U: k = O·I, n = K): each row of C is n dot products
+            // sharing one pass over A[i, :], run in blocks of `thinBlock` along k — the block's n columns of B copied
+            // into contiguous rows that stay in L1 for every row of A, each row's accumulators kept between blocks —
+            // where B's whole k × n (57 KB for rank1's 4760 × 3) was re-read from L2 for every row (16 × 3·4760: 12.0 → 8.5 µs).
+            let whole = k / 16 * 16
+            withUnsafeTemporaryAllocation(of: SIMD8<T>.self, capacity: 8 * m) { accumulators in
+                let sums = accumulators.baseAddress!
+                sums.initialize(repeating: SIMD8<T>(), count: 8 * m)
+                withUnsafeTemporaryAllocation(of: T.self, capacity: n * Swift.min(whole, thinBlock) + 1) { buffer in
+                    let bt = buffer.baseAddress!
+                    var p0 = 0
+                    while p0 < whole {
+                        let count = Swift.min(thinBlock, whole - p0)
+                        transposedCopy(b + p0 * ldb, rows: count, columns: n, ld: n, into: bt)
+                        for i in 0..<m {
+                            switch n {
+                            case 2: rowDots(Count2.self, k: count, a: a + i * lda + p0, rows: UnsafePointer(bt), sums: sums + 8 * i)
+                            case 3: rowDots(Count3.self, k: count, a: a + i * lda + p0, rows: UnsafePointer(bt), sums: sums + 8 * i)
+                            default: rowDots(Count4.self, k: count, a: a + i * lda + p0, rows: UnsafePointer(bt), sums: sums + 8 * i)
+                            }
+                        }
+                        p0 += count
                     }
+                }
+                for i in 0..<m {
+                    let (e, ai) = (sums + 8 * i, a + i * lda)
+                    var total = SIMD4<T>(horizontalSum(e[0] + e[4]), horizontalSum(e[1] + e[5]),
+                                         horizontalSum(e[2] + e[6]), horizontalSum(e[3] + e[7]))
+                    for p in whole..<k {
+                        for j in 0..<n { total[j] += ai[p] * b[p * ldb + j] }
+                    }
+                    for j in 0..<n { c[i * ldc + j] = accumulate ? c[i * ldc + j] + total[j] : total[j] }
                 }
             }
         } else if k <= 4 && n >= 64 {
             // A rank-k update with long rows (the task-batched W = V·Uᵀ: m = tasks, k = K, n = O·I): each row of C
-            // is a combination of op(B)'s k rows, contiguous (copied once when B is stored transposed), summed per
-            // vector and stored (or added) in one pass.
-            func rows(_ r: UnsafePointer<T>, _ stride: Int) {
-                for i in 0..<m {
-                    var x = SIMD4<T>()
-                    for p in 0..<k { x[p] = transposeA ? a[p * lda + i] : a[i * lda + p] }
-                    combinedRows(k: k, x, r, stride: stride, c + i * ldc, count: n, accumulate: accumulate)
-                }
-            }
-            if !transposeB {
-                rows(b, ldb)
-            } else {
-                withUnsafeTemporaryAllocation(of: T.self, capacity: k * n) { buffer in
-                    let r = buffer.baseAddress!
-                    transposedCopy(b, rows: n, columns: k, ld: ldb, into: r)
-                    rows(UnsafePointer(r), n)
+            // a combination of op(B)'s k rows, summed per vector and stored (or added) in one pass, in blocks of
+            // `thinBlock` columns — the block's k rows (copied there when B is stored transposed) stay in L1 for
+            // every row of C, where B's whole k × n was re-read from L2 for each (rank1's 16 × 4760·3 with B stored transposed: 14.5 → 7.4 µs).
+            withUnsafeTemporaryAllocation(of: T.self, capacity: transposeB ? k * Swift.min(n, thinBlock) : 1) { buffer in
+                var j0 = 0
+                while j0 < n {
+                    let count = Swift.min(thinBlock, n - j0)
+                    let (r, stride): (UnsafePointer<T>, Int)
+                    if transposeB {
+                        transposedCopy(b + j0 * ldb, rows: count, columns: k, ld: ldb, into: buffer.baseAddress!)
+                        (r, stride) = (UnsafePointer(buffer.baseAddress!), count)
+                    } else {
+                        (r, stride) = (b + j0, ldb)
+                    }
+                    for i in 0..<m {
+                        var x = SIMD4<T>()
+                        for p in 0..<k { x[p] = transposeA ? a[p * lda + i] : a[i * lda + p] }
+                        let ci = c + i * ldc + j0
+                        switch k {
+                        case 1: combinedRows(Count1.self, x, r, stride: stride, ci, count: count, accumulate: accumulate)
+                        case 2: combinedRows(Count2.self, x, r, stride: stride, ci, count: count, accumulate: accumulate)
+                        case 3: combinedRows(Count3.self, x, r, stride: stride, ci, count: count, accumulate: accumulate)
+                        default: combinedRows(Count4.self, x, r, stride: stride, ci, count: count, accumulate: accumulate)
+                        }
+                    }
+                    j0 += count
                 }
             }
         } else if n <= 8 && k <= 8 {
@@ -252,16 +287,17 @@ enum SmallGemm {
         }
     }
 
-    /// `y[j] = Σ_p a[p]·rows[j·k + p] (+ y[j])` for j < M (≤ 4, known at compile time after inlining): M dot
-    /// products of length k sharing one pass over a, two vector accumulators each.
+    /// Part of M dot products (M ≤ 4, known at compile time after inlining) sharing one pass over a: for p < k
+    /// (a multiple of 16), `sums[j] += a[p ..< p+8]·rows[j·k + p ..< +8]` and `sums[4 + j]` the same for the next
+    /// eight — two vector accumulators per product, kept in memory between blocks of one long product.
     @inline(__always)
     static func rowDots<T: BinaryFloatingPoint & SIMDScalar, C: StaticCount>(
-        _: C.Type, k: Int, a: UnsafePointer<T>, rows: UnsafePointer<T>, y: UnsafeMutablePointer<T>, accumulate: Bool
+        _: C.Type, k: Int, a: UnsafePointer<T>, rows: UnsafePointer<T>, sums: UnsafeMutablePointer<SIMD8<T>>
     ) {
         let M = C.value
         @inline(__always) func load(_ p: UnsafePointer<T>) -> SIMD8<T> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<T>.self) }
-        var (e0, e1, e2, e3) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
-        var (f0, f1, f2, f3) = (SIMD8<T>(), SIMD8<T>(), SIMD8<T>(), SIMD8<T>())
+        var (e0, e1, e2, e3) = (sums[0], sums[1], sums[2], sums[3])
+        var (f0, f1, f2, f3) = (sums[4], sums[5], sums[6], sums[7])
         let (r0, r1, r2, r3) = (rows, rows + k, rows + 2 * k, rows + 3 * k)
         var p = 0
         while p + 16 <= k {
@@ -272,37 +308,41 @@ enum SmallGemm {
             if M > 3 { e3 += u * load(r3 + p); f3 += v * load(r3 + p + 8) }
             p += 16
         }
-        var sums = SIMD4<T>(horizontalSum(e0 + f0), horizontalSum(e1 + f1), horizontalSum(e2 + f2), horizontalSum(e3 + f3))
-        while p < k {
-            let x = a[p]
-            for j in 0..<M { sums[j] += x * rows[j * k + p] }
-            p += 1
-        }
-        for j in 0..<M { y[j] = accumulate ? y[j] + sums[j] : sums[j] }
+        (sums[0], sums[1], sums[2], sums[3]) = (e0, e1, e2, e3)
+        (sums[4], sums[5], sums[6], sums[7]) = (f0, f1, f2, f3)
     }
 
-    /// `y[0..<count] = Σ_{p < k} x[p]·r[p·stride ..< p·stride + count] (+ y)` for k ≤ 4 (contiguous rows): one pass
-    /// over y instead of one per row of r.
+    /// `y[0..<count] = Σ_{p < K} x[p]·r[p·stride ..< p·stride + count] (+ y)` for K ≤ 4 known at compile time after
+    /// inlining (contiguous rows): one pass over y instead of one per row of r, sixteen lanes at a time (one AVX-512
+    /// register, two AVX2 ones), then eight, then one by one — the same multiplies and adds in the same order for
+    /// every element whatever the width. A K tested at run time cost four compares and reloads per vector (16 × 4760·3:
+    /// 10 µs, three times its loads and stores).
     @inline(__always)
-    static func combinedRows<T: BinaryFloatingPoint & SIMDScalar>(
-        k: Int, _ x: SIMD4<T>, _ r: UnsafePointer<T>, stride: Int, _ y: UnsafeMutablePointer<T>, count: Int, accumulate: Bool
+    static func combinedRows<T: BinaryFloatingPoint & SIMDScalar, C: StaticCount>(
+        _: C.Type, _ x: SIMD4<T>, _ r: UnsafePointer<T>, stride: Int, _ y: UnsafeMutablePointer<T>, count: Int, accumulate: Bool
     ) {
-        @inline(__always) func load(_ p: UnsafePointer<T>) -> SIMD8<T> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<T>.self) }
-        let (x0, x1, x2, x3) = (SIMD8<T>(repeating: x[0]), SIMD8<T>(repeating: x[1]), SIMD8<T>(repeating: x[2]), SIMD8<T>(repeating: x[3]))
-        let (r0, r1, r2, r3) = (r, r + stride, r + 2 * stride, r + 3 * stride)
-        var j = 0
-        while j + 8 <= count {
-            var v = x0 * load(r0 + j)
-            if k > 1 { v += x1 * load(r1 + j) }
-            if k > 2 { v += x2 * load(r2 + j) }
-            if k > 3 { v += x3 * load(r3 + j) }
+        let K = C.value
+        @inline(__always) func combined<V: SIMD>(_: V.Type, _ j: Int) -> V where V.Scalar == T {
+            @inline(__always) func load(_ p: UnsafePointer<T>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+            var v = V(repeating: x[0]) * load(r + j)
+            if K > 1 { v += V(repeating: x[1]) * load(r + stride + j) }
+            if K > 2 { v += V(repeating: x[2]) * load(r + 2 * stride + j) }
+            if K > 3 { v += V(repeating: x[3]) * load(r + 3 * stride + j) }
             let out = UnsafeMutableRawPointer(y + j)
-            out.storeBytes(of: accumulate ? out.loadUnaligned(as: SIMD8<T>.self) + v : v, as: SIMD8<T>.self)
+            return accumulate ? out.loadUnaligned(as: V.self) + v : v
+        }
+        var j = 0
+        while j + 16 <= count {
+            UnsafeMutableRawPointer(y + j).storeBytes(of: combined(SIMD16<T>.self, j), as: SIMD16<T>.self)
+            j += 16
+        }
+        if j + 8 <= count {
+            UnsafeMutableRawPointer(y + j).storeBytes(of: combined(SIMD8<T>.self, j), as: SIMD8<T>.self)
             j += 8
         }
         while j < count {
-            var v = x[0] * r0[j]
-            for p in 1..<Swift.max(1, k) { v += x[p] * r[p * stride + j] }
+            var v = x[0] * r[j]
+            for p in 1..<K { v += x[p] * r[p * stride + j] }
             y[j] = accumulate ? y[j] + v : v
             j += 1
         }
