@@ -53,6 +53,13 @@ static inline void msr_interleave_6x8(const float *r0, const float *r1, const fl
     __builtin_memcpy(out, &o, sizeof(float) * 48);
 }
 
+// The same for a 4-row sliver (the 4×24 tile): out[p·4 + r] = rows[r][p] (p < 8, r < 4), two zips.
+static inline void msr_interleave_4x8(const float *r0, const float *r1, const float *r2, const float *r3, float *out) {
+    msr_float32 o = msr_zip_pairs_float16(msr_zip_float8(msr_load_float8(r0), msr_load_float8(r1)),
+                                          msr_zip_float8(msr_load_float8(r2), msr_load_float8(r3)));
+    __builtin_memcpy(out, &o, sizeof(float) * 32);
+}
+
 // The packed GEMM's B panels from a transposed op(B): an 8×8 block, dst[j·dstStride + i] = src[i·srcStride + j].
 typedef float msr_float64 __attribute__((ext_vector_type(64)));
 

@@ -51,7 +51,7 @@ let gemmUnpackedBMaximumSlivers: Int = {
 ///               C[ic+ir ..< +mr, jc+jr ..< +nr] (+)= sliver · panel       (micro-kernel)
 ///
 /// Edge tiles: missing rows are zero-padded in the A slivers and simply not stored; a remainder of at
-/// most `nr/2` columns uses a half-width panel and `runHalf`; columns that still do not fill the
+/// most `narrowColumns` uses a narrow panel and `runNarrow`; columns that still do not fill the
 /// panel are stored lane by lane from the last vector (a scratch tile and a merge pass before).
 /// k is split into `⌈k/kc⌉` near-equal blocks. All kernels share `kc`, so every element of C is
 /// accumulated in the same order whatever `mr`/`nr` are: micro-kernels that share a multiply-add
@@ -101,7 +101,7 @@ enum PackedGemm<K: GemmMicroKernel> {
                     var jr = 0
                     while jr < nb {
                         let width = Swift.min(nr, nb - jr)
-                        let panelWidth = width <= nr / 2 ? nr / 2 : nr
+                        let panelWidth = width <= K.narrowColumns ? K.narrowColumns : nr
                         let unpacked = jr / nr < wholePanels
                         let panel = unpacked ? b.base + pc * b.rowStride + jc + jr : UnsafePointer(packB + (jr / nr) * kb * nr)
                         let bStride = unpacked ? b.rowStride : panelWidth
@@ -113,7 +113,7 @@ enum PackedGemm<K: GemmMicroKernel> {
                             if panelWidth == nr {
                                 K.run(kc: kb, a: sliver, b: panel, bStride: bStride, c: cTile, ldc: ldc, rows: height, columns: width, addToC: addToC)
                             } else {
-                                K.runHalf(kc: kb, a: sliver, b: panel, bStride: bStride, c: cTile, ldc: ldc, rows: height, columns: width, addToC: addToC)
+                                K.runNarrow(kc: kb, a: sliver, b: panel, bStride: bStride, c: cTile, ldc: ldc, rows: height, columns: width, addToC: addToC)
                             }
                             ir += mr
                         }
@@ -158,7 +158,7 @@ enum PackedGemm<K: GemmMicroKernel> {
 
     /// Packs `op(B)[p0 ..< p0+kb, j0 ..< j0+nb]` into `⌈nb/nr⌉` panels; panel `q` holds
     /// `dst[q·kb·nr + p·s + jj] = op(B)[p0+p, j0+q·nr+jj]` (zero for columns past `nb`), where the
-    /// panel's row length `s` is `nr`, or `nr/2` for a last panel with at most `nr/2` columns.
+    /// panel's row length `s` is `nr`, or `narrowColumns` for a last panel with at most that many columns.
     static func packPanels(
         _ b: StridedMatrix<Scalar>, rows p0: Int, _ kb: Int, columns j0: Int, _ nb: Int,
         into dst: UnsafeMutablePointer<Scalar>
@@ -167,8 +167,8 @@ enum PackedGemm<K: GemmMicroKernel> {
         var q = 0
         while q * nr < nb {
             let width = Swift.min(nr, nb - q * nr)
-            // The last panel is half as wide (runHalf) when at most nr/2 columns remain.
-            let stride = width <= nr / 2 ? nr / 2 : nr
+            // The last panel is narrow (runNarrow) when at most narrowColumns remain.
+            let stride = width <= K.narrowColumns ? K.narrowColumns : nr
             let panel = dst + q * kb * nr
             let first = b.base + p0 * b.rowStride + (j0 + q * nr) * b.columnStride
             if b.rowsAreContiguous {
@@ -193,7 +193,7 @@ enum PackedGemm<K: GemmMicroKernel> {
                 }
             } else if width == stride {
                 // Stored transposed: op(B)[p, j] = B[j, p]. A full panel row at a time: `stride` loads across the
-                // source rows (nr or nr/2, a fixed count the compiler unrolls or gathers), one contiguous store,
+                // source rows (nr or narrowColumns, a fixed count the compiler unrolls or gathers), one contiguous store,
                 // where a scalar store per element into the panel's column was the packing's bottleneck.
                 @inline(__always) func packRows(_ columns: Int) {
                     for p in 0..<kb {
@@ -205,7 +205,7 @@ enum PackedGemm<K: GemmMicroKernel> {
                 // 8×8 blocks need a row of whole blocks: not the 4-column half panel of the 6×8 SIMD4 tile.
                 if Scalar.self == Float.self && b.rowStride == 1 && kb >= 8 && stride % 8 == 0 {
                     transposeRows(first, columnStride: b.columnStride, columns: stride, kb: kb, into: panel)
-                } else if stride == nr { packRows(nr) } else { packRows(nr / 2) }
+                } else if stride == nr { packRows(nr) } else { packRows(K.narrowColumns) }
             } else {
                 // Stored transposed, a narrower last panel: column by column, zero-padded.
                 for jj in 0..<width {
@@ -251,7 +251,7 @@ enum PackedGemm<K: GemmMicroKernel> {
                     let src = first + p * a.columnStride
                     for r in 0..<mr { d[r] = r < height ? src[r] : 0 }
                 }
-            } else if mr == 6 && Scalar.self == Float.self && kb >= 8 {
+            } else if (mr == 6 || mr == 4) && Scalar.self == Float.self && kb >= 8 {
                 interleaveRows(first, rowStride: a.rowStride, height: height, kb: kb, into: sliver)
             } else if height == mr {
                 for p in 0..<kb {
@@ -271,9 +271,10 @@ enum PackedGemm<K: GemmMicroKernel> {
         }
     }
 
-    /// A 6-row Float sliver of a row-major op(A): sliver[p·6 + r] = row r's element p (zero for rows past `height`),
-    /// eight columns at a time through `msr_interleave_6x8`, the last kb mod 8 one by one.
+    /// A 6- or 4-row Float sliver of a row-major op(A): sliver[p·mr + r] = row r's element p (zero for rows past
+    /// `height`), eight columns at a time through `msr_interleave_6x8` or `msr_interleave_4x8`, the last kb mod 8 one by one.
     static func interleaveRows(_ first: UnsafePointer<Scalar>, rowStride: Int, height: Int, kb: Int, into sliver: UnsafeMutablePointer<Scalar>) {
+        let mr = K.mr
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 8) { zeros in
             zeros.initialize(repeating: 0)
             let base = UnsafeRawPointer(first).assumingMemoryBound(to: Float.self)
@@ -282,15 +283,23 @@ enum PackedGemm<K: GemmMicroKernel> {
             @inline(__always) func row(_ r: Int) -> (UnsafePointer<Float>, Int) {
                 r < height ? (base + r * rowStride, 1) : (UnsafePointer(zeros.baseAddress!), 0)
             }
-            let (r0, r1, r2, r3, r4, r5) = (row(0), row(1), row(2), row(3), row(4), row(5))
+            let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3))
             var p = 0
-            while p + 8 <= kb {
-                msr_interleave_6x8(r0.0 + p * r0.1, r1.0 + p * r1.1, r2.0 + p * r2.1, r3.0 + p * r3.1,
-                                   r4.0 + p * r4.1, r5.0 + p * r5.1, out + p * 6)
-                p += 8
+            if mr == 6 {
+                let (r4, r5) = (row(4), row(5))
+                while p + 8 <= kb {
+                    msr_interleave_6x8(r0.0 + p * r0.1, r1.0 + p * r1.1, r2.0 + p * r2.1, r3.0 + p * r3.1,
+                                       r4.0 + p * r4.1, r5.0 + p * r5.1, out + p * 6)
+                    p += 8
+                }
+            } else {
+                while p + 8 <= kb {
+                    msr_interleave_4x8(r0.0 + p * r0.1, r1.0 + p * r1.1, r2.0 + p * r2.1, r3.0 + p * r3.1, out + p * 4)
+                    p += 8
+                }
             }
             while p < kb {
-                for r in 0..<6 { out[p * 6 + r] = r < height ? base[r * rowStride + p] : 0 }
+                for r in 0..<mr { out[p * mr + r] = r < height ? base[r * rowStride + p] : 0 }
                 p += 1
             }
         }
