@@ -169,6 +169,21 @@ extension Tensor {
         for t in tensors where t.shape != tensors[0].shape {
             preconditionFailure("\(TensorError.shapeMismatch(op: "stack", lhs: tensors[0].shape, rhs: t.shape, detail: "all tensors must have the same shape"))")
         }
+        // Nothing to differentiate (an episode group's examples): one copy of every input into its place, without a
+        // reshaped tensor per input and a concatenation's bookkeeping (a third of rank1's stacking time).
+        if !tensors.contains(where: \.requiresGradient) {
+            let shape = tensors[0].shape
+            if let other = tensors.first(where: { $0.dtype != tensors[0].dtype }) {
+                preconditionFailure("\(TensorError.dtypeMismatch(op: "stack", lhs: tensors[0].dtype, rhs: other.dtype))")
+            }
+            let a = mustSucceed { try ShapeCheck.axis(axis, rank: shape.count + 1, op: "stack") }
+            let outer = product(shape[..<a]), inner = product(shape[a...])
+            let storage = concatenateStorage(tensors.map(\.storage), dtype: tensors[0].dtype, count: tensors.count * outer * inner,
+                                             sizes: Array(repeating: 1, count: tensors.count), outer: outer, inner: inner)
+            var outShape = shape
+            outShape.insert(tensors.count, at: a)
+            return Tensor(shape: outShape, storage: storage)
+        }
         return concatenate(tensors.map { $0.unsqueezed(axis) }, axis: axis)
     }
 

@@ -51,6 +51,23 @@ final class ReshapingGradientTests: XCTestCase {
         XCTAssertEqual(Tensor.stack([m, m], axis: 0).shape, [2, 2, 3])
     }
 
+    /// Stacking tensors that need no gradient (one copy per input, no graph) gives what stacking them through the
+    /// graph gives — unsqueezed and concatenated — along every axis, in both element types.
+    func testStackWithoutGradientsEqualsTheGraphsStack() {
+        for dtype in [DType.float32, .float64] {
+            let parts = (0..<3).map { Tensor(shape: [2, 3, 4], values: (0..<24).map { Double($0 * 7 % 11) + Double($0) / 10 }, dtype: dtype) * Double(1 + $0) }
+            for axis in [0, 1, 2, 3, -1] {
+                let fast = Tensor.stack(parts, axis: axis)
+                let tracked = Tensor.stack(parts.map { $0.requiringGradient() }, axis: axis)
+                XCTAssertFalse(fast.requiresGradient)
+                XCTAssertEqual(fast.shape, tracked.shape, "axis \(axis)")
+                XCTAssertEqual(fast.scalars, tracked.scalars, "axis \(axis)")
+                XCTAssertEqual(fast.dtype, dtype)
+            }
+            XCTAssertEqual(Tensor.stack([parts[0]], axis: 1).shape, [2, 1, 3, 4])
+        }
+    }
+
     func testIndexSelectAndAdd() {
         checkGradients([x]) { $0[0].indexSelect(axis: 1, [2, 0, 2, 1]).squared() }
         checkGradients([x]) { $0[0].indexAdd(axis: 0, [1, 1], size: 3).exp() }
