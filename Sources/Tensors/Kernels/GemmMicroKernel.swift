@@ -131,38 +131,7 @@ enum Tile6x2<V: SIMD, MA: GemmMultiplyAdd>: GemmMicroKernel where V.Scalar: Bina
         kc: Int, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>, bStride: Int,
         c: UnsafeMutablePointer<Scalar>, ldc: Int, rows: Int, columns: Int, addToC: Bool
     ) {
-        let w = V.scalarCount
-        var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V()
-        var ap = a
-        var bp = b
-        for _ in 0..<kc {
-            let b0 = TileStores<V>.load(bp)
-            c0 = MA.multiplyAdd(c0, V(repeating: ap[0]), b0)
-            c1 = MA.multiplyAdd(c1, V(repeating: ap[1]), b0)
-            c2 = MA.multiplyAdd(c2, V(repeating: ap[2]), b0)
-            c3 = MA.multiplyAdd(c3, V(repeating: ap[3]), b0)
-            c4 = MA.multiplyAdd(c4, V(repeating: ap[4]), b0)
-            c5 = MA.multiplyAdd(c5, V(repeating: ap[5]), b0)
-            ap += 6
-            bp += bStride
-        }
-        var row = c
-        TileStores<V>.storeRow(c0, row, columns: columns, add: addToC)
-        guard rows > 1 else { return }
-        row += ldc
-        TileStores<V>.storeRow(c1, row, columns: columns, add: addToC)
-        guard rows > 2 else { return }
-        row += ldc
-        TileStores<V>.storeRow(c2, row, columns: columns, add: addToC)
-        guard rows > 3 else { return }
-        row += ldc
-        TileStores<V>.storeRow(c3, row, columns: columns, add: addToC)
-        guard rows > 4 else { return }
-        row += ldc
-        TileStores<V>.storeRow(c4, row, columns: columns, add: addToC)
-        guard rows > 5 else { return }
-        row += ldc
-        TileStores<V>.storeRow(c5, row, columns: columns, add: addToC)
+        NarrowTile<V, MA>.run(mr: 6, kc: kc, a: a, b: b, bStride: bStride, c: c, ldc: ldc, rows: rows, columns: columns, addToC: addToC)
     }
 }
 
@@ -229,7 +198,22 @@ enum Tile4x3<V: SIMD, MA: GemmMultiplyAdd>: GemmMicroKernel where V.Scalar: Bina
         kc: Int, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>, bStride: Int,
         c: UnsafeMutablePointer<Scalar>, ldc: Int, rows: Int, columns: Int, addToC: Bool
     ) {
-        var c0 = V(), c1 = V(), c2 = V(), c3 = V()
+        NarrowTile<V, MA>.run(mr: 4, kc: kc, a: a, b: b, bStride: bStride, c: c, ldc: ldc, rows: rows, columns: columns, addToC: addToC)
+    }
+}
+
+/// The one-vector-wide tile of the tiles' narrow remainder panels: `mr` (4 or 6, a constant once inlined) accumulators,
+///
+///     for p in 0..<kc:  c[r] ← c[r] + broadcast(Ap[p·mr + r]) · Bp[p·bStride ..< +w]    (r < mr)
+///
+/// the same multiply-adds per element as the wide tiles' columns.
+enum NarrowTile<V: SIMD, MA: GemmMultiplyAdd> where V.Scalar: BinaryFloatingPoint {
+    @inline(__always)
+    static func run(
+        mr: Int, kc: Int, a: UnsafePointer<V.Scalar>, b: UnsafePointer<V.Scalar>, bStride: Int,
+        c: UnsafeMutablePointer<V.Scalar>, ldc: Int, rows: Int, columns: Int, addToC: Bool
+    ) {
+        var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V()
         var ap = a
         var bp = b
         for _ in 0..<kc {
@@ -238,7 +222,11 @@ enum Tile4x3<V: SIMD, MA: GemmMultiplyAdd>: GemmMicroKernel where V.Scalar: Bina
             c1 = MA.multiplyAdd(c1, V(repeating: ap[1]), b0)
             c2 = MA.multiplyAdd(c2, V(repeating: ap[2]), b0)
             c3 = MA.multiplyAdd(c3, V(repeating: ap[3]), b0)
-            ap += 4
+            if mr > 4 {
+                c4 = MA.multiplyAdd(c4, V(repeating: ap[4]), b0)
+                c5 = MA.multiplyAdd(c5, V(repeating: ap[5]), b0)
+            }
+            ap += mr
             bp += bStride
         }
         var row = c
@@ -252,6 +240,12 @@ enum Tile4x3<V: SIMD, MA: GemmMultiplyAdd>: GemmMicroKernel where V.Scalar: Bina
         guard rows > 3 else { return }
         row += ldc
         TileStores<V>.storeRow(c3, row, columns: columns, add: addToC)
+        guard mr > 4, rows > 4 else { return }
+        row += ldc
+        TileStores<V>.storeRow(c4, row, columns: columns, add: addToC)
+        guard rows > 5 else { return }
+        row += ldc
+        TileStores<V>.storeRow(c5, row, columns: columns, add: addToC)
     }
 }
 
