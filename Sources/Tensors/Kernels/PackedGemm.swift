@@ -147,13 +147,18 @@ enum PackedGemm<K: GemmMicroKernel> {
         }
     }
 
-    /// `count` elements (a whole number of kernel vectors) from `source` to `destination`, then one vector of zeros
-    /// from `destination + width` (`count − width ≤` a vector): the caller makes sure all `count` may be read, and
-    /// writes the up to one vector of zeros past `destination + count` again afterwards (the next panel row).
+    /// `count` elements (a whole number of kernel vectors) from `source` to `destination`, then vectors of zeros from
+    /// `destination + width` until `count` is covered (one for the 6-row tiles, whose narrower panels leave at most a
+    /// vector; up to two for the 4×24 tile's): the caller makes sure all `count` may be read, and writes the up to one
+    /// vector of zeros past `destination + count` again afterwards (the next panel row).
     @inline(__always)
     static func copyZeroingPast(_ source: UnsafePointer<Scalar>, to destination: UnsafeMutablePointer<Scalar>, width: Int, count: Int) {
         copy(source, to: destination, count: count)
-        UnsafeMutableRawPointer(destination + width).storeBytes(of: K.Vector(), as: K.Vector.self)
+        var j = width
+        repeat {
+            UnsafeMutableRawPointer(destination + j).storeBytes(of: K.Vector(), as: K.Vector.self)
+            j += K.Vector.scalarCount
+        } while j < count
     }
 
     /// Packs `op(B)[p0 ..< p0+kb, j0 ..< j0+nb]` into `⌈nb/nr⌉` panels; panel `q` holds
