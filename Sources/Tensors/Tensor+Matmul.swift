@@ -63,7 +63,7 @@ extension GemmScalar where Self: SIMDScalar {
 extension Float: GemmScalar {
     static func packedGemm(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Float>, _ lda: Int,
                            _ b: UnsafePointer<Float>, _ ldb: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
-        GemmKernelSelection.float.fitted(m: m, n: n).gemm(m: m, n: n, k: k, a: StridedMatrix(a, ld: lda, transposed: tA),
+        GemmKernelSelection.float(m: m, n: n).gemm(m: m, n: n, k: k, a: StridedMatrix(a, ld: lda, transposed: tA),
                                        b: StridedMatrix(b, ld: ldb, transposed: tB), c: c, ldc: ldc, accumulate: accumulate)
     }
 

@@ -178,10 +178,11 @@ extension Tensor {
             }
             let a = mustSucceed { try ShapeCheck.axis(axis, rank: shape.count + 1, op: "stack") }
             let outer = product(shape[..<a]), inner = product(shape[a...])
-            let storage = concatenateStorage(tensors.map(\.storage), dtype: tensors[0].dtype, count: tensors.count * outer * inner,
-                                             sizes: Array(repeating: 1, count: tensors.count), outer: outer, inner: inner)
             var outShape = shape
             outShape.insert(tensors.count, at: a)
+            if outer * inner == 0 { return Tensor.zeros(outShape, dtype: tensors[0].dtype) }
+            let storage = concatenateStorage(tensors.map(\.storage), dtype: tensors[0].dtype, count: tensors.count * outer * inner,
+                                             sizes: Array(repeating: 1, count: tensors.count), outer: outer, inner: inner)
             return Tensor(shape: outShape, storage: storage)
         }
         return concatenate(tensors.map { $0.unsqueezed(axis) }, axis: axis)

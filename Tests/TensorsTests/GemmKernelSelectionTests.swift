@@ -34,7 +34,9 @@ final class GemmKernelSelectionTests: XCTestCase {
     /// order for every element), so handing a product over changes its speed only: every transpose combination,
     /// accumulate on and off, padded leading dimensions, blocks of k (300 = 150 + 150) and of n (2100 > 2040 and 2048).
     func testFittedTilesAreBitwiseTheirSiblings() {
-        for (m, n, k) in [(19, 68, 70), (4, 48, 9), (1, 1, 1), (7, 33, 19), (13, 17, 300), (5, 2100, 3), (70, 68, 19)] {
+        // (19, 53, 70) and (9, 8, 13): narrow remainders of 5 and 8 columns on both tiles.
+        for (m, n, k) in [(19, 68, 70), (4, 48, 9), (1, 1, 1), (7, 33, 19), (13, 17, 300), (5, 2100, 3), (70, 68, 19),
+                          (19, 53, 70), (9, 8, 13)] {
             for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
                 for accumulate in [false, true] {
                     let problem = MatrixMultiplyTests.Problem(transposeA: ta, transposeB: tb, accumulate: accumulate,
@@ -57,7 +59,7 @@ final class GemmKernelSelectionTests: XCTestCase {
     func testRequestedKernelByName() {
         let saved = getenv("MSR_GEMM_KERNEL").map { String(cString: $0) }
         defer { if let saved { setenv("MSR_GEMM_KERNEL", saved, 1) } else { unsetenv("MSR_GEMM_KERNEL") } }
-        _ = (GemmKernelSelection.float, GemmKernelSelection.double)  // chosen before the variable changes
+        _ = (GemmKernelSelection.float, GemmKernelSelection.double, GemmKernelSelection.floatIsRequested)  // chosen before the variable changes
         setenv("MSR_GEMM_KERNEL", "fma-6x16-simd8", 1)
         XCTAssertEqual(GemmKernelSelection.requested(FloatGemmKernel.allCases), .fused6x16)
         XCTAssertEqual(GemmKernelSelection.requested(DoubleGemmKernel.allCases), .fused6x16)

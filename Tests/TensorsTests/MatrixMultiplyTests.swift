@@ -134,6 +134,7 @@ final class MatrixMultiplyTests: XCTestCase {
         // Longer than one block of `SmallGemm.thinBlock` (512): two whole blocks and a part (1100 = 2·512 + 76, whose
         // 76 = 4·16 + 8 + 4 takes every width of the rank-k update's loop, and leaves 12 past the dot products' 16s).
         for kk in 2...4 { shapes += [(5, 1100, kk), (3, kk, 1100)] }
+        shapes.append((70, 3, 1100))   // rows past one pass of `SmallGemm.thinRows` (64) as well
         for pad in [0, 1] { sweep(shapes, paths: ["built-in", "auto"], pad: pad) }
     }
 

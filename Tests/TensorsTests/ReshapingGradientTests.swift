@@ -65,6 +65,10 @@ final class ReshapingGradientTests: XCTestCase {
                 XCTAssertEqual(fast.dtype, dtype)
             }
             XCTAssertEqual(Tensor.stack([parts[0]], axis: 1).shape, [2, 1, 3, 4])
+            // Empty inputs (an episode without support examples): an empty result of the stacked shape.
+            let empty = Tensor.zeros([2, 0, 3], dtype: dtype)
+            XCTAssertEqual(Tensor.stack([empty, empty, empty], axis: 1).shape, [2, 3, 0, 3])
+            XCTAssertEqual(Tensor.stack([empty, empty], axis: 0).scalars, [])
         }
     }
 

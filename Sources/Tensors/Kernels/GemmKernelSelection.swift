@@ -10,9 +10,9 @@ import Darwin
 
 /// The built-in single-precision GEMM kernels (tile `rows × columns`, SIMD width, multiply-add style).
 ///
-/// The 4×24 tiles are not chosen for the process (`GemmKernelSelection.float`): the 6×16 tile of the same multiply-add
-/// hands a product to its 4×24 sibling where that computes clearly fewer padded elements of C (`fitted`); the two give
-/// bitwise-identical products, so the choice changes speed only.
+/// The 4×24 tiles are not timed for the process (`GemmKernelSelection.float`; `MSR_GEMM_KERNEL` may still name one):
+/// the 6×16 tile of the same multiply-add hands a product to its 4×24 sibling where that computes clearly fewer padded
+/// elements of C (`fitted`); the two give bitwise-identical products, so the choice changes speed only.
 enum FloatGemmKernel: String, CaseIterable, Sendable {
     case fused6x16 = "fma-6x16-simd8"
     case fused6x32 = "fma-6x32-simd16"
@@ -154,14 +154,27 @@ enum GemmKernelSelection {
         return candidates.first { $0.rawValue == name }
     }
 
+    /// The Float kernel of the process: `MSR_GEMM_KERNEL`'s when it names one of the chosen multiply-add (the 4×24
+    /// tiles included), else the fastest process-wide candidate.
     static let float: FloatGemmKernel = {
-        let candidates = FloatGemmKernel.allCases.filter { $0.isFused == fusedIsFast && $0.isProcessWide }
-        if let kernel = requested(candidates) { return kernel }
-        return fastest(candidates, tileColumns: \.tileColumns) { kernel, a, b, c, m, n, k in
+        if let kernel = requested(floatFamily) { return kernel }
+        return fastest(floatFamily.filter(\.isProcessWide), tileColumns: \.tileColumns) { kernel, a, b, c, m, n, k in
             kernel.gemm(m: m, n: n, k: k, a: StridedMatrix(a, ld: k, transposed: false),
                         b: StridedMatrix(b, ld: n, transposed: false), c: c, ldc: n, accumulate: false)
         }
     }()
+
+    /// The Float kernels of the chosen multiply-add.
+    static var floatFamily: [FloatGemmKernel] { FloatGemmKernel.allCases.filter { $0.isFused == fusedIsFast } }
+
+    /// Whether `MSR_GEMM_KERNEL` fixed the Float kernel (then no product is handed to a sibling tile).
+    static let floatIsRequested: Bool = requested(floatFamily) != nil
+
+    /// The Float kernel for an `m × n` product: the process's, or its sibling where that pads clearly less
+    /// (`FloatGemmKernel.fitted`) unless `MSR_GEMM_KERNEL` fixed the kernel — for A/B measurements of one tile.
+    static func float(m: Int, n: Int) -> FloatGemmKernel {
+        floatIsRequested ? float : float.fitted(m: m, n: n)
+    }
 
     static let double: DoubleGemmKernel = {
         let candidates = DoubleGemmKernel.allCases.filter { $0.isFused == fusedIsFast }

@@ -33,7 +33,7 @@ enum SeparateMultiplyAdd: GemmMultiplyAdd {
 ///
 /// `Ap` is an `mr`-row sliver of op(A) stored column by column (`kc × mr`, contiguous, zero-padded
 /// past the last valid row), `Bp` a panel of op(B) row by row, `width` wide with rows `bStride` apart: packed
-/// (`bStride = width`, contiguous, 64-byte aligned) or, for a whole panel of a row-major op(B) read where it lies,
+/// (`bStride = width`, contiguous, in a 64-byte-aligned buffer) or, for a whole panel of a row-major op(B) read where it lies,
 /// op(B)'s own row stride. `width = nr` for `run` and `narrowColumns` for `runNarrow` (the narrow remainder panel).
 /// C is row-major with row stride `ldc`; only its first `rows ≤ mr` rows and `columns ≤ width` columns of the
 /// tile are touched (a narrower edge stores its last vector lane by lane).

@@ -95,7 +95,7 @@ public enum MatrixMultiply {
             SmallGemm.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                            a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
         } else {
-            GemmKernelSelection.float.fitted(m: m, n: n).gemm(
+            GemmKernelSelection.float(m: m, n: n).gemm(
                 m: m, n: n, k: k, a: StridedMatrix(a, ld: lda, transposed: transposeA),
                 b: StridedMatrix(b, ld: ldb, transposed: transposeB), c: c, ldc: ldc, accumulate: accumulate)
         }

@@ -14,6 +14,8 @@ enum SmallGemm {
     /// Elements of k (or n) per block of the few-column products: 512 keeps a block's (at most four) rows of B,
     /// 8 KB in Float, and a row of A or C in L1.
     static var thinBlock: Int { 512 }
+    /// Rows of A per pass of the few-column dot products (their accumulators, 8 vectors a row, 16 KB in Float).
+    static var thinRows: Int { 64 }
 
     static func gemm<T: BinaryFloatingPoint & SIMDScalar>(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
@@ -76,34 +78,42 @@ enum SmallGemm {
             // sharing one pass over A[i, :], run in blocks of `thinBlock` along k — the block's n columns of B copied
             // into contiguous rows that stay in L1 for every row of A, each row's accumulators kept between blocks —
             // where B's whole k × n (57 KB for rank1's 4760 × 3) was re-read from L2 for every row (16 × 3·4760: 12.0 → 8.5 µs).
+            // Rows in chunks of `thinRows`, so that the accumulators kept between blocks (8 vectors a row) stay bounded
+            // whatever m is.
             let whole = k / 16 * 16
-            withUnsafeTemporaryAllocation(of: SIMD8<T>.self, capacity: 8 * m) { accumulators in
-                let sums = accumulators.baseAddress!
-                sums.initialize(repeating: SIMD8<T>(), count: 8 * m)
+            let rowsPerChunk = Swift.min(m, thinRows)
+            withUnsafeTemporaryAllocation(of: SIMD8<T>.self, capacity: 8 * rowsPerChunk) { accumulators in
                 withUnsafeTemporaryAllocation(of: T.self, capacity: n * Swift.min(whole, thinBlock) + 1) { buffer in
-                    let bt = buffer.baseAddress!
-                    var p0 = 0
-                    while p0 < whole {
-                        let count = Swift.min(thinBlock, whole - p0)
-                        transposedCopy(b + p0 * ldb, rows: count, columns: n, ld: n, into: bt)
-                        for i in 0..<m {
-                            switch n {
-                            case 2: rowDots(Count2.self, k: count, a: a + i * lda + p0, rows: UnsafePointer(bt), sums: sums + 8 * i)
-                            case 3: rowDots(Count3.self, k: count, a: a + i * lda + p0, rows: UnsafePointer(bt), sums: sums + 8 * i)
-                            default: rowDots(Count4.self, k: count, a: a + i * lda + p0, rows: UnsafePointer(bt), sums: sums + 8 * i)
+                    let (sums, bt) = (accumulators.baseAddress!, buffer.baseAddress!)
+                    var i0 = 0
+                    while i0 < m {
+                        let rows = Swift.min(rowsPerChunk, m - i0)
+                        sums.initialize(repeating: SIMD8<T>(), count: 8 * rows)
+                        var p0 = 0
+                        while p0 < whole {
+                            let count = Swift.min(thinBlock, whole - p0)
+                            transposedCopy(b + p0 * ldb, rows: count, columns: n, ld: n, into: bt)
+                            for r in 0..<rows {
+                                let ai = a + (i0 + r) * lda + p0
+                                switch n {
+                                case 2: rowDots(Count2.self, k: count, a: ai, rows: UnsafePointer(bt), sums: sums + 8 * r)
+                                case 3: rowDots(Count3.self, k: count, a: ai, rows: UnsafePointer(bt), sums: sums + 8 * r)
+                                default: rowDots(Count4.self, k: count, a: ai, rows: UnsafePointer(bt), sums: sums + 8 * r)
+                                }
                             }
+                            p0 += count
                         }
-                        p0 += count
+                        for r in 0..<rows {
+                            let (e, ai, ci) = (sums + 8 * r, a + (i0 + r) * lda, c + (i0 + r) * ldc)
+                            var total = SIMD4<T>(horizontalSum(e[0] + e[4]), horizontalSum(e[1] + e[5]),
+                                                 horizontalSum(e[2] + e[6]), horizontalSum(e[3] + e[7]))
+                            for p in whole..<k {
+                                for j in 0..<n { total[j] += ai[p] * b[p * ldb + j] }
+                            }
+                            for j in 0..<n { ci[j] = accumulate ? ci[j] + total[j] : total[j] }
+                        }
+                        i0 += rows
                     }
-                }
-                for i in 0..<m {
-                    let (e, ai) = (sums + 8 * i, a + i * lda)
-                    var total = SIMD4<T>(horizontalSum(e[0] + e[4]), horizontalSum(e[1] + e[5]),
-                                         horizontalSum(e[2] + e[6]), horizontalSum(e[3] + e[7]))
-                    for p in whole..<k {
-                        for j in 0..<n { total[j] += ai[p] * b[p * ldb + j] }
-                    }
-                    for j in 0..<n { c[i * ldc + j] = accumulate ? c[i * ldc + j] + total[j] : total[j] }
                 }
             }
         } else if k <= 4 && n >= 64 {
