@@ -37,14 +37,16 @@ static inline msr_float32 msr_zip_pairs_float16(msr_float16 x, msr_float16 y) {
                                    8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
 }
 
+// Four rows' eight columns interleaved: (r0[p], r1[p], r2[p], r3[p]) for p < 8 — a 4-row sliver's eight columns.
+static inline msr_float32 msr_zip4_float8(const float *r0, const float *r1, const float *r2, const float *r3) {
+    return msr_zip_pairs_float16(msr_zip_float8(msr_load_float8(r0), msr_load_float8(r1)),
+                                 msr_zip_float8(msr_load_float8(r2), msr_load_float8(r3)));
+}
+
 static inline void msr_interleave_6x8(const float *r0, const float *r1, const float *r2, const float *r3,
                                       const float *r4, const float *r5, float *out) {
-    msr_float8 a = msr_load_float8(r0), b = msr_load_float8(r1), c = msr_load_float8(r2);
-    msr_float8 d = msr_load_float8(r3), e = msr_load_float8(r4), f = msr_load_float8(r5);
-    msr_float16 ab = msr_zip_float8(a, b);
-    msr_float16 cd = msr_zip_float8(c, d);
-    msr_float16 ef = msr_zip_float8(e, f);
-    msr_float32 abcd = msr_zip_pairs_float16(ab, cd);
+    msr_float16 ef = msr_zip_float8(msr_load_float8(r4), msr_load_float8(r5));
+    msr_float32 abcd = msr_zip4_float8(r0, r1, r2, r3);
     msr_float32 ef2 = __builtin_shufflevector(ef, ef, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
                                               0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     msr_float48 o = __builtin_shufflevector(abcd, ef2, 0, 1, 2, 3, 32, 33, 4, 5, 6, 7, 34, 35, 8, 9, 10, 11, 36, 37,
@@ -53,10 +55,9 @@ static inline void msr_interleave_6x8(const float *r0, const float *r1, const fl
     __builtin_memcpy(out, &o, sizeof(float) * 48);
 }
 
-// The same for a 4-row sliver (the 4×24 tile): out[p·4 + r] = rows[r][p] (p < 8, r < 4), two zips.
+// The same for a 4-row sliver (the 4×24 tile): out[p·4 + r] = rows[r][p] (p < 8, r < 4).
 static inline void msr_interleave_4x8(const float *r0, const float *r1, const float *r2, const float *r3, float *out) {
-    msr_float32 o = msr_zip_pairs_float16(msr_zip_float8(msr_load_float8(r0), msr_load_float8(r1)),
-                                          msr_zip_float8(msr_load_float8(r2), msr_load_float8(r3)));
+    msr_float32 o = msr_zip4_float8(r0, r1, r2, r3);
     __builtin_memcpy(out, &o, sizeof(float) * 32);
 }
 

@@ -46,35 +46,25 @@ enum FloatGemmKernel: String, CaseIterable, Sendable {
         case .separate6x16: sibling = .separate4x24
         default: return self
         }
-        func padded(_ mr: Int, _ nr: Int, _ narrow: Int) -> Int {
-            let remainder = n % nr
-            return (m + mr - 1) / mr * mr * (n / nr * nr + (remainder == 0 ? 0 : remainder <= narrow ? narrow : nr))
-        }
-        return 10 * padded(4, 24, 8) <= 9 * padded(6, 16, 8) ? sibling : self
+        // The tiles' geometry does not depend on the multiply-add.
+        let wide = PackedGemm<Tile6x2<SIMD8<Float>, FusedMultiplyAdd>>.paddedElements(m: m, n: n)
+        let narrow = PackedGemm<Tile4x3<SIMD8<Float>, FusedMultiplyAdd>>.paddedElements(m: m, n: n)
+        return 10 * narrow <= 9 * wide ? sibling : self
     }
 
     /// `C ← op(A)·op(B) + (accumulate ? C : 0)` with this kernel (see `PackedGemm`).
     func gemm(m: Int, n: Int, k: Int, a: StridedMatrix<Float>, b: StridedMatrix<Float>,
               c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        func run<K: GemmMicroKernel>(_: K.Type) where K.Scalar == Float {
+            PackedGemm<K>.gemm(m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
+        }
         switch self {
-        case .fused6x16:
-            PackedGemm<Tile6x2<SIMD8<Float>, FusedMultiplyAdd>>.gemm(
-                m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
-        case .fused6x32:
-            PackedGemm<Tile6x2<SIMD16<Float>, FusedMultiplyAdd>>.gemm(
-                m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
-        case .separate6x8:
-            PackedGemm<Tile6x2<SIMD4<Float>, SeparateMultiplyAdd>>.gemm(
-                m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
-        case .separate6x16:
-            PackedGemm<Tile6x2<SIMD8<Float>, SeparateMultiplyAdd>>.gemm(
-                m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
-        case .fused4x24:
-            PackedGemm<Tile4x3<SIMD8<Float>, FusedMultiplyAdd>>.gemm(
-                m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
-        case .separate4x24:
-            PackedGemm<Tile4x3<SIMD8<Float>, SeparateMultiplyAdd>>.gemm(
-                m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
+        case .fused6x16: run(Tile6x2<SIMD8<Float>, FusedMultiplyAdd>.self)
+        case .fused6x32: run(Tile6x2<SIMD16<Float>, FusedMultiplyAdd>.self)
+        case .separate6x8: run(Tile6x2<SIMD4<Float>, SeparateMultiplyAdd>.self)
+        case .separate6x16: run(Tile6x2<SIMD8<Float>, SeparateMultiplyAdd>.self)
+        case .fused4x24: run(Tile4x3<SIMD8<Float>, FusedMultiplyAdd>.self)
+        case .separate4x24: run(Tile4x3<SIMD8<Float>, SeparateMultiplyAdd>.self)
         }
     }
 }
@@ -99,19 +89,14 @@ enum DoubleGemmKernel: String, CaseIterable, Sendable {
     /// `C ← op(A)·op(B) + (accumulate ? C : 0)` with this kernel (see `PackedGemm`).
     func gemm(m: Int, n: Int, k: Int, a: StridedMatrix<Double>, b: StridedMatrix<Double>,
               c: UnsafeMutablePointer<Double>, ldc: Int, accumulate: Bool) {
+        func run<K: GemmMicroKernel>(_: K.Type) where K.Scalar == Double {
+            PackedGemm<K>.gemm(m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
+        }
         switch self {
-        case .fused6x8:
-            PackedGemm<Tile6x2<SIMD4<Double>, FusedMultiplyAdd>>.gemm(
-                m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
-        case .fused6x16:
-            PackedGemm<Tile6x2<SIMD8<Double>, FusedMultiplyAdd>>.gemm(
-                m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
-        case .separate6x4:
-            PackedGemm<Tile6x2<SIMD2<Double>, SeparateMultiplyAdd>>.gemm(
-                m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
-        case .separate6x8:
-            PackedGemm<Tile6x2<SIMD4<Double>, SeparateMultiplyAdd>>.gemm(
-                m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate)
+        case .fused6x8: run(Tile6x2<SIMD4<Double>, FusedMultiplyAdd>.self)
+        case .fused6x16: run(Tile6x2<SIMD8<Double>, FusedMultiplyAdd>.self)
+        case .separate6x4: run(Tile6x2<SIMD2<Double>, SeparateMultiplyAdd>.self)
+        case .separate6x8: run(Tile6x2<SIMD4<Double>, SeparateMultiplyAdd>.self)
         }
     }
 }

@@ -45,20 +45,28 @@ protocol GemmMicroKernel {
     static var mr: Int { get }
     /// Columns of the register tile (= the packed B panel width).
     static var nr: Int { get }
-    /// Columns of the narrow tile that takes a remainder of at most this many columns (one vector).
+    /// Columns of the narrow tile that takes a remainder of at most this many columns (one vector by default).
     static var narrowColumns: Int { get }
-    /// Depth of one packed block (elements of k per pass over C).
-    static var kc: Int { get }
-    /// Rows of op(A) packed per block (a multiple of `mr`).
-    static var mc: Int { get }
-    /// Columns of op(B) packed per block (a multiple of `nr`).
-    static var nc: Int { get }
     static func run(
         kc: Int, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>, bStride: Int,
         c: UnsafeMutablePointer<Scalar>, ldc: Int, rows: Int, columns: Int, addToC: Bool)
     static func runNarrow(
         kc: Int, a: UnsafePointer<Scalar>, b: UnsafePointer<Scalar>, bStride: Int,
         c: UnsafeMutablePointer<Scalar>, ldc: Int, rows: Int, columns: Int, addToC: Bool)
+}
+
+/// The blocking every tile shares. Not requirements, so no tile can change them: with the same `kc` every element of C
+/// is summed in the same blocks of k in the same order whatever the tile, which is what makes tiles of one
+/// multiply-add style give bitwise-identical products.
+extension GemmMicroKernel {
+    static var narrowColumns: Int { Vector.scalarCount }
+    /// Depth of one packed block (elements of k per pass over C). 128: a 6×32 Float panel (16 KiB) then leaves most of
+    /// L1 to A slivers and C.
+    static var kc: Int { 128 }
+    /// Rows of op(A) packed per block: 120, a multiple of every tile's `mr` (4 and 6).
+    static var mc: Int { 120 }
+    /// Columns of op(B) packed per block: the whole panels within 2048 Float (1024 Double) columns.
+    static var nc: Int { (MemoryLayout<Scalar>.size == 4 ? 2048 : 1024) / nr * nr }
 }
 
 /// A `6 × 2w` tile held in twelve `V` accumulators (`w = V.scalarCount`):
@@ -73,11 +81,6 @@ enum Tile6x2<V: SIMD, MA: GemmMultiplyAdd>: GemmMicroKernel where V.Scalar: Bina
     typealias Vector = V
     static var mr: Int { 6 }
     static var nr: Int { 2 * V.scalarCount }
-    static var narrowColumns: Int { V.scalarCount }
-    /// 128: a 6×32 Float panel (16 KiB) then leaves most of L1 to A slivers and C.
-    static var kc: Int { 128 }
-    static var mc: Int { 120 }
-    static var nc: Int { MemoryLayout<Scalar>.size == 4 ? 2048 : 1024 }
 
     @inline(__always)
     static func run(
@@ -149,11 +152,6 @@ enum Tile4x3<V: SIMD, MA: GemmMultiplyAdd>: GemmMicroKernel where V.Scalar: Bina
     typealias Vector = V
     static var mr: Int { 4 }
     static var nr: Int { 3 * V.scalarCount }
-    static var narrowColumns: Int { V.scalarCount }
-    /// Tile6x2's depth: the same blocks of k, so the same sums in the same order.
-    static var kc: Int { 128 }
-    static var mc: Int { 120 }
-    static var nc: Int { (MemoryLayout<Scalar>.size == 4 ? 2048 : 1024) / nr * nr }
 
     @inline(__always)
     static func run(

@@ -101,7 +101,7 @@ enum PackedGemm<K: GemmMicroKernel> {
                     var jr = 0
                     while jr < nb {
                         let width = Swift.min(nr, nb - jr)
-                        let panelWidth = width <= K.narrowColumns ? K.narrowColumns : nr
+                        let panelWidth = Self.panelWidth(width)
                         let unpacked = jr / nr < wholePanels
                         let panel = unpacked ? b.base + pc * b.rowStride + jc + jr : UnsafePointer(packB + (jr / nr) * kb * nr)
                         let bStride = unpacked ? b.rowStride : panelWidth
@@ -129,6 +129,17 @@ enum PackedGemm<K: GemmMicroKernel> {
 
     @inline(__always)
     static func roundUp(_ x: Int, _ multiple: Int) -> Int { (x + multiple - 1) / multiple * multiple }
+
+    /// The panel that holds a last `width` (≤ nr) columns: narrow (`runNarrow`) when at most `narrowColumns` remain.
+    @inline(__always)
+    static func panelWidth(_ width: Int) -> Int { width <= K.narrowColumns ? K.narrowColumns : K.nr }
+
+    /// Elements of C this kernel computes for an `m × n` product, padding included: rows to whole slivers, columns to
+    /// whole panels and a last full or narrow one (`FloatGemmKernel.fitted` compares tiles by it).
+    static func paddedElements(m: Int, n: Int) -> Int {
+        let remainder = n % K.nr
+        return roundUp(m, K.mr) * (n - remainder + (remainder == 0 ? 0 : panelWidth(remainder)))
+    }
 
     /// `count` elements from `source` to `destination`, a kernel vector at a time, then one by one: a panel row is
     /// two vectors or fewer, and a `memmove` call per row (what `update(from:count:)` makes) cost more than the copy.
@@ -172,8 +183,7 @@ enum PackedGemm<K: GemmMicroKernel> {
         var q = 0
         while q * nr < nb {
             let width = Swift.min(nr, nb - q * nr)
-            // The last panel is narrow (runNarrow) when at most narrowColumns remain.
-            let stride = width <= K.narrowColumns ? K.narrowColumns : nr
+            let stride = panelWidth(width)
             let panel = dst + q * kb * nr
             let first = b.base + p0 * b.rowStride + (j0 + q * nr) * b.columnStride
             if b.rowsAreContiguous {
